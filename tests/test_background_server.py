@@ -1,0 +1,24 @@
+"""The sandbox servers are served over real loopback HTTP."""
+
+import httpx
+
+from polaris_sync.sandbox.http import BackgroundServer
+
+
+async def _hello(scope, receive, send):
+    assert scope["type"] == "http"
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"hello"})
+
+
+def test_background_server_answers_on_a_free_loopback_port_and_stops():
+    with BackgroundServer(_hello) as server:
+        assert server.port > 0
+        assert httpx.get(server.url + "/").text == "hello"
+    try:
+        httpx.get(server.url + "/", timeout=1)
+    except httpx.ConnectError:
+        pass
+    else:
+        raise AssertionError("server still answering after stop")
