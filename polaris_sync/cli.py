@@ -17,7 +17,7 @@ import click
 
 from polaris_sync import __version__
 from polaris_sync.config import Config, config_path, load_config
-from polaris_sync.errors import PolarisSyncError
+from polaris_sync.errors import ConfigError, PolarisSyncError
 from polaris_sync.sandbox.cli import sandbox
 from polaris_sync.state import MAPPING_KINDS, State
 
@@ -91,7 +91,7 @@ def init(
 
     path = config_path(ctx.find_root().params.get("config_file"))
     if path.exists():
-        raise click.ClickException(
+        raise ConfigError(
             f"{path} already exists: init never overwrites a configuration"
         )
     missing = missing_rights(prestashop_url, prestashop_key)
