@@ -42,6 +42,23 @@ def _stores(row: Row) -> Iterator[MappingValue]:
     yield "store", str(row["CodeMagasin"]), f"{row.get('Nom') or ''}{place}"
 
 
+# RFS levels of the classification tree, keyed as the catalogue keys the
+# item's Rayon, Famille and SousFamille.
+RFS_PREFIXES = {
+    "Rayon": "rayon:",
+    "Famille": "famille:",
+    "SousFamille": "sous-famille:",
+}
+
+
+def _classification_tree(row: Row) -> Iterator[MappingValue]:
+    prefix = RFS_PREFIXES.get(str(row.get("Niveau") or ""), "classification:")
+    yield from _coded("category", prefix)(row)
+    for child in row.get("Enfants") or ():
+        if isinstance(child, dict):
+            yield from _classification_tree(child)
+
+
 def _no_mapping(row: Row) -> Iterator[MappingValue]:
     return iter(())
 
@@ -52,7 +69,7 @@ TABLES: dict[str, Callable[[Row], Iterator[MappingValue]]] = {
     "Magasins": _stores,
     "Marques": _coded("brand"),
     "GrillesTailles": _coded("size-grid"),
-    "Classifications": _coded("category", "classification:"),
+    "Classifications": _classification_tree,
     "Collections": _coded("category", "collection:"),
     "Saisons": _coded("category", "saison:"),
     "ModesReglement": _no_mapping,
