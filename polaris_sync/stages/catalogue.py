@@ -15,17 +15,20 @@ from polaris_sync.mapping.product import (
     Mappings,
     Skipped,
     build_product,
+    desired_combinations,
     fingerprint,
     mapping_values,
+    product_key,
 )
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.items import ItemRun, describe
-from polaris_sync.stages.photos import sync_photos
+from polaris_sync.stages.photos import PHOTO_SET, sync_photos
 from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
     current_mappings,
     read_feed,
+    read_models,
     report_unreadable,
 )
 from polaris_sync.stages.shop import COMBINATION, PRODUCT, ShopLookups
@@ -39,16 +42,41 @@ async def run(ctx: StageContext) -> StageResult:
         # C1: basic mode creates and edits no product sheet.
         return result
 
+    options = catalogue_options(ctx.config)
+    if ctx.resync_refs:
+        return await resync_products(ctx, result, options)
+
     feed = await read_feed(ctx)
     report_unreadable(ctx, STAGE, feed, result)
     note_new_values(ctx, feed.items)
-    sync = CatalogueSync(
-        ctx, result, catalogue_options(ctx.config), current_mappings(ctx)
-    )
+    sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
     await sync.items.for_each(feed.items, sync.item)
 
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
+    return result
+
+
+async def resync_products(
+    ctx: StageContext, result: StageResult, options: CatalogueOptions
+) -> StageResult:
+    """E11: rewrite the sheets of some models now, as if they had changed.
+
+    Stock and promotions are left to their stages; no cursor moves.
+    """
+    feed = await read_models(ctx, ctx.resync_refs)
+    sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
+    with ctx.state.transaction():
+        for item in feed.items:
+            key = product_key(item, options)
+            forget = [(PRODUCT, key), (PHOTO_SET, key)] + [
+                (COMBINATION, c.key) for c in desired_combinations(item, options)
+            ]
+            for kind, fingerprint_key in forget:
+                ctx.state.forget_fingerprint(kind, fingerprint_key)
+    await sync.items.for_each(feed.items, sync.item)
+    for ref in ctx.resync_refs - {item.ref for item in feed.items}:
+        sync.items.skip(ref, f"model {ref} is not in the Polaris catalogue")
     return result
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -51,15 +52,34 @@ async def read_feed(ctx: StageContext) -> Feed:
     if cached is not None and cached[0]() is ctx:
         return cached[1]
 
-    feed = Feed(since=_oldest_cursor(ctx))
-    async for page in ctx.polaris.iter_product_pages(
-        feed.since, page_size=ctx.config.polaris.page_size
-    ):
-        feed.pages += 1
-        feed.items.extend(from_polaris(item) for item in page.items)
-        feed.unreadable.extend(page.rejected)
+    feed = await _read(ctx, _oldest_cursor(ctx))
     _feeds.clear()  # one run at a time: drop the previous run's items
     _feeds[id(ctx)] = (weakref.ref(ctx), feed)
+    return feed
+
+
+async def read_models(ctx: StageContext, refs: frozenset[str]) -> Feed:
+    """The items of some models, whenever they last changed (E11).
+
+    Polaris cannot be asked for one model: the whole catalogue is read and
+    the other items are dropped page by page.
+    """
+    return await _read(ctx, None, keep=lambda item: item.ref in refs)
+
+
+async def _read(
+    ctx: StageContext,
+    since: str | None,
+    keep: Callable[[CatalogueItem], bool] = lambda item: True,
+) -> Feed:
+    feed = Feed(since=since)
+    async for page in ctx.polaris.iter_product_pages(
+        since, page_size=ctx.config.polaris.page_size
+    ):
+        feed.pages += 1
+        items = (from_polaris(item) for item in page.items)
+        feed.items.extend(item for item in items if keep(item))
+        feed.unreadable.extend(page.rejected)
     return feed
 
 
