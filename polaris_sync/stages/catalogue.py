@@ -46,7 +46,7 @@ async def run(ctx: StageContext) -> StageResult:
     if ctx.resync_refs:
         return await resync_products(ctx, result, options)
 
-    feed = await read_feed(ctx)
+    feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     note_new_values(ctx, feed.items)
     sync = CatalogueSync(ctx, result, options, current_mappings(ctx))

@@ -34,7 +34,7 @@ VISIBILITY = "visibility"
 
 async def run(ctx: StageContext) -> StageResult:
     result = StageResult(STAGE)
-    feed = await read_feed(ctx)
+    feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = StockSync(ctx, result, catalogue_options(ctx.config))
     await sync.items.for_each(feed.items, sync.item)
