@@ -75,28 +75,32 @@ class Sandbox:
 
     def prepare_shop(self) -> tuple[int, int]:
         """A size attribute group and a brand, and every value mapped to them."""
-
-        async def create() -> tuple[int, int]:
-            async with self.shop() as shop:
-                names = {1: "Taille", 2: "Taille"}
-                group = await shop.create(
-                    "product_options",
-                    {
-                        "is_color_group": 0,
-                        "group_type": "select",
-                        "name": names,
-                        "public_name": names,
-                    },
-                )
-                brand = await shop.create(
-                    "manufacturers", {"name": "Maison", "active": 1}
-                )
-                return int(group["id"]), int(brand["id"])
-
-        group_id, brand_id = asyncio.run(create())
+        group_id = self.create_attribute_group("Taille")
+        brand_id = self.create("manufacturers", {"name": "Maison", "active": 1})
         self.state.set_mapping("brand", "*", str(brand_id))
         self.state.set_mapping("size-grid", "*", str(group_id))
         return group_id, brand_id
+
+    def create_attribute_group(self, name: str, *, colour: bool = False) -> int:
+        names = {1: name, 2: name}
+        return self.create(
+            "product_options",
+            {
+                "is_color_group": colour,
+                "group_type": "color" if colour else "select",
+                "name": names,
+                "public_name": names,
+            },
+        )
+
+    def create(self, resource: str, fields: dict[str, Any]) -> int:
+        """An object made by hand in the shop, e.g. in the back office."""
+
+        async def create() -> int:
+            async with self.shop() as shop:
+                return int((await shop.create(resource, fields))["id"])
+
+        return asyncio.run(create())
 
     def serve(self) -> None:
         """Serve both apps over loopback HTTP (stop with `close`)."""

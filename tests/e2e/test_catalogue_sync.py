@@ -6,9 +6,11 @@ from collections import Counter
 from typing import Any
 
 import httpx
+import pytest
 
 import e2e.requires_sandboxes  # noqa: F401  (skips when they are missing)
 from e2e.sandbox import POLARIS_URL, Sandbox
+from polaris_sync.mapping.colours import GENERIC_COLOURS, MULTICOLOUR
 from polaris_sync.mapping.item import parse_item
 from polaris_sync.mapping.product import CatalogueOptions, desired_combinations
 
@@ -285,8 +287,14 @@ def test_f10_basic_mode_adopts_existing_products_and_locks_them(sandbox, tmp_pat
     assert not [w for w in sandbox.shop_writes() if w.method == "POST"]
 
 
-def test_178_shop_without_patch_gets_full_puts_keeping_the_stock_shop(tmp_path):
-    sandbox = Sandbox(tmp_path, models=2, version="1.7.8.11")
+@pytest.mark.parametrize(
+    ("version", "write"), [("1.7.8.11", "PUT"), ("8.1.2", "PATCH"), ("9.0.0", "PATCH")]
+)
+def test_each_version_gets_its_write_method_and_keeps_the_stock_shop(
+    tmp_path, version, write
+):
+    """1.7.8 has no PATCH: full PUT with the row's id_shop (pitfalls A3, C1)."""
+    sandbox = Sandbox(tmp_path, models=2, version=version)
     try:
         sandbox.prepare_shop()
         sandbox.run()
@@ -296,11 +304,38 @@ def test_178_shop_without_patch_gets_full_puts_keeping_the_stock_shop(tmp_path):
         )
         sandbox.run()
 
-        assert [w.method for w in sandbox.shop_writes()] == ["PUT"]
+        assert [w.method for w in sandbox.shop_writes()] == [write]
         rows = sandbox.read_shop("stock_availables")
         assert {int(row["id_shop"]) for row in rows} == {1}
         assert shop_stock(sandbox) == expected_stock(sandbox)
         assert {p["state"] for p in sandbox.read_shop("products")} == {1}
+    finally:
+        sandbox.close()
+
+
+def test_e4_colours_become_generic_values_of_the_colour_group(tmp_path):
+    sandbox = Sandbox(tmp_path, models=3)
+    try:
+        sandbox.prepare_shop()
+        colour_group = sandbox.create_attribute_group("Couleur", colour=True)
+        sandbox.config_data["catalogue"] = {"colour_group": colour_group}
+        sandbox.run()
+
+        values = sandbox.read_shop(
+            "product_option_values", id_attribute_group=colour_group
+        )
+        names = {value["name"][1] for value in values}
+        assert names and names <= set(GENERIC_COLOURS) | {MULTICOLOUR} | {
+            raw["Niveau1"]["Nom"] for raw in polaris_items(sandbox)
+        }
+        assert all(
+            value.get("color", "").startswith("#")
+            for value in values
+            if value["name"][1] in GENERIC_COLOURS
+        )
+        # Each combination carries a size and a colour.
+        combination = sandbox.read_shop("combinations")[0]
+        assert len(combination["associations"]["product_option_values"]) == 2
     finally:
         sandbox.close()
 
