@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import traceback
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ class SyncGroup(click.Group):
             ctx.exit(error.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # Output piped into `head` or a pager that quit: nothing to report.
+            sys.stdout = open(os.devnull, "w")
+            ctx.exit(0)
         except Exception as error:  # a bug: still one line, unless debugging
             if os.environ.get(DEBUG_ENV):
                 traceback.print_exc()

@@ -383,9 +383,14 @@ def _stage_summary(result: StageResult) -> str:
     return text
 
 
+WOULD = {"created": "would create", "updated": "would update", "skipped": "would skip"}
+
+
 def _plan_line(event: Mapping[str, Any]) -> str:
-    action = event.get("would") or event["action"]
-    target = event.get("polaris_key") or ""
+    """One line of a dry run's plan: stage, item, what would happen and why."""
+    target = str(event.get("polaris_key") or "")
     if event.get("prestashop_id") is not None:
         target += f" (PrestaShop #{event['prestashop_id']})"
-    return f"{event['stage']}: {action} {target}: {event['reason']}".replace("  ", " ")
+    action = event["action"]
+    verb = "" if action == "planned" else WOULD.get(action, action) + " "
+    return f"{event['stage']}: {verb}{target}: {event['reason']}"

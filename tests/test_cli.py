@@ -305,3 +305,18 @@ def test_log_shows_audit_events_with_filters_H2(workdir):
     [audit_file] = (workdir / "state" / "audit").iterdir()
     assert "a@b.c" not in audit_file.read_text()
     assert json.loads(audit_file.read_text().splitlines()[0])["action"] == "skipped"
+
+
+def test_status_counts_values_waiting_for_a_target_unless_a_wildcard_covers_F5(
+    workdir,
+):
+    write_config(workdir)
+    with State.open(workdir / "state") as state:
+        state.note_mapping_value("brand", "NIKE")
+        state.note_mapping_value("size-grid", "TXT")
+    assert "1 brand value(s) without target" in invoke("status").output
+
+    invoke("mappings", "set", "brand", "*", "3")
+    output = invoke("status").output
+    assert "brand value(s)" not in output
+    assert "1 size-grid value(s) without target" in output

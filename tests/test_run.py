@@ -273,7 +273,7 @@ def test_dry_run_changes_nothing_and_prints_the_plan(setup):
     recorder.behaviour["catalogue"] = plans
     report = cycle(config, recorder, servers, dry_run=True, force=True)
 
-    assert report.plan == ["catalogue: created 1042/NOIR: new in Polaris"]
+    assert report.plan == ["catalogue: would create 1042/NOIR: new in Polaris"]
     assert report.summary.startswith("dry run: ")
     assert hashlib.sha256(state_file.read_bytes()).hexdigest() == before
     assert not config.audit_path.exists()
