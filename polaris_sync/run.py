@@ -82,6 +82,9 @@ class RunReport:
     plan: list[str] = field(default_factory=list)
     results: list[StageResult] = field(default_factory=list)
     run_id: int | None = None
+    # Requests sent to both servers, and how many of them wrote something.
+    requests: int = 0
+    writes: int = 0
 
 
 class RunLocked(Exception):
@@ -261,12 +264,19 @@ async def _run_stages(
                 ),
                 run_id,
             )
-        requests = polaris.requests + getattr(prestashop, "request_count", 0)
 
     if stopped is None and all(result.complete for result in results):
         for request_id in resyncs:
             state.finish_resync(request_id)
-    return _report(results, stopped, audit, requests, options.dry_run)
+    report = _report(results, stopped, audit, options.dry_run)
+    report.requests = polaris.requests + sum(prestashop.requests.values())
+    report.writes = polaris.writes + sum(
+        count
+        for (method, _), count in prestashop.requests.items()
+        if method not in ("GET", "HEAD")
+    )
+    report.summary += f"; {report.requests} requests, {report.writes} writes"
+    return report
 
 
 async def _each_stage(
@@ -355,13 +365,11 @@ def _report(
     results: list[StageResult],
     stopped: PolarisSyncError | None,
     audit: Audit,
-    requests: int,
     dry_run: bool,
 ) -> RunReport:
     errors = [line for result in results for line in result.errors]
     parts = [_stage_summary(result) for result in results]
     summary = ("dry run: " if dry_run else "") + ("; ".join(parts) or "no stage ran")
-    summary += f"; {requests} requests"
     if stopped is not None:
         exit_code = stopped.exit_code
         summary += f"; stopped: {stopped}"

@@ -300,3 +300,23 @@ def test_missing_prestashop_key_is_a_config_error(tmp_path, monkeypatch):
     report = cycle(config, Recorder(), Servers())
     assert report.exit_code == 2
     assert "no PrestaShop Webservice key" in report.summary
+
+
+def test_the_report_counts_requests_and_writes(setup):
+    config, recorder, servers = setup
+
+    async def customers(ctx):
+        await ctx.polaris.get_config("Magasins")
+        await ctx.polaris.upsert_customer({"RefsExt": ["WEB-1"]})
+        return StageResult("customers")
+
+    report = run_cycle(
+        config,
+        RunOptions(only=("customers",)),
+        connections=servers.connections(),
+        stages={"customers": customers},
+    )
+
+    assert (report.requests, report.writes) == (2, 1)
+    assert "2 requests, 1 writes" in report.summary
+    assert [r.method for r in servers.polaris] == ["GET", "POST"]

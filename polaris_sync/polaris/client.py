@@ -65,6 +65,7 @@ class PolarisClient:
         self.pin = pin
         self.retry_delays = retry_delays
         self.requests = 0
+        self.writes = 0
         verify: Any = True
         if pin is not None and self.base_url.startswith("https://"):
             verify = pinned_context(pin)
@@ -189,6 +190,7 @@ class PolarisClient:
         self, method: str, path: str, *, params: Any, json: Any
     ) -> httpx.Response:
         self.requests += 1
+        self.writes += method != "GET"
         try:
             response = await self._http.request(method, path, params=params, json=json)
         except httpx.TransportError as error:
