@@ -32,6 +32,7 @@ from polaris_sync.stages.products_feed import (
     report_unreadable,
 )
 from polaris_sync.stages.shop import COMBINATION, PRODUCT, ShopLookups
+from polaris_sync.stages.stock import STOCK
 
 STAGE = "catalogue"
 
@@ -69,7 +70,8 @@ async def resync_products(
     with ctx.state.transaction():
         for item in feed.items:
             key = product_key(item, options)
-            forget = [(PRODUCT, key), (PHOTO_SET, key)] + [
+            item_key = f"{item.model}:{item.variant_key}"
+            forget = [(PRODUCT, key), (PHOTO_SET, item_key)] + [
                 (COMBINATION, c.key) for c in desired_combinations(item, options)
             ]
             for kind, fingerprint_key in forget:
@@ -118,12 +120,16 @@ class CatalogueSync:
             )
             return
 
-        product_id, created = await self._product(desired)
-        if product_id is None:
-            return
-        await self._combinations(desired, product_id, created)
-        if created or "photos" in self.synced:
-            await sync_photos(self.ctx, self.items, self.lookups, desired, product_id)
+        # Items of one model share one product when products_per = "model".
+        async with self.lookups.lock(f"product-{desired.key}"):
+            product_id, created = await self._product(desired)
+            if product_id is None:
+                return
+            await self._combinations(desired, product_id, created)
+            if created or "photos" in self.synced:
+                await sync_photos(
+                    self.ctx, self.items, self.lookups, desired, product_id
+                )
 
     async def _product(self, desired: DesiredProduct) -> tuple[int | None, bool]:
         product_id = self.state.link(PRODUCT, desired.key)
@@ -279,7 +285,11 @@ class CatalogueSync:
             polaris_key=key,
         )
         if created is not None:
-            self.state.set_link(COMBINATION, key, int(created["id"]))
+            with self.state.transaction():
+                self.state.set_link(COMBINATION, key, int(created["id"]))
+                # A new combination's stock row starts at 0: nothing to write
+                # for a size Polaris has none of.
+                self.state.set_fingerprint(STOCK, key, "0")
 
 
 def _update_reason(desired: DesiredProduct) -> str:

@@ -81,13 +81,20 @@ async def _read(
     keep: Callable[[CatalogueItem], bool] = lambda item: True,
 ) -> Feed:
     feed = Feed(since=since)
+    # An item changed while the pages were read comes twice: the later copy
+    # is the newer one, and handling it once avoids racing with itself.
+    latest: dict[tuple[int, str], CatalogueItem] = {}
     async for page in ctx.polaris.iter_product_pages(
         since, page_size=ctx.config.polaris.page_size
     ):
         feed.pages += 1
-        items = (from_polaris(item) for item in page.items)
-        feed.items.extend(item for item in items if keep(item))
+        for raw in page.items:
+            item = from_polaris(raw)
+            if keep(item):
+                latest.pop((item.model, item.variant_key), None)
+                latest[(item.model, item.variant_key)] = item
         feed.unreadable.extend(page.rejected)
+    feed.items = list(latest.values())
     return feed
 
 
