@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -369,3 +370,61 @@ def test_e11_resync_product_rewrites_one_sheet_now_and_nothing_else(sandbox):
     touched = {w.url.path.split("/")[2] for w in sandbox.shop_writes()}
     assert touched <= {"products", "combinations"}
     assert results["catalogue"].counts["updated"] >= 1
+
+
+def test_e10_a_locked_product_keeps_its_sheet_but_follows_price_and_stock(sandbox):
+    sandbox.run()
+    raw = polaris_items(sandbox)[0]
+    model = raw["NoModele"]
+    sandbox.state.lock(str(model))
+    product_id = _product_id(sandbox, f"{model}-{raw['Niveau1']['Code']}")
+    sandbox.edit_shop("products", product_id, {"name": {1: "Mine", 2: "Mine"}})
+    sandbox.polaris_admin("withdraw", {"NoModele": model})
+    sandbox.polaris_admin("price", {"NoModele": model, "PrixTTC": 60.0})
+
+    results = sandbox.run()
+
+    (product,) = sandbox.read_shop("products", id=product_id)
+    assert product["name"][1] == "Mine" and product["active"] == "1"
+    assert float(product["price"]) == 50.0
+    assert any("locked" in error for error in _audit_reasons(sandbox, "skipped"))
+    assert results["prices"].counts["updated"] >= 1
+
+
+def test_d2_sold_out_products_are_hidden_and_come_back(sandbox):
+    sandbox.config_data["stock"] = {"out_of_stock": "hide"}
+    sandbox.run()
+    raw = polaris_items(sandbox)[0]
+    product_id = _product_id(sandbox, f"{raw['NoModele']}-{raw['Niveau1']['Code']}")
+    for size in raw["Tailles"]:
+        for store in size["Magasins"]:
+            sandbox.polaris_admin(
+                "stock",
+                {
+                    "SKU": size["Refs"][0],
+                    "CodeMagasin": store["CodeMagasin"],
+                    "Dispo": 0,
+                },
+            )
+
+    sandbox.run()
+    (product,) = sandbox.read_shop("products", id=product_id)
+    assert product["visibility"] == "none" and product["active"] == "1"
+
+    size = raw["Tailles"][0]
+    sandbox.polaris_admin(
+        "stock", {"SKU": size["Refs"][0], "CodeMagasin": 1, "Dispo": 2}
+    )
+    sandbox.run()
+    (product,) = sandbox.read_shop("products", id=product_id)
+    assert product["visibility"] == "both"
+
+
+def _audit_reasons(sandbox: Sandbox, action: str) -> list[str]:
+    reasons = []
+    for path in sorted((sandbox.root / "audit").glob("audit-*.jsonl")):
+        for line in path.read_text().splitlines():
+            event = json.loads(line)
+            if event["action"] == action:
+                reasons.append(event["reason"])
+    return reasons
