@@ -220,6 +220,12 @@ def _cycle(
             )
         except PolarisSyncError as error:
             report = RunReport(error.exit_code, f"run stopped: {error}", [str(error)])
+        except BaseException as error:
+            # A bug or an interruption: the history must not show a run that
+            # never ends.
+            summary = f"run crashed: {type(error).__name__}: {error}"
+            state.finish_run(run_id, exit_code=3, summary=summary)
+            raise
         report.run_id = run_id
         report.summary += f" ({time.time() - started:.1f} s)"
         state.finish_run(run_id, exit_code=report.exit_code, summary=report.summary)

@@ -320,3 +320,16 @@ def test_the_report_counts_requests_and_writes(setup):
     assert (report.requests, report.writes) == (2, 1)
     assert "2 requests, 1 writes" in report.summary
     assert [r.method for r in servers.polaris] == ["GET", "POST"]
+
+
+def test_a_crashing_stage_is_recorded_as_crashed(setup):
+    config, recorder, servers = setup
+    recorder.behaviour["stock"] = ZeroDivisionError("a bug")
+
+    with pytest.raises(ZeroDivisionError):
+        cycle(config, recorder, servers)
+
+    with State.open(config.state_dir) as state:
+        [run] = state.last_runs()
+    assert run.exit_code == 3
+    assert "ZeroDivisionError: a bug" in run.summary
