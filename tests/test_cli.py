@@ -223,6 +223,10 @@ def test_config_option_and_environment_choose_the_file(workdir, monkeypatch):
     elsewhere.mkdir()
     write_config(elsewhere)
     assert invoke("--config", elsewhere / "polaris-sync.toml", "status").exit_code == 0
+    assert invoke("status", "--config", elsewhere / "polaris-sync.toml").exit_code == 0
+    listed = invoke("mappings", "list", "--config", elsewhere / "polaris-sync.toml")
+    assert listed.exit_code == 0 and "no mapping rows yet" in listed.output
+    assert invoke("status").exit_code == 2  # nothing in the current folder
     monkeypatch.setenv("POLARIS_SYNC_CONFIG", str(elsewhere / "polaris-sync.toml"))
     assert invoke("status").exit_code == 0
 
