@@ -18,8 +18,8 @@ from tests.conftest import shared_path
 
 EXCHANGES = shared_path() / "data" / "prestashop-8.1.2-exchanges"
 KEY = "REPLAYKEY0123456789ABCDEFGHIJKLM"
-# The order side (customers, carts, orders...) is built separately.
-ORDER_SIDE = {"23", "25", "26", "27", "28", "30"}
+# Scenarios still expected to fail (none: the order side replays too).
+ORDER_SIDE: set[str] = set()
 
 
 def _scenarios() -> list[object]:

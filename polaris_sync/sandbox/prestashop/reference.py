@@ -451,7 +451,7 @@ def _seed_attributes(shop: Shop) -> None:
                     name=_both(value_en, value_fr),
                 ),
             )
-    for position, (name_en, name_fr, values) in enumerate(_FEATURES):
+    for position, (name_en, name_fr, feature_values) in enumerate(_FEATURES):
         feature_id = store.insert(
             resources["product_features"],
             _row(
@@ -459,7 +459,7 @@ def _seed_attributes(shop: Shop) -> None:
                 name=_both(name_en, name_fr),
             ),
         )
-        for value_en, value_fr in values:
+        for value_en, value_fr in feature_values:
             store.insert(
                 resources["product_feature_values"],
                 _row(
