@@ -10,11 +10,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import shared_path
 
 from polaris_sync.sandbox.http import BackgroundServer
 from polaris_sync.sandbox.prestashop import create_app
 from polaris_sync.sandbox.prestashop.replay import Replayer, load_steps, report
-from tests.conftest import shared_path
 
 EXCHANGES = shared_path() / "data" / "prestashop-8.1.2-exchanges"
 KEY = "REPLAYKEY0123456789ABCDEFGHIJKLM"
