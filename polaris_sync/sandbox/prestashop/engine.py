@@ -125,7 +125,7 @@ def _list_answer(
             render.entity_json(ctx, resource, e, display, omit_empty=False)
             for e in entities
         ]
-    return xml_or_json(ctx, 200, "", {resource.name: items})
+    return xml_or_json(ctx, 200, "", {resource.list_node: items})
 
 
 def get_one(ctx: Context, resource: Resource, entity_id: int) -> Answer:
@@ -138,7 +138,7 @@ def get_one(ctx: Context, resource: Resource, entity_id: int) -> Answer:
         # plural key.
         xml = render.entity_xml(ctx, resource, entity, display)
         payload = {
-            resource.name: [
+            resource.list_node: [
                 render.entity_json(ctx, resource, entity, display, omit_empty=False)
             ]
         }

@@ -130,6 +130,14 @@ class Resource:
     description: str = ""
     has_schema: bool = True
 
+    # Node of a list when it is not the URL name: order_slip lists print
+    # <order_slips> and build their hrefs from that plural (.../order_slips/7).
+    plural: str = ""
+
+    @property
+    def list_node(self) -> str:
+        return self.plural or self.name
+
     def __post_init__(self) -> None:
         self.by_name = {f.name: f for f in self.fields}
         self.assoc_by_name = {a.name: a for a in self.associations}

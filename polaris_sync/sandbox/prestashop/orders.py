@@ -312,6 +312,7 @@ def _resources() -> list[Resource]:
             (replace(ORDER_SLIP_DETAILS, getter=slip_details),),
             indexes=("id_order",),
             description="The Order slips",
+            plural="order_slips",
         ),
         Resource(
             "cart_rules",

@@ -176,17 +176,17 @@ def document(inner: str) -> str:
 def list_xml(
     ctx: Context, resource: Resource, entities: list[Entity], display: Display
 ) -> str:
-    lines = [f"<{resource.name}>\n"]
+    lines = [f"<{resource.list_node}>\n"]
     if not display.given or display.minimum:
         for entity in entities:
-            link = f"{ctx.base}/{resource.name}/{entity['id']}"
+            link = f"{ctx.base}/{resource.list_node}/{entity['id']}"
             lines.append(
                 f'<{resource.node} id="{entity["id"]}" xlink:href="{link}"/>\n'
             )
     else:
         for entity in entities:
             lines.append(entity_xml(ctx, resource, entity, display))
-    lines.append(f"</{resource.name}>\n")
+    lines.append(f"</{resource.list_node}>\n")
     return "".join(lines)
 
 
