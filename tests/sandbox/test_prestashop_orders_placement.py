@@ -186,3 +186,26 @@ def test_customer_without_groups_gets_an_order_without_carrier(
     order = shop.one("orders", order_id, "id,id_carrier,current_state")
     assert (order["id_carrier"], order["current_state"]) == (0, 11)
     assert shop.rows("order_carriers", f"filter[id_order]=[{order_id}]") == []
+
+
+def test_specific_price_in_force_sets_the_line_price(shop: OrderShop) -> None:
+    product = shop.product("20.00")
+    shop.send(
+        "POST",
+        "specific_prices",
+        f"<specific_price><id_product>{product}</id_product><id_shop>0</id_shop>"
+        "<id_cart>0</id_cart><id_currency>0</id_currency><id_country>0</id_country>"
+        "<id_group>0</id_group><id_customer>0</id_customer><price>-1</price>"
+        "<from_quantity>1</from_quantity><reduction>0.25</reduction>"
+        "<reduction_tax>1</reduction_tax><reduction_type>percentage</reduction_type>"
+        "<from>0000-00-00 00:00:00</from><to>0000-00-00 00:00:00</to>"
+        "</specific_price>",
+    )
+
+    # 15.00 before tax once 25 % off: 18.00 + 8.40 shipping
+    order_id, _ = shop.place("26.40", [(product, 0, 1)])
+
+    line = shop.rows("order_details", f"filter[id_order]=[{order_id}]")[0]
+    assert (line["product_price"], line["reduction_percent"]) == ("20.000000", "25.00")
+    assert line["unit_price_tax_excl"] == "15.000000"
+    assert shop.one("orders", order_id, "id,current_state")["current_state"] == 11

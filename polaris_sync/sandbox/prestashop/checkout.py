@@ -34,10 +34,13 @@ from .order_math import (
     LineInput,
     LineTotals,
     OrderTotals,
+    PromotedPrice,
+    Promotion,
     RefundLine,
     Voucher,
     line_totals,
     order_totals,
+    promoted_price,
     shipping_cost,
     slip_totals,
     to_cents,
@@ -157,7 +160,9 @@ class OrderLine:
     weight: Decimal
     tax_rules_group: int
     tax_rate: Decimal
+    # Catalogue price before tax, and what a specific price made of it.
     base_price: Decimal
+    promoted: PromotedPrice
     totals: LineTotals
 
 
@@ -167,20 +172,27 @@ def priced_line(
     combination_id: int,
     quantity: int,
     id_lang: int,
-    unit_price: Decimal | None = None,
+    buyer: Buyer | None = None,
 ) -> OrderLine:
+    """One line at the price the buyer pays: catalogue price, combination
+    impact and the best specific price (promotion) that applies."""
     product = fetch(ctx, "products", product_id)
     if product is None:
         raise WsError(400, (100, f"product {product_id} does not exist"))
     combination = fetch(ctx, "combinations", combination_id) if combination_id else None
 
-    base_price = money(product.get("price"))
-    if combination is not None:
-        base_price += money(combination.get("price"))
+    impact = money((combination or {}).get("price"))
+    base_price = money(product.get("price")) + impact
     group = int(product.get("id_tax_rules_group") or 0)
     rate = TAX_RATES.get(group, ZERO)
-    price = base_price if unit_price is None else unit_price
-    totals = line_totals(LineInput(price, quantity, rate))
+    special = best_specific_price(
+        ctx, product_id, combination_id, quantity, buyer or Buyer()
+    )
+    promotion = None
+    if special is not None:
+        promotion = _as_promotion(special, impact)
+    promoted = promoted_price(base_price, promotion, rate)
+    totals = line_totals(LineInput(promoted.unit_price_tax_excl, quantity, rate))
 
     return OrderLine(
         product_id=product_id,
@@ -197,7 +209,71 @@ def priced_line(
         tax_rules_group=group,
         tax_rate=rate,
         base_price=base_price,
+        promoted=promoted,
         totals=totals,
+    )
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """Who buys, for the specific prices restricted to a customer, a group or
+    a country."""
+
+    customer_id: int = 0
+    group_id: int = 0
+    country_id: int = 8
+
+
+def best_specific_price(
+    ctx: Context, product_id: int, combination_id: int, quantity: int, buyer: Buyer
+) -> Entity | None:
+    """The specific price the shop would use: the most specific one in force."""
+    now = ctx.now()
+    zero = "0000-00-00 00:00:00"
+    candidates = fetch_where(
+        ctx,
+        "specific_prices",
+        "id_product = ? AND id_product_attribute IN (0, ?) AND id_cart = 0 "
+        "AND id_shop IN (0, 1) AND id_currency IN (0, 1) AND id_country IN (0, ?) "
+        "AND id_group IN (0, ?) AND id_customer IN (0, ?) AND from_quantity <= ? "
+        'AND ("from" = ? OR "from" <= ?) AND ("to" = ? OR "to" >= ?)',
+        product_id,
+        combination_id,
+        buyer.country_id,
+        buyer.group_id,
+        buyer.customer_id,
+        max(quantity, 1),
+        zero,
+        now,
+        zero,
+        now,
+    )
+    if not candidates:
+        return None
+    return max(candidates, key=_specificity)
+
+
+def _specificity(special: Entity) -> tuple[int, ...]:
+    keys = ("id_customer", "id_product_attribute", "id_group", "id_country")
+    return (
+        *(int(bool(special.get(key))) for key in keys),
+        int(special.get("from_quantity") or 0),
+        int(special["id"]),
+    )
+
+
+def _as_promotion(special: Entity, combination_impact: Decimal) -> Promotion:
+    fixed = money(special.get("price"))
+    fixed_price: Decimal | None = None
+    if fixed >= ZERO:
+        # A fixed price for the whole product still moves with the combination.
+        targets_combination = bool(int(special.get("id_product_attribute") or 0))
+        fixed_price = fixed if targets_combination else fixed + combination_impact
+    return Promotion(
+        fixed_price=fixed_price,
+        reduction=money(special.get("reduction")),
+        reduction_is_percentage=special.get("reduction_type") == "percentage",
+        reduction_tax_included=bool(int(special.get("reduction_tax") or 0)),
     )
 
 
@@ -233,6 +309,7 @@ def _in_language(texts: Any, id_lang: int) -> str:
 
 def cart_lines(ctx: Context, cart: Entity) -> list[OrderLine]:
     id_lang = int(cart.get("id_lang") or ctx.shop.default_language)
+    buyer = cart_buyer(ctx, cart)
     return [
         priced_line(
             ctx,
@@ -240,10 +317,21 @@ def cart_lines(ctx: Context, cart: Entity) -> list[OrderLine]:
             int(row.get("id_product_attribute") or 0),
             int(row.get("quantity") or 0),
             id_lang,
+            buyer,
         )
         for row in cart.get("_assoc", {}).get("cart_rows", [])
         if int(row.get("quantity") or 0) > 0
     ]
+
+
+def cart_buyer(ctx: Context, cart: Entity) -> Buyer:
+    customer = fetch(ctx, "customers", cart.get("id_customer")) or {}
+    address = fetch(ctx, "addresses", cart.get("id_address_delivery")) or {}
+    return Buyer(
+        customer_id=int(customer.get("id") or 0),
+        group_id=int(customer.get("id_default_group") or 0),
+        country_id=int(address.get("id_country") or 8),
+    )
 
 
 # --- carriers and vouchers ---
@@ -502,7 +590,11 @@ def _detail_values(order_id: int, line: OrderLine, in_stock: int) -> dict[str, A
         "product_name": line.name,
         "product_quantity": line.quantity,
         "product_quantity_in_stock": min(line.quantity, max(in_stock, 0)),
-        "product_price": line.base_price,
+        "product_price": line.promoted.price_before_reduction,
+        "reduction_percent": line.promoted.reduction_percent,
+        "reduction_amount": line.promoted.reduction_amount_tax_incl,
+        "reduction_amount_tax_incl": line.promoted.reduction_amount_tax_incl,
+        "reduction_amount_tax_excl": line.promoted.reduction_amount_tax_excl,
         "product_ean13": line.ean13,
         "product_isbn": line.isbn,
         "product_upc": line.upc,
@@ -934,9 +1026,10 @@ def edit_lines(
         _change_line(ctx, order_id, change, stock_taken)
     if additions:
         id_lang = int(order.get("id_lang") or ctx.shop.default_language)
+        buyer = cart_buyer(ctx, fetch(ctx, "carts", order.get("id_cart")) or {})
         invoices = fetch_where(ctx, "order_invoices", "id_order = ?", order_id)
         lines = [
-            priced_line(ctx, a.product_id, a.combination_id, a.quantity, id_lang)
+            priced_line(ctx, a.product_id, a.combination_id, a.quantity, id_lang, buyer)
             for a in additions
         ]
         invoice_id = int(invoices[0]["id"]) if invoices else 0
