@@ -580,6 +580,7 @@ COMBINATIONS = Resource(
         after_delete=_combination_after_delete,
     ),
     hidden_columns={"_visible": "INTEGER DEFAULT 1"},
+    in_shop="t._visible = 1",
     indexes=("id_product",),
 )
 
@@ -660,6 +661,8 @@ STOCK_AVAILABLES = Resource(
         Field("location", max_size=255, validator="isString"),
     ),
     hooks=Hooks(before_save=_stock_before_save, after_save=_stock_after_save),
+    # A PUT without id_shop moves the row to shop 0, out of every shop.
+    in_shop="t.id_shop != 0",
     indexes=("id_product", "id_product_attribute"),
 )
 

@@ -97,6 +97,8 @@ def get_list(ctx: Context, resource: Resource) -> Answer:
     where, args = build_filters(
         resource, ctx.params, date_enabled, ctx.output_languages
     )
+    if resource.in_shop:
+        where = f"({where}) AND ({resource.in_shop})"
     default_language = ctx.shop.default_language
     order = build_order(resource, ctx.param("sort"), date_enabled, default_language)
     limit = build_limit(ctx.param("limit"))
@@ -133,6 +135,17 @@ def get_one(ctx: Context, resource: Resource, entity_id: int) -> Answer:
     entity = load(ctx, resource, entity_id)
     if entity is None:
         raise EmptyAnswer(404)
+    if resource.in_shop and not ctx.store.select_ids(
+        resource, f"t.id = ? AND ({resource.in_shop})", (entity_id,)
+    ):
+        raise WsError(
+            404,
+            (
+                131,
+                f'Resource of type "{resource.name}" with id "{entity_id}" is '
+                "not associated with the shop in context",
+            ),
+        )
     if display.given and not display.full:
         # XML prints the entity itself; JSON puts it in a list under the
         # plural key.

@@ -133,6 +133,9 @@ class Resource:
     # Node of a list when it is not the URL name: order_slip lists print
     # <order_slips> and build their hrefs from that plural (.../order_slips/7).
     plural: str = ""
+    # SQL condition (on alias t) of the rows that belong to the shop; the
+    # others are left out of lists and answer 404 code 131 when read.
+    in_shop: str = ""
 
     @property
     def list_node(self) -> str:

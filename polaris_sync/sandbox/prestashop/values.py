@@ -140,6 +140,7 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "isName": lambda v: re.search(r"[0-9!<>,;?=+()@#\"°{}_$%:]", v) is None,
     "isReference": lambda v: re.search(r"[<>;={}]", v) is None,
     "isEan13": lambda v: re.fullmatch(r"[0-9]{0,13}", v) is not None,
+    "isGtin": lambda v: re.fullmatch(r"[0-9]{0,14}", v) is not None,
     "isUpc": lambda v: re.fullmatch(r"[0-9]{0,12}", v) is not None,
     "isIsbn": lambda v: re.fullmatch(r"[0-9-]{0,32}", v) is not None,
     "isMpn": lambda v: len(v) <= 40,
@@ -174,11 +175,12 @@ def is_valid(validator: str | None, raw: str) -> bool:
 
 
 def slugify(text: str) -> str:
-    """A link_rewrite made from a name: ASCII, lowercase, dash-separated."""
+    """A link_rewrite as PrestaShop makes one: accents transliterated, other
+    punctuation dropped ("abc.com" -> "abccom"), separators turned to dashes."""
     import unicodedata
 
     ascii_text = (
         unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     )
-    slug = re.sub(r"[^a-zA-Z0-9]+", "-", ascii_text).strip("-").lower()
-    return slug
+    kept = re.sub(r"[^a-zA-Z0-9\s'\-:/\[\]]", "", ascii_text)
+    return re.sub(r"[\s'\-:/\[\]]+", "-", kept).strip("-").lower()
