@@ -265,3 +265,38 @@ def test_admin_api_works_over_loopback_http(tmp_path: Path) -> None:
 
     assert unknown.status_code == 404
     assert listing.json() == []
+
+
+def test_lines_with_two_carriers_make_two_orders_under_one_reference(
+    shop: OrderShop,
+) -> None:
+    customer = shop.customer()
+    shop.address(customer)
+    mug, tee = shop.product("10.00"), shop.product("20.00")
+
+    placed = shop.admin(
+        "orders",
+        {
+            "customer": customer,
+            "lines": [
+                {"product": mug, "quantity": 1, "carrier": 1},
+                {"product": tee, "quantity": 1, "carrier": 2},
+            ],
+        },
+    ).json()
+
+    orders = [
+        shop.one("orders", o, "id,reference,id_carrier,total_paid,current_state")
+        for o in placed["orders"]
+    ]
+    # 12.00 collected in store; 24.00 + 8.40 shipped
+    assert [(o["id_carrier"], o["total_paid"]) for o in orders] == [
+        (1, "12.000000"),
+        (2, "32.400000"),
+    ]
+    assert {o["reference"] for o in orders} == {placed["reference"]}
+    assert {o["current_state"] for o in orders} == {11}
+    payments = shop.rows(
+        "order_payments", f"filter[order_reference]=[{placed['reference']}]"
+    )
+    assert [p["amount"] for p in payments] == ["44.400000"]

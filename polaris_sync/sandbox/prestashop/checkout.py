@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -101,13 +101,13 @@ def insert_row(
 ) -> int:
     """Insert a complete row: every field not given takes its stored empty value."""
     row: Entity = {}
-    for field in target.stored_fields:
-        value = values.get(field.name)
-        if field.ml:
+    for column in target.stored_fields:
+        value = values.get(column.name)
+        if column.ml:
             texts = value or {}
-            row[field.name] = {lang: texts.get(lang, "") for lang in languages}
+            row[column.name] = {lang: texts.get(lang, "") for lang in languages}
         else:
-            row[field.name] = to_stored(field, _plain(value))
+            row[column.name] = to_stored(column, _plain(value))
     for name in target.hidden_columns:
         if name in values:
             row[name] = values[name]
@@ -411,6 +411,9 @@ class Placement:
     vouchers: list[AppliedVoucher]
     state: int | None = None
     wrapping_tax_incl: Decimal = ZERO
+    # One carrier per cart row splits the cart into one order per carrier,
+    # all under one reference (empty: the cart's carrier for every row).
+    row_carriers: list[int] = field(default_factory=list)
 
 
 def check_placeable(ctx: Context, cart_id: Any, module: str) -> Entity:
@@ -425,86 +428,160 @@ def check_placeable(ctx: Context, cart_id: Any, module: str) -> Entity:
 
 @dataclass(frozen=True)
 class Quote:
-    """A cart priced before its automatic vouchers."""
+    """One package of a cart (the rows one carrier takes), priced before the
+    automatic vouchers."""
 
     lines: list[OrderLine]
     carrier_id: int
     carrier_rate: Decimal
     shipping: Discount
     wrapping: Discount
+    vouchers: list[AppliedVoucher]
     totals: OrderTotals
 
 
-def quote(ctx: Context, placement: Placement) -> Quote:
+def quote(ctx: Context, placement: Placement) -> list[Quote]:
+    """The packages of the cart; chosen vouchers and wrapping go to the first."""
     cart = placement.cart
     customer = fetch(ctx, "customers", cart.get("id_customer"))
     lines = cart_lines(ctx, cart)
-    carrier_id = delivery_carrier(ctx, cart, customer)
-    shipping, carrier_rate = carrier_cost(ctx, carrier_id)
-    wrapping = Discount(placement.wrapping_tax_incl, placement.wrapping_tax_incl)
-    totals, _ = order_totals(
-        [line.totals for line in lines],
-        shipping,
-        wrapping,
-        [v.voucher for v in placement.vouchers],
-    )
-    return Quote(lines, carrier_id, carrier_rate, shipping, wrapping, totals)
+    default_carrier = delivery_carrier(ctx, cart, customer)
+    carriers = placement.row_carriers or [default_carrier] * len(lines)
+    packages: dict[int, list[OrderLine]] = {}
+    for line, carrier_id in zip(lines, carriers, strict=True):
+        packages.setdefault(carrier_id, []).append(line)
+
+    quotes: list[Quote] = []
+    for carrier_id, package in packages.items():
+        first = not quotes
+        wrapping = placement.wrapping_tax_incl if first else ZERO
+        vouchers = placement.vouchers if first else []
+        shipping, carrier_rate = carrier_cost(ctx, carrier_id)
+        totals, _ = order_totals(
+            [line.totals for line in package],
+            shipping,
+            Discount(wrapping, wrapping),
+            [v.voucher for v in vouchers],
+        )
+        quotes.append(
+            Quote(
+                package,
+                carrier_id,
+                carrier_rate,
+                shipping,
+                Discount(wrapping, wrapping),
+                vouchers,
+                totals,
+            )
+        )
+    return quotes
 
 
 def expected_total(ctx: Context, placement: Placement) -> Decimal:
     """What the customer has to pay for this placement, tax included."""
-    return to_cents(quote(ctx, placement).totals.paid_tax_incl)
+    return _total(quote(ctx, placement))
 
 
-def place_order(ctx: Context, placement: Placement, order_id: int | None = None) -> int:
-    """Create (or fill, when the row exists already) an order from its cart.
+def _total(quotes: list[Quote]) -> Decimal:
+    return to_cents(sum((q.totals.paid_tax_incl for q in quotes), ZERO))
 
-    Returns the order id. ``order_id`` is given when the webservice POST has
-    already inserted the row the client sees in its answer.
+
+def place_order(
+    ctx: Context, placement: Placement, order_id: int | None = None
+) -> list[int]:
+    """Create the orders of a cart (one per carrier) under one reference.
+
+    ``order_id`` is given when the webservice POST has already inserted the
+    row the client sees in its answer (a webservice cart is never split).
+    The amount paid is compared with the total of every order, and recorded
+    as one payment for the reference.
     """
     cart = placement.cart
     now = ctx.now()
-    customer = fetch(ctx, "customers", cart.get("id_customer"))
-    id_lang = int(cart.get("id_lang") or ctx.shop.default_language)
-    priced = quote(ctx, placement)
+    quotes = quote(ctx, placement)
+    paid_in_full = to_cents(placement.amount_paid) == _total(quotes)
     state = placement.state
     if state is None:
-        paid_in_full = to_cents(placement.amount_paid) == to_cents(
-            priced.totals.paid_tax_incl
-        )
         state = STATE_REMOTE_PAYMENT_ACCEPTED if paid_in_full else STATE_PAYMENT_ERROR
+    reference = new_reference(ctx)
 
+    order_ids = []
+    for index, package in enumerate(quotes):
+        vouchers = package.vouchers
+        if index == 0:
+            vouchers = vouchers + _automatic(ctx, cart, placement.vouchers, now)
+        order_ids.append(
+            _create_order(
+                ctx,
+                placement,
+                package,
+                vouchers,
+                reference,
+                order_id,
+                stock_taken=state not in ERROR_STATES,
+            )
+        )
+        order_id = None
+
+    add_payment(ctx, order_ids[0], placement.amount_paid, placement.payment, now=now)
+    for index, created in enumerate(order_ids):
+        order = fetch(ctx, "orders", created) or {}
+        # One order keeps the amount sent (even when an automatic voucher
+        # lowered its total); split orders share it out when it was right.
+        paid_real = placement.amount_paid if index == 0 else ZERO
+        if paid_in_full and len(order_ids) > 1:
+            paid_real = money(order.get("total_paid_tax_incl"))
+        update(ctx, "orders", created, {"total_paid_real": paid_real})
+        change_state(ctx, created, state, first=True)
+    return order_ids
+
+
+def _automatic(
+    ctx: Context, cart: Entity, chosen: list[AppliedVoucher], now: str
+) -> list[AppliedVoucher]:
+    """The customer's automatic vouchers not already typed in."""
+    id_lang = int(cart.get("id_lang") or ctx.shop.default_language)
     customer_id = int(cart.get("id_customer") or 0)
-    chosen = {v.cart_rule_id for v in placement.vouchers}
-    automatic = [
+    typed = {v.cart_rule_id for v in chosen}
+    return [
         as_voucher(ctx, rule, id_lang)
         for rule in automatic_vouchers(ctx, customer_id, now)
-        if int(rule["id"]) not in chosen
+        if int(rule["id"]) not in typed
     ]
-    vouchers = placement.vouchers + automatic
+
+
+def _create_order(
+    ctx: Context,
+    placement: Placement,
+    package: Quote,
+    vouchers: list[AppliedVoucher],
+    reference: str,
+    order_id: int | None,
+    stock_taken: bool,
+) -> int:
+    now = ctx.now()
+    customer = fetch(ctx, "customers", placement.cart.get("id_customer"))
     totals, discounts = order_totals(
-        [line.totals for line in priced.lines],
-        priced.shipping,
-        priced.wrapping,
+        [line.totals for line in package.lines],
+        package.shipping,
+        package.wrapping,
         [v.voucher for v in vouchers],
     )
-
     values = _order_values(
-        ctx, placement, customer, priced.carrier_id, priced.carrier_rate, totals
+        ctx, placement, customer, package.carrier_id, package.carrier_rate, totals
     )
-    values["date_add"] = values["date_upd"] = now
+    values.update(reference=reference, date_add=now, date_upd=now)
     if order_id is None:
         order_id = insert(ctx, "orders", values)
     else:
         update(ctx, "orders", order_id, values)
 
-    _add_details(ctx, order_id, priced.lines, stock_taken=state not in ERROR_STATES)
-    if priced.carrier_id:
-        _add_order_carrier(ctx, order_id, priced.carrier_id, priced.lines, totals, now)
+    _add_details(ctx, order_id, package.lines, stock_taken)
+    if package.carrier_id:
+        _add_order_carrier(
+            ctx, order_id, package.carrier_id, package.lines, totals, now
+        )
     _add_voucher_uses(ctx, order_id, vouchers, discounts)
-    add_payment(ctx, order_id, placement.amount_paid, placement.payment, now=now)
-    update(ctx, "orders", order_id, {"total_paid_real": placement.amount_paid})
-    change_state(ctx, order_id, state, first=True)
     return order_id
 
 
@@ -552,7 +629,6 @@ def _order_values(
         "round_mode": 2,
         "round_type": 2,
         "conversion_rate": 1,
-        "reference": new_reference(ctx),
     }
 
 

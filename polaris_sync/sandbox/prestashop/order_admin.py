@@ -16,7 +16,8 @@ Amounts are decimal strings (``"47.40"``); ids are integers.
                                             #     "postcode": ..., "id_country": 8};
                                             # default: the customer's last address
      "lines": [{"product": 1, "combination": 2, "quantity": 2}],
-     "carrier": 2,                          # default 2 "My carrier"
+     "carrier": 2,                          # default 2 "My carrier"; a line
+                                            # may name its own "carrier"
      "payment_module": "ps_checkpayment",   # or ps_wirepayment, ps_cashondelivery
      "payment": "Payments by check",        # default: the module's name
      "amount_paid": "47.40",                # default: the order total
@@ -26,9 +27,12 @@ Amounts are decimal strings (``"47.40"``); ids are integers.
      "state": 2}                            # force a state instead of the
                                             # paid-amount check (optional)
 
-answers 201 with the order summary (below). As in the real shop, an amount
-paid that differs from the total leaves the order in state 8 "Payment
-error"; the customer's automatic vouchers (no code) apply on top.
+answers 201 with the order summary (below) plus ``"orders"``: lines with
+different carriers make one order per carrier, all under one reference, with
+one payment row for the reference (as a split cart does in the real shop).
+As there, an amount paid that differs from the total leaves the orders in
+state 8 "Payment error"; the customer's automatic vouchers (no code) apply on
+top.
 
 Each of these takes ``{"order": id, ...}`` and answers the order summary:
 
@@ -189,12 +193,22 @@ def place(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
         vouchers=vouchers,
         state=payload.get("state"),
         wrapping_tax_incl=wrapping,
+        row_carriers=_row_carriers(payload),
     )
     placement.amount_paid = _amount(
         payload, "amount_paid", checkout.expected_total(ctx, placement)
     )
-    order_id = checkout.place_order(ctx, placement)
-    return summary(ctx, order_id)
+    order_ids = checkout.place_order(ctx, placement)
+    return {**summary(ctx, order_ids[0]), "orders": order_ids}
+
+
+def _row_carriers(payload: dict[str, Any]) -> list[int]:
+    """Carriers named on lines split the cart; none named: no split."""
+    lines = payload.get("lines") or []
+    if not any("carrier" in line for line in lines):
+        return []
+    default = int(payload.get("carrier", DEFAULT_CARRIER))
+    return [int(line.get("carrier", default)) for line in lines]
 
 
 def _customer(ctx: Context, payload: dict[str, Any]) -> Entity:
@@ -287,8 +301,10 @@ def _new_cart(
     if not lines:
         raise BadRequest('"lines" must list at least one product')
     carrier = int(payload.get("carrier", DEFAULT_CARRIER))
-    if checkout.fetch(ctx, "carriers", carrier) is None:
-        raise BadRequest(f"carrier {carrier} does not exist")
+    carriers = sorted({carrier, *_row_carriers(payload)})
+    for known in carriers:
+        if checkout.fetch(ctx, "carriers", known) is None:
+            raise BadRequest(f"carrier {known} does not exist")
     rows = [_cart_row(ctx, line, address_id) for line in lines]
     now = ctx.now()
     cart_id = checkout.insert(
@@ -305,7 +321,9 @@ def _new_cart(
             "id_carrier": carrier,
             "gift": bool(payload.get("gift")),
             "gift_message": str(payload.get("gift_message") or ""),
-            "delivery_option": json.dumps({str(address_id): f"{carrier},"}),
+            "delivery_option": json.dumps(
+                {str(address_id): "".join(f"{c}," for c in carriers)}
+            ),
             "secure_key": customer["secure_key"],
             "date_add": now,
             "date_upd": now,
