@@ -113,3 +113,10 @@ def test_photos_and_prices_are_well_formed(items):
         assert item["PrixTTC"] == round(item["PrixTTC"], 2) > 0
         assert [photo["Ordre"] for photo in item["Photos"]] == list(
             range(1, len(item["Photos"]) + 1))
+
+
+def test_one_item_is_one_model_in_one_colour(items):
+    keys = [(item["NoModele"], item["Niveau1"]["Code"]) for item in items]
+    assert len(keys) == len(set(keys))
+    with_material = [item for item in items if "Matiere" in item]
+    assert {item["Matiere"]["Nom"] for item in with_material} >= {"cuir", "daim"}

@@ -124,7 +124,7 @@ def _set(path, value):
     (_without("RefExt"), "RefExt"),
     (_set(["RefExt"], "X" * 51), "RefExt"),
     (_set(["TypeVenteInternet"], "Boutique"), "TypeVenteInternet"),
-    (_without("Client"), "Client"),
+    (_set(["Client"], "Amélie"), "Client"),
     (_set(["Client", "RefsExt"], []), "RefsExt"),
     (_set(["Client", "Mail"], "pas-une-adresse"), "Mail"),
     (_set(["Client", "Adresse", "CodePays"], "France"), "CodePays"),
@@ -218,6 +218,13 @@ def test_customer_export_pages_and_can_skip_those_without_email(polaris):
                                                      "Client 4"]
     polaris.post("/_sandbox/permissions", json={"ExportClients": False})
     assert polaris.get(f"{API}/Clients/Clients").status_code == 403
+
+
+def test_an_anonymous_sale_is_accepted(polaris, stocked_size):
+    sale = a_sale(stocked_size["Refs"][0])
+    del sale["Client"]
+    assert polaris.post(f"{API}/Ventes/Vente", json=sale).status_code == 201
+    assert polaris.get("/_sandbox/customers").json()["Items"] == []
 
 
 def test_a_sale_creates_its_customer(polaris, stocked_size):

@@ -31,7 +31,7 @@ Admin API under ``/_sandbox/`` (JSON, no key, loopback clients only):
   faults. ``GET sales``, ``GET customers``: what Polaris received.
 - ``POST stock`` ``{"SKU", "CodeMagasin", "Dispo"}``: set a size's stock.
 - ``POST price`` ``{"NoModele", "Variante"?, "PrixTTC"}``: new normal price
-  (``Variante`` is the colour code, ``NOI`` or ``NOI-CUI``; all colours if
+  (``Variante`` is the colour code, ``Niveau1.Code``; all colours if
   omitted).
 - ``POST promotion`` ``{"NoModele", "Variante"?, "PrixTTC", "Type"?, "Debut"?,
   "Fin"?}``: start a promotion, dated when ``Debut``/``Fin`` are given;

@@ -154,11 +154,8 @@ def generate_model(seed: int, model: int, epoch: datetime) -> list[Item]:
 
 
 def variant_code(item: Item) -> str:
-    """The item's key within its model: colour code, plus material if any."""
-    code = str(item["Niveau1"]["Code"])
-    if "Matiere" in item:
-        code += "-" + str(item["Matiere"]["Code"])
-    return code
+    """The item's key within its model: its colour code."""
+    return str(item["Niveau1"]["Code"])
 
 
 def _model_name(rng: random.Random, noun: str, model: int) -> str:
@@ -221,8 +218,9 @@ def _variants(
     colours = rng.sample(reference.COLOURS, k=rng.choice((1, 2, 2, 3, 3, 4)))
     if not sub_family.by_material:
         return [(colour, None) for colour in colours]
-    materials = rng.sample(reference.MATERIALS, k=2)
-    return [(colour, material) for colour in colours[:2] for material in materials]
+    # An item stays one model in one colour; the material comes with the
+    # colour (black leather, camel suede), so it can split products too.
+    return [(colour, rng.choice(reference.MATERIALS)) for colour in colours]
 
 
 def _photo_count(rng: random.Random) -> int:

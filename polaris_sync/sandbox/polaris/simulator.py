@@ -322,7 +322,8 @@ class Simulator:
                     (sale["RefExt"], json.dumps(record), stamp()))
         except sqlite3.IntegrityError as error:
             raise ApiError(409, f"La vente {sale['RefExt']!r} existe déjà") from error
-        self.upsert_customer(sale["Client"], None)
+        if sale.get("Client") is not None:
+            self.upsert_customer(sale["Client"], None)
         for detail in sale["Details"]:
             self.add_stock(detail["SKU"], sale["CodeMagasin"], -detail["Qte"])
         return {"NoVente": cursor.lastrowid, "RefExt": sale["RefExt"]}

@@ -57,7 +57,8 @@ def check_sale(
         raise Rejected(f"RefExt est obligatoire ({REF_EXT_LIMIT} caractères au plus)")
     if sale.get("TypeVenteInternet") not in _SALE_TYPES:
         raise Rejected(f"TypeVenteInternet doit valoir l'un de {list(_SALE_TYPES)}")
-    check_customer(sale.get("Client"))
+    if sale.get("Client") is not None:
+        check_customer(sale["Client"])
     stores = {store["CodeMagasin"] for store in reference.STORES}
     if not _is_int(sale.get("CodeMagasin")) or sale["CodeMagasin"] not in stores:
         raise Rejected(f"CodeMagasin inconnu : {sale.get('CodeMagasin')!r}")
