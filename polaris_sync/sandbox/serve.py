@@ -112,8 +112,12 @@ class Sandbox:
 
     def _polaris_server(self) -> tuple[BackgroundServer, str | None]:
         options = self.options
-        app = polaris.create_app(self.directory / "polaris", models=options.models,
-                                 seed=options.seed, catalogue_dir=options.catalogue)
+        try:
+            app = polaris.create_app(
+                self.directory / "polaris", models=options.models,
+                seed=options.seed, catalogue_dir=options.catalogue)
+        except FileNotFoundError as error:
+            raise ConfigError(str(error)) from error
         if not options.polaris_tls:
             return self._bind(app, options.polaris_port, "Polaris simulator"), None
         certificate = ensure_self_signed(self.directory / "polaris")

@@ -90,3 +90,10 @@ def test_demo_photos_are_served_from_the_folder_with_their_sha1(demo_dir, tmp_pa
             assert hashlib.sha1(answer.content).hexdigest() == photo["Empreinte"]
             name = photo["Url"].rsplit("/", 1)[1]
             assert answer.content == (demo_dir / "img" / "p" / name).read_bytes()
+
+
+def test_a_restart_without_the_folder_argument_still_serves_demo_photos(
+        demo_dir, tmp_path):
+    create_app(tmp_path, catalogue_dir=demo_dir)
+    restarted = create_app(tmp_path).state.simulator
+    assert restarted.photo("d/Mountain_fox_cushion.jpg") is not None

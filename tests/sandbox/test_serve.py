@@ -112,6 +112,16 @@ def test_serve_exits_2_when_the_folder_is_unusable(tmp_path):
     assert "cannot use" in result.stderr
 
 
+def test_serve_exits_2_when_the_catalogue_folder_holds_no_catalogue(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = subprocess.run([*SERVE, "--dir", str(tmp_path / "data"),
+                             "--catalogue", str(empty)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "no PrestaShop demo catalogue" in result.stderr
+
+
 def test_serve_rejects_a_bad_port_with_exit_2(tmp_path):
     result = subprocess.run([*SERVE, "--dir", str(tmp_path), "--polaris-port",
                              "99999"], capture_output=True, text=True, timeout=60)

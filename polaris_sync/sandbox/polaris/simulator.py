@@ -65,14 +65,19 @@ class Simulator:
     ) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(state_dir / DB_NAME)
+        if catalogue_dir is None and self.store.get_meta("catalogue_dir"):
+            # The demo photos are served from where the base was loaded from.
+            catalogue_dir = Path(str(self.store.get_meta("catalogue_dir")))
         self.demo_photos: dict[str, DemoPhoto] = {}
         demo_items = []
-        if catalogue_dir is not None:
+        if catalogue_dir is not None and catalogue_dir.is_dir():
             demo = load_demo_catalogue(catalogue_dir)
             self.demo_photos, demo_items = demo.photos, demo.items
 
         if self.store.get_meta("created_at") is None:
             self._create(seed, licence, demo_items, models)
+            if catalogue_dir is not None:
+                self.store.set_meta("catalogue_dir", str(catalogue_dir.resolve()))
         self.seed = int(self.store.get_meta("seed") or seed)
         self.epoch = datetime.fromisoformat(str(self.store.get_meta("created_at")))
         self._models: OrderedDict[int, list[Item]] = OrderedDict()
