@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -31,7 +32,9 @@ def sandbox() -> None:
 @click.option("--seed", default=1, show_default=True, type=int,
               help="Seed of the generated catalogue.")
 @click.option("--prestashop-version", default="8.1.2", show_default=True,
-              help="PrestaShop version the emulator behaves as.")
+              callback=lambda _ctx, _param, value: _version(value),
+              help="PrestaShop version the emulator behaves as (1.7.8.11, "
+                   "8.1.2, 9.0.x...).")
 @click.option("--catalogue", type=click.Path(file_okay=False, exists=True,
                                               path_type=Path),
               help="PrestaShop demo catalogue folder to load into Polaris "
@@ -61,3 +64,9 @@ def serve_command(
     except ConfigError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(error.exit_code)
+
+
+def _version(value: str) -> str:
+    if not re.fullmatch(r"\d+(\.[0-9x]+){1,3}", value):
+        raise click.BadParameter(f"{value!r} is not a PrestaShop version number")
+    return value

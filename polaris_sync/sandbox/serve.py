@@ -76,8 +76,7 @@ class Sandbox:
             for server in self._servers:
                 server.start()
             _wait_until_answering(f"{polaris_server.url}/_sandbox/state")
-            if prestashop_server is not None:
-                _wait_until_answering(f"{prestashop_server.url}/api/")
+            _wait_until_answering(f"{prestashop_server.url}/api/")
         except BaseException:
             self.stop()
             raise
@@ -88,7 +87,7 @@ class Sandbox:
             "polaris_admin_url": f"{polaris_server.url}/_sandbox",
             "licence": simulator.licence,
             "pin": simulator.pin,
-            "prestashop_url": prestashop_server and f"{prestashop_server.url}/api",
+            "prestashop_url": f"{prestashop_server.url}/api",
             "prestashop_key": prestashop_key,
             "pid": os.getpid(),
         }
@@ -126,17 +125,12 @@ class Sandbox:
                             keyfile=str(certificate.keyfile))
         return server, certificate.sha256
 
-    def _prestashop_server(self) -> tuple[BackgroundServer | None, str | None]:
-        # The emulator is built alongside; a checkout without it still serves
-        # Polaris, and says so.
-        create_app = getattr(prestashop, "create_app", None)
-        if create_app is None:
-            return None, None
+    def _prestashop_server(self) -> tuple[BackgroundServer, str]:
         folder = self.directory / "prestashop"
         folder.mkdir(exist_ok=True)
         key = _prestashop_key(folder / "api-key")
-        app = create_app(folder / "prestashop.sqlite3", api_key=key,
-                         version=self.options.prestashop_version)
+        app = prestashop.create_app(folder / "prestashop.sqlite3", api_key=key,
+                                    version=self.options.prestashop_version)
         return self._bind(app, self.options.prestashop_port,
                           "PrestaShop emulator"), key
 
@@ -168,11 +162,8 @@ def serve(options: SandboxOptions, echo: Callable[[str], None]) -> None:
              f"  licence {info['licence']}  PIN {info['pin']}")
         if "polaris_certificate_sha256" in info:
             echo(f"  certificate sha256 {info['polaris_certificate_sha256']}")
-        if info["prestashop_url"] is None:
-            echo("PrestaShop emulator not available in this checkout.")
-        else:
-            echo(f"PrestaShop emulator {info['prestashop_url']}"
-                 f"  key {info['prestashop_key']}")
+        echo(f"PrestaShop emulator {info['prestashop_url']}"
+             f"  key {info['prestashop_key']}")
         echo(f"Details in {sandbox.directory / SANDBOX_FILE}; Ctrl-C stops.")
         while not stop.wait(0.2):
             pass

@@ -59,10 +59,12 @@ def test_serve_writes_sandbox_json_answers_and_stops_on_sigterm(tmp_path):
         stores = httpx.get(info["polaris_url"] + "/Config/Magasins",
                            headers={"X-API-Key": claim.json()["Cle"]})
         assert stores.status_code == 200 and len(stores.json()["Items"]) == 3
-        if info["prestashop_url"] is not None:
-            shop = httpx.get(info["prestashop_url"] + "/",
-                             auth=(info["prestashop_key"], ""))
-            assert shop.status_code == 200
+        shop = httpx.get(info["prestashop_url"] + "/",
+                         auth=(info["prestashop_key"], ""))
+        assert shop.status_code == 200
+        assert "<api" in shop.text
+        refused = httpx.get(info["prestashop_url"] + "/", auth=("B" * 32, ""))
+        assert refused.status_code == 401
     finally:
         code, out = stop(process)
     assert code == 0
@@ -82,10 +84,14 @@ def test_serve_keeps_its_data_across_restarts(tmp_path):
     (tmp_path / "sandbox.json").unlink()
     process = start(tmp_path)
     try:
-        info = wait_for_sandbox_file(process, tmp_path)
-        again = httpx.get(info["polaris_url"] + "/Config/Magasins",
-                          headers={"X-API-Key": key})
-        assert again.status_code == 200
+        again = wait_for_sandbox_file(process, tmp_path)
+        stores = httpx.get(again["polaris_url"] + "/Config/Magasins",
+                           headers={"X-API-Key": key})
+        assert stores.status_code == 200
+        assert again["prestashop_key"] == info["prestashop_key"]
+        shop = httpx.get(again["prestashop_url"] + "/",
+                         auth=(again["prestashop_key"], ""))
+        assert shop.status_code == 200
     finally:
         assert stop(process)[0] == 0
 
@@ -122,11 +128,14 @@ def test_serve_exits_2_when_the_catalogue_folder_holds_no_catalogue(tmp_path):
     assert "no PrestaShop demo catalogue" in result.stderr
 
 
-def test_serve_rejects_a_bad_port_with_exit_2(tmp_path):
-    result = subprocess.run([*SERVE, "--dir", str(tmp_path), "--polaris-port",
-                             "99999"], capture_output=True, text=True, timeout=60)
+@pytest.mark.parametrize("option, value", [("--polaris-port", "99999"),
+                                           ("--prestashop-version", "latest"),
+                                           ("--models", "-3")])
+def test_serve_rejects_a_bad_argument_with_exit_2(tmp_path, option, value):
+    result = subprocess.run([*SERVE, "--dir", str(tmp_path), option, value],
+                            capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert "--polaris-port" in result.stderr
+    assert option in result.stderr
 
 
 def test_serve_over_tls_presents_the_pinned_self_signed_certificate(tmp_path):
