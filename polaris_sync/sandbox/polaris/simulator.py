@@ -19,7 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from polaris_sync.sandbox.polaris import generator, photos, reference, validation
-from polaris_sync.sandbox.polaris.catalogue import DemoPhoto, load_demo_catalogue
+from polaris_sync.sandbox.polaris.catalogue import (
+    DemoCatalogue,
+    DemoPhoto,
+    load_demo_catalogue,
+)
 from polaris_sync.sandbox.polaris.generator import Item
 from polaris_sync.sandbox.polaris.store import Store, stamp
 
@@ -65,17 +69,11 @@ class Simulator:
     ) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(state_dir / DB_NAME)
-        if catalogue_dir is None and self.store.get_meta("catalogue_dir"):
-            # The demo photos are served from where the base was loaded from.
-            catalogue_dir = Path(str(self.store.get_meta("catalogue_dir")))
-        self.demo_photos: dict[str, DemoPhoto] = {}
-        demo_items = []
-        if catalogue_dir is not None and catalogue_dir.is_dir():
-            demo = load_demo_catalogue(catalogue_dir)
-            self.demo_photos, demo_items = demo.photos, demo.items
+        demo = self._demo_catalogue(catalogue_dir)
+        self.demo_photos: dict[str, DemoPhoto] = demo.photos if demo else {}
 
         if self.store.get_meta("created_at") is None:
-            self._create(seed, licence, demo_items, models)
+            self._create(seed, licence, demo.items if demo else [], models)
             if catalogue_dir is not None:
                 self.store.set_meta("catalogue_dir", str(catalogue_dir.resolve()))
         self.seed = int(self.store.get_meta("seed") or seed)
@@ -369,6 +367,16 @@ class Simulator:
                            ("mode_test", "0"), ("created_at", epoch.isoformat())):
             self.store.set_meta(key, value)
         self.new_pin()
+
+    def _demo_catalogue(self, catalogue_dir: Path | None) -> DemoCatalogue | None:
+        if catalogue_dir is not None:
+            return load_demo_catalogue(catalogue_dir)
+        # A restarted base serves its demo photos from where it was loaded,
+        # as long as that folder is still there.
+        remembered = self.store.get_meta("catalogue_dir")
+        if remembered and Path(remembered).is_dir():
+            return load_demo_catalogue(Path(remembered))
+        return None
 
     def _model(self, number: int) -> list[Item]:
         # Paging rebuilds models in runs: a small cache spares rebuilding one
