@@ -216,6 +216,9 @@ def test_customer_export_pages_and_can_skip_those_without_email(polaris):
     assert len(listing(False, 2)) == 5
     assert [c["Nom"] for c in listing(True, 2)] == ["Client 0", "Client 2",
                                                      "Client 4"]
+    bad_cursor = polaris.get(f"{API}/Clients/Clients", params={
+        "pager": json.dumps({"Nb": 2, "From": "page-two"})})
+    assert bad_cursor.status_code == 400
     polaris.post("/_sandbox/permissions", json={"ExportClients": False})
     assert polaris.get(f"{API}/Clients/Clients").status_code == 403
 

@@ -281,7 +281,7 @@ class Simulator:
             if len({row["no_client"] for row in found}) > 1:
                 raise ApiError(400, "RefsExt désigne plusieurs clients différents")
             created = not found
-            _require(access, "ImportClients" if created else "ModifClients")
+            require(access, "ImportClients" if created else "ModifClients")
             number = None if created else found[0]["no_client"]
             document = self._merge_customer(db, number, customer)
             cursor = db.execute(
@@ -312,7 +312,7 @@ class Simulator:
     # sales ---------------------------------------------------------------
 
     def record_sale(self, sale: Any, access: Access) -> dict[str, Any]:
-        _require(access, "ImportVentes")
+        require(access, "ImportVentes")
         validation.check_sale(sale, self.sku_exists, self.sale_exists)
         lines, payments = validation.sale_totals(sale)
         record = dict(sale)
@@ -455,7 +455,8 @@ def _apply_overrides(item: Item, overrides: dict[str, Any]) -> Item:
     return item
 
 
-def _require(access: Access | None, permission: str) -> None:
+def require(access: Access | None, permission: str) -> None:
+    """403 unless the access has the permission box ticked (None: internal)."""
     if access is not None and not access.permissions.get(permission, False):
         raise ApiError(403, f"Permission manquante pour cet accès : {permission}")
 
