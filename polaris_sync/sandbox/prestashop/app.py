@@ -320,7 +320,7 @@ def _error_answer(error: WsError, as_json: bool) -> Answer:
 def _empty(empty: EmptyAnswer, version: str) -> Response:
     # Empty 404s carry the version header but no type; SQL failures (500,
     # text/html) carry no version header.
-    response = Response(b"", status_code=empty.status)
+    response = Response(empty.text.encode(), status_code=empty.status)
     if empty.content_type:
         response.headers["Content-Type"] = empty.content_type
     else:

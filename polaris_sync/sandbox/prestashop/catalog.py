@@ -676,6 +676,9 @@ def _next_position(
 
 
 def _option_before_save(ctx: Context, group: Entity, method: str) -> None:
+    # AttributeGroup casts its colour flag to a PHP bool: "0" echoes as "".
+    if group.get("is_color_group") in ("0", 0):
+        group["is_color_group"] = ""
     if method == "POST" and empty_value(group.get("position")):
         group["position"] = _next_position(ctx, "ws_product_options")
 

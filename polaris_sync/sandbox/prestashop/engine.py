@@ -134,7 +134,9 @@ def get_one(ctx: Context, resource: Resource, entity_id: int) -> Answer:
     if entity is None:
         raise EmptyAnswer(404)
     if display.given and not display.full:
-        xml = render.list_xml(ctx, resource, [entity], display)
+        # XML prints the entity itself; JSON puts it in a list under the
+        # plural key.
+        xml = render.entity_xml(ctx, resource, entity, display)
         payload = {
             resource.name: [
                 render.entity_json(ctx, resource, entity, display, omit_empty=False)
@@ -275,6 +277,9 @@ def _validate_ml(
 ) -> None:
     prop = f"{resource.class_name}-&gt;{f.name}"
     texts = value or {}
+    if f.required and value is None:
+        # Absent altogether (an order state posted without a name).
+        raise validation_error(84, f"Property {prop} is empty.")
     if f.required and not texts.get(ctx.shop.default_language):
         raise validation_error(84, f"Property {prop} is empty for default language")
     for text in texts.values():
