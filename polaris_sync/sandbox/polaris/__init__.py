@@ -29,7 +29,10 @@ Admin API under ``/_sandbox/`` (JSON, no key, loopback clients only):
 
 - ``GET state``: licence, PIN and whether it was used, test mode, accesses,
   faults. ``GET sales``, ``GET customers``: what Polaris received.
-- ``POST stock`` ``{"SKU", "CodeMagasin", "Dispo"}``: set a size's stock.
+- ``POST stock`` ``{"SKU", "CodeMagasin", "Dispo"}``: set a size's stock
+  (or many: ``{"Changements": [{...}, ...]}``); ``POST stock/churn``
+  ``{"Nombre"}``: change the stock of that many random sizes (reproducible
+  per seed) and list the changes.
 - ``POST price`` ``{"NoModele", "Variante"?, "PrixTTC"}``: new normal price
   (``Variante`` is the colour code, ``Niveau1.Code``; all colours if
   omitted).
@@ -37,7 +40,8 @@ Admin API under ``/_sandbox/`` (JSON, no key, loopback clients only):
   "Fin"?}``: start a promotion, dated when ``Debut``/``Fin`` are given;
   ``POST promotion/end`` ``{"NoModele", "Variante"?}``: end it.
 - ``POST models`` ``{"Nombre"}``: add generated models; ``POST withdraw``
-  ``{"NoModele", "Supprime"?}``: withdraw a model from the web (or restore it).
+  ``{"NoModele", "Supprime"?}``: withdraw a model from the web (or restore it);
+  ``POST publish`` ``{"NoModele", "Variante"?, "Publie"}``: (un)publish.
 - ``POST pin`` ``{"ModeTest"?}``: issue a new PIN; ``POST revoke`` ``{"Cle"?}``:
   revoke one access or all; ``POST mode`` ``{"ModeTest"}``: put the base in
   isolated (test) mode or back; ``POST permissions`` ``{"Cle"?, "<name>":

@@ -182,9 +182,14 @@ def _admin_routes(simulator: Simulator, faults: Faults) -> list[Route]:
                 "Pannes": asdict(faults)}
 
     async def stock(body: dict[str, Any]) -> Any:
-        simulator.set_stock(str(body["SKU"]), int(body["CodeMagasin"]),
-                            int(body["Dispo"]))
-        return {"ok": True}
+        changes = body["Changements"] if "Changements" in body else [body]
+        for change in changes:
+            simulator.set_stock(str(change["SKU"]), int(change["CodeMagasin"]),
+                                int(change["Dispo"]))
+        return {"Changements": len(changes)}
+
+    async def churn(body: dict[str, Any]) -> Any:
+        return {"Changements": simulator.churn_stock(int(body["Nombre"]))}
 
     async def price(body: dict[str, Any]) -> Any:
         rows = simulator.find_item(int(body["NoModele"]), body.get("Variante"))
@@ -207,6 +212,11 @@ def _admin_routes(simulator: Simulator, faults: Faults) -> list[Route]:
     async def withdraw(body: dict[str, Any]) -> Any:
         rows = simulator.find_item(int(body["NoModele"]))
         simulator.change_items(rows, {"Supprime": bool(body.get("Supprime", True))})
+        return {"Articles": len(rows)}
+
+    async def publish(body: dict[str, Any]) -> Any:
+        rows = simulator.find_item(int(body["NoModele"]), body.get("Variante"))
+        simulator.change_items(rows, {"Publie": bool(body["Publie"])})
         return {"Articles": len(rows)}
 
     async def pin(body: dict[str, Any]) -> Any:
@@ -244,7 +254,9 @@ def _admin_routes(simulator: Simulator, faults: Faults) -> list[Route]:
         Route("/_sandbox/promotion", admin(promotion), methods=post),
         Route("/_sandbox/promotion/end", admin(end_promotion), methods=post),
         Route("/_sandbox/models", admin(models), methods=post),
+        Route("/_sandbox/stock/churn", admin(churn), methods=post),
         Route("/_sandbox/withdraw", admin(withdraw), methods=post),
+        Route("/_sandbox/publish", admin(publish), methods=post),
         Route("/_sandbox/pin", admin(pin), methods=post),
         Route("/_sandbox/revoke", admin(revoke), methods=post),
         Route("/_sandbox/mode", admin(mode), methods=post),

@@ -209,6 +209,8 @@ class Simulator:
             self.store.update_overrides(row["id"], current | overrides)
 
     def set_stock(self, sku: str, store_code: int, quantity: int) -> None:
+        if store_code not in {store["CodeMagasin"] for store in reference.STORES}:
+            raise ApiError(400, f"CodeMagasin inconnu : {store_code}")
         located = self.locate_sku(sku)
         if located is None:
             raise ApiError(404, f"Article inconnu : {sku!r}")
@@ -228,6 +230,29 @@ class Simulator:
         current = next((place["Dispo"] for place in size["Magasins"]
                         if place["CodeMagasin"] == store_code), 0)
         self.set_stock(ean, store_code, current + delta)
+
+    def churn_stock(self, count: int) -> list[dict[str, Any]]:
+        """Change the stock of ``count`` random sizes, as a day of trading would.
+
+        Reproducible for a given seed: the n-th churn of a base always picks
+        the same sizes.
+        """
+        round_number = int(self.store.get_meta("churns") or 0) + 1
+        self.store.set_meta("churns", str(round_number))
+        dice = random.Random(f"churn:{self.seed}:{round_number}")
+        ids = [row["id"] for row in self.store.query("SELECT id FROM items")]
+        changes = []
+        for item_id in dice.sample(ids, k=min(count, len(ids))):
+            row = self.store.query("SELECT * FROM items WHERE id = ?", (item_id,))[0]
+            sizes = self.item_doc(row).get("Tailles", [])
+            if not sizes:
+                continue
+            change = {"SKU": dice.choice(sizes)["Refs"][0],
+                      "CodeMagasin": dice.choice(reference.STORES)["CodeMagasin"],
+                      "Dispo": dice.randint(0, 9)}
+            self.set_stock(change["SKU"], change["CodeMagasin"], change["Dispo"])
+            changes.append(change)
+        return changes
 
     def locate_sku(self, sku: str) -> tuple[sqlite3.Row, str] | None:
         """The item row holding barcode or reference ``sku``, and its EAN."""
