@@ -138,6 +138,7 @@ def test_state_shows_licence_pin_and_accesses(polaris):
 
 
 def test_fault_injection_next_errors_then_share_of_errors_then_clear(polaris):
+    photo = next(photo["Url"] for item in items(polaris) for photo in item["Photos"])
     admin(polaris, "faults", errors_next=2)
     statuses = [polaris.get(f"{API}/Config/Magasins").status_code for _ in range(3)]
     assert statuses == [500, 500, 200]
@@ -145,9 +146,11 @@ def test_fault_injection_next_errors_then_share_of_errors_then_clear(polaris):
     admin(polaris, "faults", error_rate=1.0)
     failed = polaris.get(f"{API}/Config/Magasins")
     assert failed.status_code == 500 and failed.json()["Message"]
+    assert polaris.get(photo).status_code == 500
     # The admin API itself is never faulted.
     admin(polaris, "faults")
     assert polaris.get(f"{API}/Config/Magasins").status_code == 200
+    assert polaris.get(photo).status_code == 200
 
 
 def test_fault_injection_latency_and_hanging_requests(polaris):

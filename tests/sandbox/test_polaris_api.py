@@ -250,3 +250,10 @@ def test_state_survives_a_restart_with_the_same_key_and_items(tmp_path):
     with TestClient(create_app(tmp_path, models=500)) as second:
         after, _ = all_products(second, key)
     assert after == before
+
+
+def test_unknown_paths_and_methods_answer_with_a_message(polaris, key):
+    missing = polaris.get(f"{API}/Catalog/Inconnu", headers={"X-API-Key": key})
+    assert missing.status_code == 404 and "Catalog/Inconnu" in missing.json()["Message"]
+    wrong_method = polaris.delete(f"{API}/Ventes/Vente", headers={"X-API-Key": key})
+    assert wrong_method.status_code == 405 and wrong_method.json()["Message"]

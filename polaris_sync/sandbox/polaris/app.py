@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -42,7 +43,10 @@ class Faults:
 def build_app(simulator: Simulator) -> Starlette:
     faults = Faults()
     webconnect = _WebConnect(simulator, faults)
-    app = Starlette(routes=[*webconnect.routes(), *_admin_routes(simulator, faults)])
+    app = Starlette(
+        routes=[*webconnect.routes(), *_admin_routes(simulator, faults)],
+        exception_handlers={HTTPException: _http_error},
+    )
     app.state.simulator = simulator
     app.state.faults = faults
     return app
@@ -68,7 +72,8 @@ class _WebConnect:
                   methods=["POST"]),
             Route(f"{API}/Ventes/Vente", self._endpoint(self.sale), methods=["POST"]),
             Route(f"{API}/Ventes/Ventes", self._endpoint(self.sales)),
-            Route("/photos/{name:path}", self.photo),
+            Route("/photos/{name:path}", self._endpoint(self.photo,
+                                                        authenticated=False)),
         ]
 
     def _endpoint(self, handler: Any, *, authenticated: bool = True) -> Any:
@@ -151,7 +156,7 @@ class _WebConnect:
         return JSONResponse({"Items": [_sale_summary(found)
                                        for found in self.simulator.sales(ref_ext)]})
 
-    async def photo(self, request: Request) -> Response:
+    async def photo(self, request: Request, access: None) -> Response:
         found = self.simulator.photo(request.path_params["name"])
         if found is None:
             return _message(404, "Photo introuvable")
@@ -343,6 +348,13 @@ def _is_loopback(request: Request) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    # Unknown paths and methods answer in Polaris' error shape too.
+    status = error.status_code if isinstance(error, HTTPException) else 500
+    detail = error.detail if isinstance(error, HTTPException) else str(error)
+    return _message(status, f"{detail} : {request.method} {request.url.path}")
 
 
 def _message(status: int, message: str) -> JSONResponse:
