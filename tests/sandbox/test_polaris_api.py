@@ -241,6 +241,7 @@ def test_photos_are_served_and_match_their_fingerprint(polaris, key):
         assert Image.open(io.BytesIO(answer.content)).format == "JPEG"
     assert len({photo["Empreinte"] for photo in photos}) == len(photos)
     assert polaris.get("/photos/g/1/0/9.jpg").status_code == 404
+    assert polaris.get("/photos/g/99999/0/1.jpg").status_code == 404
 
 
 def test_state_survives_a_restart_with_the_same_key_and_items(tmp_path):

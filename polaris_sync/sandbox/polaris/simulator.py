@@ -285,6 +285,8 @@ class Simulator:
                 part.isdigit() for part in parts[1:]):
             return None
         model, variant_index, order = (int(part) for part in parts[1:])
+        if not self.store.items_of_model(model):
+            return None
         items = self._model(model)
         if variant_index >= len(items) or not any(
                 photo["Ordre"] == order for photo in items[variant_index]["Photos"]):
@@ -351,10 +353,18 @@ class Simulator:
         except sqlite3.IntegrityError as error:
             raise ApiError(409, f"La vente {sale['RefExt']!r} existe déjà") from error
         if sale.get("Client") is not None:
-            self.upsert_customer(sale["Client"], None)
+            self._link_customer(sale["Client"])
         for detail in sale["Details"]:
             self.add_stock(detail["SKU"], sale["CodeMagasin"], -detail["Qte"])
         return {"NoVente": cursor.lastrowid, "RefExt": sale["RefExt"]}
+
+    def _link_customer(self, customer: dict[str, Any]) -> None:
+        # The sale is recorded by now: a customer that cannot be filed (refs
+        # naming two customers) stays unlinked rather than failing the sale.
+        try:
+            self.upsert_customer(customer, None)
+        except ApiError:
+            pass
 
     def sale_exists(self, ref_ext: str) -> bool:
         return bool(self.store.query("SELECT 1 FROM sales WHERE ref_ext = ?",
