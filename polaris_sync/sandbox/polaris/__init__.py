@@ -23,7 +23,13 @@ WebConnect routes, under ``/api/WebConnect`` (key in ``X-API-Key``):
   references ``PORT`` (shipping), ``EMBAL`` (gift wrapping), ``BON`` (voucher).
   A recorded sale takes its quantities off the stock of its ``CodeMagasin``
   and keeps ``Controle`` (lines total, payments total, difference).
-- Photos: ``GET /photos/...`` as given in each item's ``Photos[].Url``; no key.
+- Answers: a sale 201 ``{"NoVente", "RefExt"}``; a customer 201 (created) or
+  200 (updated) ``{"NoClient", "Cree"}``. Errors carry ``{"Message"}``: 401
+  unknown or revoked key, 403 missing permission or test/production
+  mismatch, 400 rejected payload or parameter, 404, 405, 409 existing sale
+  or used PIN; injected faults give 500 and 504.
+- Photos: ``GET /photos/...`` as given in each item's ``Photos[].Url``; no key,
+  but injected faults apply.
 
 Admin API under ``/_sandbox/`` (JSON, no key, loopback clients only):
 
@@ -45,7 +51,9 @@ Admin API under ``/_sandbox/`` (JSON, no key, loopback clients only):
 - ``POST pin`` ``{"ModeTest"?}``: issue a new PIN; ``POST revoke`` ``{"Cle"?}``:
   revoke one access or all; ``POST mode`` ``{"ModeTest"}``: put the base in
   isolated (test) mode or back; ``POST permissions`` ``{"Cle"?, "<name>":
-  bool}``: change an access's permission boxes.
+  bool}``: tick or untick an access's boxes (all accesses without ``Cle``):
+  ``ImportClients``, ``ModifClients``, ``ImportVentes``, ``ExportClients``,
+  ``ExportClientsAvecEmailSeulement``, ``BonsAchat``.
 - ``POST faults`` ``{"latency_ms", "error_rate", "timeout_rate",
   "timeout_seconds", "errors_next"}``: slow down, fail a share of requests with
   500, hang a share of them, or fail the next N. ``{}`` clears them all.
