@@ -244,6 +244,13 @@ def test_photos_are_served_and_match_their_fingerprint(polaris, key):
     assert polaris.get("/photos/g/99999/0/1.jpg").status_code == 404
 
 
+def test_the_database_holding_keys_is_private(polaris, key, tmp_path):
+    files = list(tmp_path.glob("polaris.sqlite3*"))
+    assert len(files) >= 2
+    for file in files:
+        assert file.stat().st_mode & 0o077 == 0, file
+
+
 def test_state_survives_a_restart_with_the_same_key_and_items(tmp_path):
     with TestClient(create_app(tmp_path, models=10)) as first:
         key = associate(first)
