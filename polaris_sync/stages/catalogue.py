@@ -145,6 +145,7 @@ class CatalogueSync:
             self.items.unchanged(desired.key, product_id)
             return product_id, False
         languages = tuple(await self.shop.languages())
+        features = await self._feature_ids(desired)
         try:
             await self.items.write(
                 "updated",
@@ -152,7 +153,7 @@ class CatalogueSync:
                 lambda: self.shop.update(
                     "products",
                     product_id,
-                    desired.catalogue_fields(languages, self.synced),
+                    desired.catalogue_fields(languages, self.synced, features),
                 ),
                 polaris_key=desired.key,
                 prestashop_id=product_id,
@@ -174,6 +175,7 @@ class CatalogueSync:
             )
             return None
         languages = tuple(await self.shop.languages())
+        features = await self._feature_ids(desired, creating=True)
         visible = not (
             self.ctx.config.stock.out_of_stock == "hide" and not desired.quantity
         )
@@ -182,7 +184,7 @@ class CatalogueSync:
             f"new product {desired.reference} with {len(desired.combinations)} sizes",
             lambda: self.shop.create(
                 "products",
-                desired.create_fields(languages, visible),
+                desired.create_fields(languages, visible, features),
                 lookup={"reference": desired.reference},
             ),
             polaris_key=desired.key,
@@ -205,6 +207,14 @@ class CatalogueSync:
                 "visibility", desired.key, "both" if visible else "none"
             )
         return product_id
+
+    async def _feature_ids(
+        self, desired: DesiredProduct, creating: bool = False
+    ) -> list[tuple[int, int]]:
+        if not desired.features or not (creating or "description" in self.synced):
+            return []
+        # In a dry run, features not in the shop yet are left out of the plan.
+        return await self.lookups.feature_ids(desired.features) or []
 
     async def _combinations(
         self, desired: DesiredProduct, product_id: int, created: bool
