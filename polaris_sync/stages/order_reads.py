@@ -36,28 +36,32 @@ FAR_FUTURE = "2999-12-31 23:59:59"
 Entity = dict[str, Any]
 
 
-async def orders_changed_since(
-    prestashop: Any, since: str, page_size: int = PAGE_SIZE
+async def changed_since(
+    prestashop: Any,
+    resource: str,
+    since: str,
+    *,
+    display: str = "full",
+    page_size: int = PAGE_SIZE,
 ) -> AsyncIterator[list[Entity]]:
-    """Pages of orders whose `date_upd` is at or after `since`, oldest first.
+    """Pages of `resource` objects whose `date_upd` is at or after `since`.
 
     Pages by keyset (the last `date_upd` read starts the next page) so that an
-    order updated while paging moves later instead of shifting the pages.
+    object updated while paging moves later instead of shifting the pages.
     """
     seen: set[tuple[int, str]] = set()
     start, limit = since, page_size
     while True:
         page = await prestashop.list(
-            "orders",
+            resource,
             filters={"date_upd": f"[{start},{FAR_FUTURE}]"},
+            display=display,
             sort="[date_upd_ASC,id_ASC]",
             limit=f"0,{limit}",
             date=True,
         )
-        fresh = [
-            entry for entry in page if (int(entry["id"]), entry["date_upd"]) not in seen
-        ]
-        seen.update((int(entry["id"]), entry["date_upd"]) for entry in fresh)
+        fresh = [row for row in page if (int(row["id"]), row["date_upd"]) not in seen]
+        seen.update((int(row["id"]), row["date_upd"]) for row in fresh)
         if fresh:
             yield fresh
         if len(page) < limit:

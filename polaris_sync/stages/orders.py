@@ -31,10 +31,10 @@ from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.order_reads import (
     PAGE_SIZE,
     Entity,
+    changed_since,
     complete_orders,
     orders_above_id,
     orders_by_id,
-    orders_changed_since,
     window_start,
 )
 from polaris_sync.stages.order_states import OrderStates, Purpose
@@ -157,7 +157,7 @@ class OrderExporter:
             max_age_days=self.options.max_age_days,
         )
         entries: dict[int, Entity] = {}
-        async for page in orders_changed_since(self.ctx.prestashop, since):
+        async for page in changed_since(self.ctx.prestashop, "orders", since):
             entries.update((int(entry["id"]), entry) for entry in page)
         last_id = self.ctx.state.cursor(ID_CURSOR)
         if last_id is not None:

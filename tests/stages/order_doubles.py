@@ -36,7 +36,7 @@ class FakeShop:
             name: {} for name in (
                 "orders", "order_details", "order_cart_rules", "order_slip",
                 "order_states", "order_histories", "customers", "addresses",
-                "countries", "languages",
+                "countries", "languages", "groups",
             )
         }
         self.requests: list[tuple[str, str]] = []
@@ -48,6 +48,10 @@ class FakeShop:
             }
         self.tables["languages"][1] = {"id": 1, "iso_code": "en", "active": "1"}
         self.tables["countries"][8] = {"id": 8, "iso_code": "FR"}
+        for group_id, name in ((3, "Customer"), (5, "Clients Polaris")):
+            self.tables["groups"][group_id] = {
+                "id": group_id, "name": [{"id": 1, "value": name}]
+            }
 
     # -- building the shop's content --------------------------------------------
 
@@ -66,6 +70,16 @@ class FakeShop:
             "id": customer_id, "id_customer": customer_id, "id_country": 8,
             "lastname": "Martin", "firstname": "Anne", "address1": "1 rue Haute",
             "postcode": "75002", "city": "Paris", "phone": "0102030405",
+            "deleted": "0", "date_upd": self.tick(),
+        }
+
+    def move_customer(self, customer_id: int, city: str) -> None:
+        """The customer edits their address: the old row is kept, deleted."""
+        old = self.tables["addresses"][customer_id]
+        old["deleted"] = "1"
+        new_id = max(self.tables["addresses"]) + 1
+        self.tables["addresses"][new_id] = {
+            **old, "id": new_id, "city": city, "deleted": "0", "date_upd": self.tick()
         }
 
     def add_order(
