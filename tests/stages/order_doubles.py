@@ -162,6 +162,17 @@ class FakeShop:
         }
         self.touch(order_id)
 
+    def remove_line(self, order_id: int, detail_id: int) -> None:
+        """The merchant removes a line in the back office; totals follow."""
+        order = self.tables["orders"][order_id]
+        rows = order["associations"]["order_rows"]
+        order["associations"]["order_rows"] = [r for r in rows if r["id"] != detail_id]
+        removed = self.tables["order_details"].pop(detail_id)
+        total = float(order["total_paid"]) - float(removed["total_price_tax_incl"])
+        for field in ("total_paid", "total_paid_tax_incl", "total_paid_real"):
+            order[field] = f"{total:.6f}"
+        self.touch(order_id)
+
     def set_state(self, order_id: int, state_id: int) -> None:
         order = self.tables["orders"][order_id]
         order["current_state"] = state_id
