@@ -5,8 +5,10 @@ words a shop owner reads, with the ids to find it on both sides. Files are
 ``<audit_dir>/audit-YYYY-MM-DD.jsonl``. Secrets and customer personal data are
 dropped before anything is written, whatever a caller passes.
 
-In a dry run nothing is written: events are kept in memory (``planned``) for
-the plan printed at the end of the run.
+In a dry run nothing is written: events other than ``unchanged`` are kept in
+memory (``planned``) for the plan printed at the end of the run. Stages report
+what they would do with the action they would have taken (``created``,
+``updated``...) or with ``planned``.
 """
 
 from __future__ import annotations
@@ -111,7 +113,9 @@ class Audit:
         record.update(fields)
 
         if self.dry_run:
-            self.planned.append(_redact(None, "", record))
+            # A dry run writes nothing: what would be written becomes the plan.
+            if action != "unchanged":
+                self.planned.append(_redact(None, "", record))
             return
         if action == "unchanged" and not self.keep_unchanged:
             return

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -89,6 +89,35 @@ class StockSection(Section):
     out_of_stock: Literal["show", "hide"] = "show"
     # Polaris store codes whose stock counts for the web; empty: all (D3).
     stores: list[int] = []
+
+
+# -- catalogue sync options (catalogue/stock/prices stages) ------------------
+
+
+ProductField = Literal[
+    "name", "description", "brand", "categories", "weight", "reference", "photos"
+]
+
+
+class CatalogueSection(Section):
+    # E1: one PrestaShop product per Polaris model, or per model and colour.
+    products_per: Literal["model-colour", "model"] = "model-colour"
+    # Home category, used when none of an item's categories is mapped (F3).
+    default_category: Annotated[int, Field(ge=1)] = 2
+    # E5: category holding the products on promotion; 0 for none.
+    promo_category: NonNegativeInt = 0
+    # VAT rate (percent, as text) -> PrestaShop tax rule group id.
+    tax_rules_groups: dict[str, int] = {"20": 1}
+    default_tax_rate: Annotated[float, Field(ge=0)] = 20
+    # E2/E4: attribute group receiving generic colours; 0: colour not synced
+    # as an attribute.
+    colour_group: NonNegativeInt = 0
+    # C3: product fields full mode keeps updated; the others are written only
+    # when the product is created. Any of: name, description, brand,
+    # categories, weight, reference, photos.
+    update_fields: list[ProductField] = list(get_args(ProductField))
+    # GTIN-14 is accepted from PrestaShop 9 on; 13 digits before.
+    max_ean_digits: Annotated[int, Field(ge=8, le=14)] = 13
 
 
 # -- orders and customers (G1-G11, F9); read by the orders and customers stages --
@@ -167,6 +196,7 @@ class Config(Section):
     prestashop: PrestaShopSection
     intervals: IntervalsSection = IntervalsSection()
     stock: StockSection = StockSection()
+    catalogue: CatalogueSection = CatalogueSection()
     orders: OrdersSection = OrdersSection()
     customers: CustomersSection = CustomersSection()
 

@@ -159,6 +159,14 @@ def _schema_v1(db: sqlite3.Connection) -> None:
     )
 
 
+def _schema_v2(db: sqlite3.Connection) -> None:
+    # The configuration tables last downloaded from Polaris, kept whole.
+    db.execute(
+        "CREATE TABLE polaris_tables ("
+        " name TEXT PRIMARY KEY, rows TEXT NOT NULL, fetched_at REAL NOT NULL)"
+    )
+
+
 def _order_journal(db: sqlite3.Connection) -> None:
     # The sale journal and order export records, owned by polaris_sync.journal.
     from polaris_sync.journal import journal_schema
@@ -167,7 +175,7 @@ def _order_journal(db: sqlite3.Connection) -> None:
 
 
 # Append only: a released migration is never edited, a new one is added.
-MIGRATIONS: list[Migration] = [_schema_v1, _order_journal]
+MIGRATIONS: list[Migration] = [_schema_v1, _schema_v2, _order_journal]
 
 
 class State:
@@ -533,6 +541,22 @@ class State:
             "UPDATE resync_requests SET done_at = ? WHERE id = ?",
             (time.time(), request_id),
         )
+
+    # -- Polaris configuration tables (B4) ------------------------------------
+
+    def set_polaris_table(self, name: str, rows: list[dict[str, Any]]) -> None:
+        self._db.execute(
+            "INSERT INTO polaris_tables (name, rows, fetched_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET rows = excluded.rows,"
+            " fetched_at = excluded.fetched_at",
+            (name, json.dumps(rows, ensure_ascii=False), time.time()),
+        )
+
+    def polaris_table(self, name: str) -> list[dict[str, Any]] | None:
+        row = self._db.execute(
+            "SELECT rows FROM polaris_tables WHERE name = ?", (name,)
+        ).fetchone()
+        return None if row is None else list(json.loads(row[0]))
 
     # -- credentials (A1-A5) ------------------------------------------------
 

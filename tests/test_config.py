@@ -1,17 +1,24 @@
 """Reading the configuration file, and one clear error per mistake."""
 
 import os
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from polaris_sync.config import (
     CONFIG_ENV,
     PRESTASHOP_KEY_ENV,
+    Config,
     config_path,
     load_config,
+    parse_config,
 )
 from polaris_sync.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 MINIMAL = '[prestashop]\nurl = "http://127.0.0.1:8080/api"\n'
 
@@ -132,3 +139,31 @@ def test_prestashop_key_from_file_then_environment_then_state(monkeypatch, tmp_p
     config = load_config(write(tmp_path, MINIMAL + 'key = "from-file"\n'))
     assert config.prestashop_key(stored="from-state") == "from-file"
     assert "from-file" not in repr(config)
+
+
+def _option_names(model, prefix=""):
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from _option_names(annotation, f"{prefix}{name}.")
+        else:
+            yield prefix + name
+
+
+def test_example_configuration_is_valid_and_documents_every_option():
+    example = REPO_ROOT / "config.example.toml"
+    text = example.read_text(encoding="utf-8")
+    config = parse_config(tomllib.loads(text), example)
+
+    assert config.prestashop.url == "https://shop.example/api"
+    documented = {
+        match.group(1)
+        for match in re.finditer(r"^(?:# )?(\w+) = ", text, flags=re.MULTILINE)
+    }
+    sections = {line.strip("[]") for line in text.splitlines() if line.startswith("[")}
+    for option in _option_names(Config):
+        section, _, name = option.rpartition(".")
+        assert not section or section in sections, f"[{section}] missing"
+        assert name in documented, f"{option} is not documented in config.example.toml"

@@ -29,6 +29,23 @@ GENERIC_COLOURS = (
 )
 MULTICOLOUR = "multicolore"
 
+# Swatches for the shop's colour filter.
+COLOUR_HEX = {
+    "noir": "#000000",
+    "blanc": "#FFFFFF",
+    "beige": "#D8C3A5",
+    "gris": "#8C8C8C",
+    "bleu": "#1F4E9E",
+    "rouge": "#C62828",
+    "orange": "#EF7D1A",
+    "marron": "#6D4C33",
+    "vert": "#2E7D32",
+    "jaune": "#F2C200",
+    "violet": "#6A1B9A",
+    "rose": "#E88FB3",
+    MULTICOLOUR: "#B0B0B0",
+}
+
 # Words met in fashion colour names, by generic colour. Kept accent-free and
 # lower case; compound names are matched word by word.
 _WORDS: dict[str, tuple[str, ...]] = {

@@ -109,6 +109,22 @@ class SpecificPrice:
 
 
 @dataclass(frozen=True)
+class DesiredPrice:
+    """What the prices stage keeps in step: base price, tax, promotion."""
+
+    price: Decimal
+    tax_rules_group: int
+    specific_price: SpecificPrice | None
+
+    def price_fingerprint(self) -> str:
+        return fingerprint({"price": self.price, "tax": self.tax_rules_group})
+
+    def promotion_fingerprint(self) -> str:
+        promotion = self.specific_price
+        return fingerprint(promotion.fields(0) if promotion else {})
+
+
+@dataclass(frozen=True)
 class DesiredProduct:
     key: str
     model_ref: str
@@ -191,11 +207,9 @@ class DesiredProduct:
     def catalogue_fingerprint(self, synced: Iterable[str]) -> str:
         return fingerprint(self.catalogue_fields((0,), synced))
 
-    def price_fingerprint(self) -> str:
-        return fingerprint({"price": self.price, "tax": self.tax_rules_group})
-
-    def promotion_fingerprint(self) -> str:
-        return fingerprint(self.specific_price.fields(0) if self.specific_price else {})
+    @property
+    def target_price(self) -> DesiredPrice:
+        return DesiredPrice(self.price, self.tax_rules_group, self.specific_price)
 
 
 @dataclass(frozen=True)
@@ -266,7 +280,7 @@ def build_product(
     clean_name = values.catalog_name(name)
     if clean_name != name:
         warnings.append(f"name shortened or cleaned for PrestaShop: {clean_name!r}")
-    reference = _product_reference(item, options)
+    reference = product_reference(item, options)
     description = values.clean_html(item.description)
     short = values.clean_html(item.short_description)
     if (description, short) != (item.description, item.short_description):
@@ -297,6 +311,24 @@ def build_product(
     )
 
 
+def desired_price(
+    item: CatalogueItem, options: CatalogueOptions
+) -> DesiredPrice | Skipped:
+    """Price and promotion alone: basic mode needs no mapping for them (C1)."""
+    tax = _tax_rules_group(item, options)
+    if isinstance(tax, Skipped):
+        return tax
+    price, specific_price = _prices(item, tax[1])
+    return DesiredPrice(price, tax[0], specific_price)
+
+
+def desired_combinations(
+    item: CatalogueItem, options: CatalogueOptions
+) -> tuple[DesiredCombination, ...]:
+    """Sizes with their stock, keyed like the combinations full mode creates."""
+    return _combinations(item, product_reference(item, options), options, [])
+
+
 def stock_quantity(stock_by_store: Mapping[int, int], options: CatalogueOptions) -> int:
     """Sum over the stores that count for the web, minus safety stock (D1, D3)."""
     counted = sum(
@@ -316,7 +348,7 @@ def _name(item: CatalogueItem, options: CatalogueOptions) -> str:
     return name
 
 
-def _product_reference(item: CatalogueItem, options: CatalogueOptions) -> str:
+def product_reference(item: CatalogueItem, options: CatalogueOptions) -> str:
     if options.products_per == "model" or not item.colour:
         return values.reference(item.ref)
     return values.reference(f"{item.model}-{item.colour.key}")

@@ -15,8 +15,10 @@ REFERENCE_MAX = 64
 SLUG_MAX = 128
 
 # isCatalogName refuses these in names; isReference the same minus `#`.
+# References also lose brackets, which no Webservice filter can match: a
+# reference is how an object is found again after an interrupted run.
 _NAME_FORBIDDEN = re.compile(r"[<>;=#{}]")
-_REFERENCE_FORBIDDEN = re.compile(r"[<>;={}]")
+_REFERENCE_FORBIDDEN = re.compile(r"[<>;={}\[\]]")
 # isCleanHtml refuses scripts, event handlers, javascript: links and embeds.
 _UNSAFE_HTML = re.compile(
     r"<\s*(script|iframe|form|input|embed|object)\b.*?(</\s*\1\s*>|/?>)",

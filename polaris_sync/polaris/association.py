@@ -24,7 +24,7 @@ from polaris_sync.errors import (
     RemoteError,
     TransientError,
 )
-from polaris_sync.polaris.client import PolarisClient
+from polaris_sync.polaris.client import PolarisClient, polaris_message
 from polaris_sync.polaris.pinning import Pin, origin_of, pin_for, pinned_context
 from polaris_sync.state import State
 
@@ -140,7 +140,7 @@ def _check_claim(response: httpx.Response, licence: str) -> None:
     status = response.status_code
     if status < 400:
         return
-    message = _message(response)
+    message = polaris_message(response)
     if status == 409:
         raise AssociationError(
             f"this PIN was already used ({message}): generate a new one in Polaris, "
@@ -153,16 +153,6 @@ def _check_claim(response: httpx.Response, licence: str) -> None:
     if status >= 500:
         raise TransientError(f"Polaris failed to associate (HTTP {status}): {message}")
     raise RemoteError(f"Polaris refused the association (HTTP {status}): {message}")
-
-
-def _message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip()[:300] or response.reason_phrase
-    if isinstance(body, dict) and body.get("Message"):
-        return str(body["Message"])
-    return response.reason_phrase
 
 
 def _answer_field(answer: dict[str, Any], name: str, kind: Any) -> Any:

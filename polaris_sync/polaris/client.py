@@ -244,7 +244,7 @@ def _checked(response: httpx.Response, what: str) -> httpx.Response:
     status = response.status_code
     if status < 400:
         return response
-    message = _message(response)
+    message = polaris_message(response)
     if status == 401:
         raise AssociationError(
             "Polaris refused the access key (revoked, expired or unknown): "
@@ -264,7 +264,8 @@ def _checked(response: httpx.Response, what: str) -> httpx.Response:
     )
 
 
-def _message(response: httpx.Response) -> str:
+def polaris_message(response: httpx.Response) -> str:
+    """Polaris' own words from an error answer, else the HTTP reason."""
     try:
         body = response.json()
     except ValueError:

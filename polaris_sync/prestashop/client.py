@@ -194,14 +194,20 @@ class PrestaShopClient:
             offset += page_size
 
     async def find_one(
-        self, resource: str, filters: Mapping[str, str | int]
+        self,
+        resource: str,
+        filters: Mapping[str, str | int],
+        fields: Iterable[str] = (),
     ) -> Entity | None:
         """The single object whose fields equal `filters`, checked on our side too.
 
         A filter the shop does not recognise is ignored and the whole table comes
         back, so rows are checked before one is trusted to decide create/update.
         """
-        rows = await self.list(resource, filters=filters, sort="[id_ASC]")
+        display = "[" + ",".join(dict.fromkeys(["id", *filters, *fields])) + "]"
+        rows = await self.list(
+            resource, filters=filters, display=display, sort="[id_ASC]"
+        )
         matching = [row for row in rows if _matches(row, filters)]
         return matching[0] if matching else None
 
@@ -394,7 +400,9 @@ def _matches(row: Entity, filters: Mapping[str, str | int]) -> bool:
         wanted_text = str(wanted)
         if wanted_text.startswith("[") and wanted_text.endswith("]"):
             wanted_text = wanted_text[1:-1]
-        if str(row.get(field, "")).casefold() != wanted_text.casefold():
+        found = str(row.get(field, "")).casefold()
+        # JSON leaves out fields whose value is empty or zero.
+        if found != wanted_text.casefold() and {found, wanted_text} - {"", "0"}:
             return False
     return True
 

@@ -37,6 +37,9 @@ class StageContext:
     progress: Progress
     dry_run: bool = False
     deadline: float | None = None
+    # When set, the catalogue stage re-syncs the properties of these Polaris
+    # references only, whatever their fingerprints say (E11).
+    resync_refs: frozenset[str] = frozenset()
 
     def out_of_time(self) -> bool:
         """True once the run's time budget is spent: stop at the next item."""
