@@ -1,0 +1,153 @@
+"""The sandbox admin API under `/_sandbox/` (JSON in and out, no API key).
+
+- ``GET /_sandbox/requests``: ``{"total": n, "counts": {"GET products": n, ...}}``,
+  webservice requests per method and resource since start or the last reset
+  (the root listing counts under resource ``""``).
+- ``POST /_sandbox/requests/reset``: zero the counts.
+- ``PUT /_sandbox/faults`` with ``{"latency_ms": int, "error_rate": float,
+  "error_after_write": bool, "timeout_rate": float, "seed": int}`` (every key
+  optional): from now on each webservice request waits ``latency_ms``; with
+  probability ``error_rate`` it answers 500 with an HTML body, before the work
+  is done or, when ``error_after_write`` is true and the request writes, after
+  the write landed; with probability ``timeout_rate`` it hangs for
+  ``HANG_SECONDS`` (long enough for any client timeout) and then answers 504.
+  The draws come from a random generator seeded with ``seed``.
+- ``DELETE /_sandbox/faults``: back to a healthy server.
+
+Other modules add routes with :meth:`Admin.route` (e.g. the order side's
+``POST /_sandbox/orders``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+if TYPE_CHECKING:
+    from .shop import Shop
+
+HANG_SECONDS = 120.0
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FAULT_PAGE = (
+    "<html><head><title>500 Internal Server Error</title></head>"
+    "<body><h1>Internal Server Error</h1></body></html>"
+)
+
+Handler = Callable[["Shop", Request], Awaitable[Response]]
+EXTRA_ROUTES: dict[tuple[str, str], Handler] = {}
+
+
+def route(method: str, path: str) -> Callable[[Handler], Handler]:
+    """Register an extra admin route (`path` below `/_sandbox/`)."""
+
+    def register(handler: Handler) -> Handler:
+        EXTRA_ROUTES[(method, path.strip("/"))] = handler
+        return handler
+
+    return register
+
+
+@dataclass
+class Faults:
+    latency_ms: int = 0
+    error_rate: float = 0.0
+    error_after_write: bool = False
+    timeout_rate: float = 0.0
+    seed: int = 0
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> Faults:
+        return cls(
+            latency_ms=int(payload.get("latency_ms", 0)),
+            error_rate=float(payload.get("error_rate", 0.0)),
+            error_after_write=bool(payload.get("error_after_write", False)),
+            timeout_rate=float(payload.get("timeout_rate", 0.0)),
+            seed=int(payload.get("seed", 0)),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Admin:
+    def __init__(self, shop: Shop) -> None:
+        self.shop = shop
+        self.counts: Counter[str] = Counter()
+        self.faults = Faults()
+        self.random = random.Random(0)
+
+    def count(self, method: str, resource: str) -> None:
+        self.counts[f"{method} {resource}"] += 1
+
+    # --- fault injection --------------------------------------------------
+
+    async def before_request(self, method: str) -> Response | None:
+        faults = self.faults
+        if faults.latency_ms:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        if faults.timeout_rate and self.random.random() < faults.timeout_rate:
+            await asyncio.sleep(HANG_SECONDS)
+            return Response(b"", status_code=504)
+        if faults.error_rate and not (
+            faults.error_after_write and method in WRITE_METHODS
+        ):
+            if self.random.random() < faults.error_rate:
+                return _fault_page()
+        return None
+
+    def after_request(self, method: str, status: int) -> Response | None:
+        faults = self.faults
+        if not (faults.error_rate and faults.error_after_write):
+            return None
+        if method not in WRITE_METHODS or status >= 300:
+            return None
+        if self.random.random() < faults.error_rate:
+            return _fault_page()
+        return None
+
+    # --- routes -----------------------------------------------------------
+
+    async def handle(self, request: Request) -> Response:
+        path = request.url.path[len("/_sandbox/") :].strip("/")
+        method = request.method
+        if (method, path) in EXTRA_ROUTES:
+            return await EXTRA_ROUTES[(method, path)](self.shop, request)
+        if path == "requests" and method == "GET":
+            return JSONResponse(
+                {"total": sum(self.counts.values()), "counts": dict(self.counts)}
+            )
+        if path == "requests/reset" and method == "POST":
+            self.counts.clear()
+            return JSONResponse({"total": 0, "counts": {}})
+        if path == "faults":
+            return await self._faults(request)
+        return JSONResponse({"error": f"no route {method} /_sandbox/{path}"}, 404)
+
+    async def _faults(self, request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse(self.faults.as_json())
+        if request.method == "DELETE":
+            self.faults = Faults()
+            return JSONResponse(self.faults.as_json())
+        if request.method != "PUT":
+            return JSONResponse({"error": "use GET, PUT or DELETE"}, 405)
+        try:
+            payload = json.loads(await request.body() or b"{}")
+            faults = Faults.from_json(payload)
+        except (ValueError, TypeError, AttributeError) as exc:
+            return JSONResponse({"error": f"bad faults: {exc}"}, 400)
+        self.faults = faults
+        self.random = random.Random(faults.seed)
+        return JSONResponse(faults.as_json())
+
+
+def _fault_page() -> Response:
+    return Response(FAULT_PAGE, status_code=500, media_type="text/html")

@@ -1,0 +1,139 @@
+"""Declarations: what a webservice resource is made of.
+
+A resource is one :class:`Resource` value: its URL name, its XML node, its
+fields in the exact order the real shop prints them, its associations and the
+hooks that carry its side effects. The generic machinery (storage, parsing,
+rendering, filters, PUT/PATCH semantics) works from these declarations only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Storage kinds. INT is printed as a JSON integer; BOOL, FLOAT and text are
+# printed as JSON strings, as the real shop does.
+INT = "int"
+BOOL = "bool"
+FLOAT = "float"
+STR = "str"
+DATE = "date"
+DATETIME = "datetime"
+
+ALL_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+Entity = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One element of a resource, as the webservice definition declares it."""
+
+    name: str
+    kind: str = STR
+    required: bool = False
+    # setter = false in PrestaShop: GET shows it, writes answer 400 code 93.
+    read_only: bool = False
+    # Computed by a getter: marked notFilterable, never a column.
+    virtual: bool = False
+    ml: bool = False
+    # Resource the value points to (xlink:href), omitted when the value is 0.
+    ref: str | None = None
+    validator: str | None = None
+    max_size: int | None = None
+    values: tuple[str, ...] = ()
+    # Substituted for an empty value before validation and saving.
+    default: str | None = None
+    # Empty values are stored as NULL (printed '' in XML, null in JSON).
+    nullable: bool = False
+    # Hidden from the "blank" schema (in addition to read-only fields).
+    blank_hidden: bool = False
+    # Virtual fields: computed at load time and kept on the object (so PUT
+    # resets them and write answers echo them) instead of at render time.
+    loaded: bool = False
+    # Filtering/sorting needs date=1 (date_add, date_upd).
+    date_gated: bool = False
+
+    @property
+    def stored(self) -> bool:
+        return not self.virtual
+
+
+@dataclass(frozen=True)
+class AssocField:
+    name: str
+    ref: str | None = None
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Association:
+    """An `<associations>` child: `<name nodeType=node api=api>` of items."""
+
+    name: str
+    node: str
+    api: str
+    fields: tuple[AssocField, ...] = (AssocField("id", required=True),)
+    # Resource of the item's xlink:href (built from the first field's value).
+    item_ref: str | None = None
+    # Writes are silently ignored when False (images, stock_availables...).
+    writable: bool = True
+    # Stored on the entity itself (JSON column) unless a getter derives it.
+    getter: Callable[[Any, Entity], list[dict[str, Any]]] | None = None
+    setter: Callable[[Any, Entity, list[dict[str, str]]], None] | None = None
+    read_only_attr: bool = False
+
+
+@dataclass
+class Hooks:
+    """Side effects of one resource; each receives the request context."""
+
+    before_validate: Callable[[Any, Entity, str], None] | None = None
+    before_save: Callable[[Any, Entity, str], None] | None = None
+    after_save: Callable[[Any, Entity, str], None] | None = None
+    before_delete: Callable[[Any, Entity], None] | None = None
+    after_delete: Callable[[Any, Entity], None] | None = None
+    # Virtual field values: name -> getter(ctx, entity) at render time.
+    getters: dict[str, Callable[[Any, Entity], Any]] = field(default_factory=dict)
+    # JSON tweaks for one entity (e.g. values PrestaShop prints typed).
+    json_types: Callable[[Any, Entity, dict[str, Any]], None] | None = None
+
+
+@dataclass
+class Resource:
+    name: str
+    node: str
+    class_name: str
+    fields: tuple[Field, ...]
+    associations: tuple[Association, ...] = ()
+    methods: frozenset[str] = ALL_METHODS
+    hooks: Hooks = field(default_factory=Hooks)
+    # Extra hidden columns: name -> SQL type.
+    hidden_columns: dict[str, str] = field(default_factory=dict)
+    indexes: tuple[str, ...] = ()
+    # Lists of this resource carry no "display=full" associations.
+    description: str = ""
+    has_schema: bool = True
+
+    def __post_init__(self) -> None:
+        self.by_name = {f.name: f for f in self.fields}
+        self.assoc_by_name = {a.name: a for a in self.associations}
+
+    @property
+    def stored_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.stored)
+
+    @property
+    def table(self) -> str:
+        return f"ws_{self.name}"
+
+
+def id_field() -> Field:
+    return Field("id", INT)
+
+
+def empty_value(value: Any) -> bool:
+    """PHP's empty(): '', '0', 0, None, False and 0.0 are empty."""
+    return value in (None, "", "0", 0, False) or value == 0.0

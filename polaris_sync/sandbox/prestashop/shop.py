@@ -1,0 +1,42 @@
+"""The emulated shop: its resources, its database, its languages and images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import registry
+from .model import Resource
+from .store import Store
+
+
+class Shop:
+    def __init__(self, db_path: Path, *, api_key: str, version: str) -> None:
+        self.api_key = api_key
+        self.version = version
+        self.db_path = db_path
+        self.image_dir = db_path.parent / f"{db_path.name}.images"
+        self.resources: dict[str, Resource] = registry.resources()
+        self.store = Store(db_path, self.resources.values())
+        if self.store.created:
+            registry.seed(self)
+        self.languages = [
+            row[0]
+            for row in self.store.execute(
+                "SELECT id FROM ws_languages WHERE active = 1 ORDER BY id"
+            )
+        ]
+        self.default_language = int(self.configuration("PS_LANG_DEFAULT") or 1)
+
+    @property
+    def patch_allowed(self) -> bool:
+        """PATCH exists from PrestaShop 8.0 on."""
+        return not self.version.startswith("1.")
+
+    def configuration(self, name: str) -> str | None:
+        value = self.store.scalar(
+            "SELECT value FROM ws_configurations WHERE name = ?", (name,)
+        )
+        return None if value is None else str(value)
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,52 @@
+"""Replay the recorded exchanges of a real PrestaShop 8.1.2 against the emulator.
+
+Each scenario file runs against a fresh emulator over real loopback HTTP; every
+step must pass the checks the recording names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from polaris_sync.sandbox.http import BackgroundServer
+from polaris_sync.sandbox.prestashop import create_app
+from polaris_sync.sandbox.prestashop.replay import Replayer, load_steps, report
+from tests.conftest import shared_path
+
+EXCHANGES = shared_path() / "data" / "prestashop-8.1.2-exchanges"
+KEY = "REPLAYKEY0123456789ABCDEFGHIJKLM"
+# The order side (customers, carts, orders...) is built separately.
+ORDER_SIDE = {"23", "25", "26", "27", "28", "30"}
+
+
+def _scenarios() -> list[object]:
+    if not EXCHANGES.is_dir():
+        return [
+            pytest.param(
+                None,
+                marks=pytest.mark.skip(
+                    reason=f"recorded exchanges absent: {EXCHANGES}"
+                ),
+            )
+        ]
+    params = []
+    for path in sorted(EXCHANGES.glob("*.jsonl")):
+        marks = []
+        if path.name[:2] in ORDER_SIDE:
+            marks.append(
+                pytest.mark.xfail(strict=False, reason="order side in progress")
+            )
+        params.append(pytest.param(path, id=path.stem, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("scenario", _scenarios())
+def test_recorded_scenario_replays(scenario: Path, tmp_path: Path) -> None:
+    app = create_app(tmp_path / "shop.db", api_key=KEY, version="8.1.2")
+    with BackgroundServer(app) as server, httpx.Client(timeout=30) as client:
+        results = Replayer(client, f"{server.url}/api", KEY).run(load_steps(scenario))
+    passed, failed, lines = report(results)
+    assert failed == 0, "\n".join([*lines, f"{passed} passed, {failed} failed"])
