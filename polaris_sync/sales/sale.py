@@ -302,9 +302,11 @@ def client_of(
             "Adresse3": "",
             "CodePostal": address.postcode,
             "Ville": address.city,
-            "CodePays": address.country_iso,
             "Memo": address.other,
         }
+        # Polaris refuses anything but two capital letters here, blank included.
+        if address.country_iso:
+            client["Adresse"]["CodePays"] = address.country_iso.upper()
     return client
 
 

@@ -163,6 +163,9 @@ def test_g1_client_block_carries_the_shop_customer_reference():
     assert client["Adresse"]["CodePays"] == "FR"
     assert client["Adresse"]["CodePostal"] == "75002"
 
+    unknown_country = client_of(customer, Address(city="Paris"), SETTINGS)
+    assert "CodePays" not in unknown_country["Adresse"]
+
 
 def test_payload_round_trips_through_the_journal_form(order):
     sale = build_sale(order, SETTINGS, sku_for)
