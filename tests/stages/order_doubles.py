@@ -59,10 +59,13 @@ class FakeShop:
         self.clock += timedelta(seconds=1)
         return self.clock.strftime("%Y-%m-%d %H:%M:%S")
 
-    def add_customer(self, customer_id: int, email: str, groups=(3,)) -> None:
+    def add_customer(
+        self, customer_id: int, email: str, groups=(3,), guest: bool = False
+    ) -> None:
         self.tables["customers"][customer_id] = {
             "id": customer_id, "email": email, "lastname": "Martin",
-            "firstname": "Anne", "id_default_group": groups[0], "is_guest": "0",
+            "firstname": "Anne", "id_default_group": groups[0],
+            "is_guest": "1" if guest else "0",
             "date_upd": self.tick(),
             "associations": {"groups": [{"id": g} for g in groups]},
         }
@@ -322,3 +325,35 @@ class FakePolaris:
             self.customers[customer["RefsExt"][0]] = customer
             return httpx.Response(200, json=customer)
         return httpx.Response(404, json={"Message": "inconnu"})
+
+
+def asgi_app(handle: Any) -> Any:
+    """An ASGI app answering with `handle(httpx.Request) -> httpx.Response`,
+    to serve a double over real loopback HTTP."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        query = scope["query_string"].decode()
+        request = httpx.Request(
+            scope["method"],
+            f"http://127.0.0.1{scope['path']}" + (f"?{query}" if query else ""),
+            headers=[(key.decode(), value.decode()) for key, value in scope["headers"]],
+            content=body,
+        )
+        response = handle(request)
+        await send({
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": [
+                (key.encode(), value.encode())
+                for key, value in response.headers.items()
+                if key.lower() != "content-length"
+            ] + [(b"content-length", str(len(response.content)).encode())],
+        })
+        await send({"type": "http.response.body", "body": response.content})
+
+    return app
