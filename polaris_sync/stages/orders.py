@@ -280,7 +280,7 @@ class OrderExporter:
         if plan.record.active and (
             sent_sale or self.states.is_ours(state, Purpose.ERROR)
         ):
-            state = await self.states.move(order.order_id, Purpose.EXPORTED, state)
+            state = await self._move(order, Purpose.EXPORTED)
         self.journal.set_order_export(
             order.order_id,
             status="exported" if plan.record.active else "cancelled",
@@ -299,7 +299,7 @@ class OrderExporter:
             return
         state = order.current_state
         if order.valid:
-            state = await self.states.move(order.order_id, Purpose.ERROR, state)
+            state = await self._move(order, Purpose.ERROR)
         self.journal.set_order_export(
             order.order_id,
             status="error",
@@ -308,6 +308,24 @@ class OrderExporter:
             date_upd=order.date_upd,
             current_state=state,
         )
+
+    async def _move(self, order: ShopOrder, purpose: Purpose) -> int:
+        """Put the order in our state; a refusal is audited, never fatal: what
+        Polaris received must be recorded whatever the shop answers."""
+        try:
+            return await self.states.move(
+                order.order_id, purpose, order.current_state
+            )
+        except ItemRejected as rejected:
+            reason = (
+                f"order {order.order_id}: the shop refused the state "
+                f"'{purpose}' ({rejected})"
+            )
+            self.ctx.audit.event(
+                "failed", stage=STAGE, prestashop_id=order.order_id, reason=reason
+            )
+            self.result.fail(reason)
+            return order.current_state
 
     def _skipped(self, order: ShopOrder, plan: ExportPlan, reason: str) -> None:
         self.ctx.audit.event(

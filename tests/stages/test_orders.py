@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from polaris_sync.stages.orders import export_order, export_orders
@@ -237,3 +238,22 @@ async def test_polaris_refusing_a_sale_puts_the_order_in_error(world):
     assert result.failed == 1 and "SKU inconnu" in result.errors[0]
     order = world.shop.tables["orders"][120]
     assert world.shop.state_name(order["current_state"]) == "Polaris export error"
+
+
+async def test_a_shop_refusing_the_state_change_still_records_the_sale(world):
+    handle = world.shop.handle
+
+    def refusing(request):
+        if request.method == "POST" and request.url.path.endswith("order_histories"):
+            return httpx.Response(400, headers={"PSWS-Version": "8.1.2"})
+        return handle(request)
+
+    world.shop.handle = refusing
+    world.shop.add_order(121, ONE_TEE)
+    result = await world.run(export_orders)
+    assert list(world.polaris.sales) == ["121"] and result.failed == 1
+    assert "refused the state" in result.errors[0]
+
+    world.shop.handle = handle
+    again = await world.run(export_orders)
+    assert world.polaris.posts == 1 and again.failed == 0
