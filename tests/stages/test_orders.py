@@ -257,3 +257,17 @@ async def test_a_shop_refusing_the_state_change_still_records_the_sale(world):
     world.shop.handle = handle
     again = await world.run(export_orders)
     assert world.polaris.posts == 1 and again.failed == 0
+
+
+async def test_g7_a_shipped_order_gets_a_shipped_variant_of_the_export_state(world):
+    world.shop.add_order(122, ONE_TEE, state=4)
+    await world.run(export_orders)
+    order = world.shop.tables["orders"][122]
+    name = world.shop.state_name(order["current_state"])
+    assert name == "Exported to Polaris (shipped)"
+    state = world.shop.tables["order_states"][order["current_state"]]
+    assert (state["logable"], state["paid"], state["shipped"]) == ("1", "1", "1")
+
+    world.shop.add_order(123, ONE_TEE, state=4)
+    await world.run(export_orders)
+    assert world.shop.tables["orders"][123]["current_state"] == order["current_state"]
