@@ -5,10 +5,12 @@ from decimal import Decimal
 from polaris_sync.sandbox.prestashop.order_math import (
     Discount,
     LineInput,
+    Promotion,
     RefundLine,
     Voucher,
     line_totals,
     order_totals,
+    promoted_price,
     shipping_cost,
     slip_totals,
 )
@@ -107,3 +109,26 @@ def test_credit_slip_adds_refunded_lines_and_shipping():
     assert (slip.products_tax_excl, slip.products_tax_incl) == (D("20.00"), D("24.00"))
     assert (slip.shipping_tax_excl, slip.shipping_tax_incl) == (D("7"), D("8.40"))
     assert slip.amount == D("24.00")
+
+
+def test_percentage_promotion_keeps_the_price_before_reduction():
+    promoted = promoted_price(D("20"), Promotion(None, D("0.25"), True), D("20"))
+
+    assert promoted.price_before_reduction == D("20")
+    assert promoted.unit_price_tax_excl == D("15.00")
+    assert promoted.reduction_percent == D("25.00")
+
+
+def test_amount_promotion_given_tax_included_is_taken_before_tax():
+    promoted = promoted_price(D("20"), Promotion(None, D("6"), False), D("20"))
+
+    assert promoted.unit_price_tax_excl == D("15")
+    assert promoted.reduction_amount_tax_incl == D("6.000000")
+    assert promoted.reduction_amount_tax_excl == D("5.000000")
+
+
+def test_fixed_promotion_price_replaces_the_catalogue_price():
+    promoted = promoted_price(D("20"), Promotion(D("12"), D("0"), True), D("20"))
+
+    assert promoted.unit_price_tax_excl == D("12")
+    assert promoted.price_before_reduction == D("12")

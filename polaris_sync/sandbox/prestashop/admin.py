@@ -9,8 +9,9 @@
   optional): from now on each webservice request waits ``latency_ms``; with
   probability ``error_rate`` it answers 500 with an HTML body, before the work
   is done or, when ``error_after_write`` is true and the request writes, after
-  the write landed; with probability ``timeout_rate`` it hangs for
-  ``HANG_SECONDS`` (long enough for any client timeout) and then answers 504.
+  the write landed (reads still fail before); with probability
+  ``timeout_rate`` it hangs for ``HANG_SECONDS`` (long enough for any client
+  timeout), or until the faults are changed, and then answers 504.
   The draws come from a random generator seeded with ``seed``.
 - ``DELETE /_sandbox/faults``: back to a healthy server.
 
@@ -83,6 +84,8 @@ class Admin:
         self.counts: Counter[str] = Counter()
         self.faults = Faults()
         self.random = random.Random(0)
+        # Set when the faults change: hanging requests give up at once.
+        self.released = asyncio.Event()
 
     def count(self, method: str, resource: str) -> None:
         self.counts[f"{method} {resource}"] += 1
@@ -94,7 +97,11 @@ class Admin:
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
         if faults.timeout_rate and self.random.random() < faults.timeout_rate:
-            await asyncio.sleep(HANG_SECONDS)
+            released = self.released
+            try:
+                await asyncio.wait_for(released.wait(), HANG_SECONDS)
+            except TimeoutError:
+                pass
             return Response(b"", status_code=504)
         if faults.error_rate and not (
             faults.error_after_write and method in WRITE_METHODS
@@ -135,7 +142,7 @@ class Admin:
         if request.method == "GET":
             return JSONResponse(self.faults.as_json())
         if request.method == "DELETE":
-            self.faults = Faults()
+            self._set(Faults())
             return JSONResponse(self.faults.as_json())
         if request.method != "PUT":
             return JSONResponse({"error": "use GET, PUT or DELETE"}, 405)
@@ -144,9 +151,14 @@ class Admin:
             faults = Faults.from_json(payload)
         except (ValueError, TypeError, AttributeError) as exc:
             return JSONResponse({"error": f"bad faults: {exc}"}, 400)
+        self._set(faults)
+        return JSONResponse(faults.as_json())
+
+    def _set(self, faults: Faults) -> None:
         self.faults = faults
         self.random = random.Random(faults.seed)
-        return JSONResponse(faults.as_json())
+        self.released.set()
+        self.released = asyncio.Event()
 
 
 def _fault_page() -> Response:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import time
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -62,7 +64,7 @@ class PrestaShopApp:
         late_fault = self.admin.after_request(method, answer.status)
         if late_fault is not None:
             return late_fault
-        return self._respond(answer, method)
+        return self._respond(answer, method, request.headers.get("local-content-sha1"))
 
     def _answer(
         self,
@@ -123,8 +125,19 @@ class PrestaShopApp:
             return engine.delete(ctx, resource, _delete_ids(ctx, entity_id))
         return engine.write(ctx, resource, body, method)
 
-    def _respond(self, answer: Answer, method: str) -> Response:
-        headers = {"X-Powered-By": "PrestaShop Webservice", **answer.headers}
+    def _respond(self, answer: Answer, method: str, known_sha1: str | None) -> Response:
+        content = answer.data if answer.data is not None else answer.body.encode()
+        headers = {
+            "X-Powered-By": "PrestaShop Webservice",
+            "Access-Time": str(int(time.time())),
+            "Execution-Time": "0.001",
+            **answer.headers,
+        }
+        if content:
+            headers["Content-Sha1"] = hashlib.sha1(content).hexdigest()
+            if known_sha1 == headers["Content-Sha1"] and answer.status == 200:
+                # The client already holds this very answer.
+                return Response(b"", status_code=304, headers=headers)
         if answer.version_header == engine.SHOP_VERSION:
             headers["PSWS-Version"] = self.shop.version
         elif answer.version_header is not None:
@@ -133,7 +146,6 @@ class PrestaShopApp:
             headers["Content-Type"] = answer.content_type
         if method == "HEAD":
             return Response(b"", status_code=answer.status, headers=headers)
-        content = answer.data if answer.data is not None else answer.body.encode()
         return Response(content, status_code=answer.status, headers=headers)
 
 
@@ -320,7 +332,7 @@ def _error_answer(error: WsError, as_json: bool) -> Answer:
 def _empty(empty: EmptyAnswer, version: str) -> Response:
     # Empty 404s carry the version header but no type; SQL failures (500,
     # text/html) carry no version header.
-    response = Response(b"", status_code=empty.status)
+    response = Response(empty.text.encode(), status_code=empty.status)
     if empty.content_type:
         response.headers["Content-Type"] = empty.content_type
     else:

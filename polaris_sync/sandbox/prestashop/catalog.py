@@ -580,6 +580,7 @@ COMBINATIONS = Resource(
         after_delete=_combination_after_delete,
     ),
     hidden_columns={"_visible": "INTEGER DEFAULT 1"},
+    in_shop="t._visible = 1",
     indexes=("id_product",),
 )
 
@@ -660,6 +661,8 @@ STOCK_AVAILABLES = Resource(
         Field("location", max_size=255, validator="isString"),
     ),
     hooks=Hooks(before_save=_stock_before_save, after_save=_stock_after_save),
+    # A PUT without id_shop moves the row to shop 0, out of every shop.
+    in_shop="t.id_shop != 0",
     indexes=("id_product", "id_product_attribute"),
 )
 
@@ -676,6 +679,9 @@ def _next_position(
 
 
 def _option_before_save(ctx: Context, group: Entity, method: str) -> None:
+    # AttributeGroup casts its colour flag to a PHP bool: "0" echoes as "".
+    if group.get("is_color_group") in ("0", 0):
+        group["is_color_group"] = ""
     if method == "POST" and empty_value(group.get("position")):
         group["position"] = _next_position(ctx, "ws_product_options")
 

@@ -97,6 +97,8 @@ def get_list(ctx: Context, resource: Resource) -> Answer:
     where, args = build_filters(
         resource, ctx.params, date_enabled, ctx.output_languages
     )
+    if resource.in_shop:
+        where = f"({where}) AND ({resource.in_shop})"
     default_language = ctx.shop.default_language
     order = build_order(resource, ctx.param("sort"), date_enabled, default_language)
     limit = build_limit(ctx.param("limit"))
@@ -125,7 +127,7 @@ def _list_answer(
             render.entity_json(ctx, resource, e, display, omit_empty=False)
             for e in entities
         ]
-    return xml_or_json(ctx, 200, "", {resource.name: items})
+    return xml_or_json(ctx, 200, "", {resource.list_node: items})
 
 
 def get_one(ctx: Context, resource: Resource, entity_id: int) -> Answer:
@@ -133,10 +135,23 @@ def get_one(ctx: Context, resource: Resource, entity_id: int) -> Answer:
     entity = load(ctx, resource, entity_id)
     if entity is None:
         raise EmptyAnswer(404)
+    if resource.in_shop and not ctx.store.select_ids(
+        resource, f"t.id = ? AND ({resource.in_shop})", (entity_id,)
+    ):
+        raise WsError(
+            404,
+            (
+                131,
+                f'Resource of type "{resource.name}" with id "{entity_id}" is '
+                "not associated with the shop in context",
+            ),
+        )
     if display.given and not display.full:
-        xml = render.list_xml(ctx, resource, [entity], display)
+        # XML prints the entity itself; JSON puts it in a list under the
+        # plural key.
+        xml = render.entity_xml(ctx, resource, entity, display)
         payload = {
-            resource.name: [
+            resource.list_node: [
                 render.entity_json(ctx, resource, entity, display, omit_empty=False)
             ]
         }
@@ -275,6 +290,9 @@ def _validate_ml(
 ) -> None:
     prop = f"{resource.class_name}-&gt;{f.name}"
     texts = value or {}
+    if f.required and value is None:
+        # Absent altogether (an order state posted without a name).
+        raise validation_error(84, f"Property {prop} is empty.")
     if f.required and not texts.get(ctx.shop.default_language):
         raise validation_error(84, f"Property {prop} is empty for default language")
     for text in texts.values():

@@ -32,12 +32,19 @@ class ParameterError(WsError):
 
 
 class EmptyAnswer(Exception):
-    """An answer with no body at all (404 of a single GET, SQL failures...)."""
+    """An answer with no body at all (404 of a single GET, SQL failures...).
 
-    def __init__(self, status: int, content_type: str | None = None) -> None:
-        super().__init__(f"empty {status}")
+    ``text`` is for the few PHP ``die()`` answers that print one plain line
+    and nothing else (e.g. an order placed twice from the same cart).
+    """
+
+    def __init__(
+        self, status: int, content_type: str | None = None, text: str = ""
+    ) -> None:
+        super().__init__(text or f"empty {status}")
         self.status = status
         self.content_type = content_type
+        self.text = text
 
 
 def sql_failure() -> EmptyAnswer:

@@ -190,7 +190,7 @@ def _read(
         )
     fmt, data = _stored(ctx, image_id)
     if size is not None:
-        fmt, data = "JPEG", _resized(data, IMAGE_TYPES[size])
+        data = _resized(data, IMAGE_TYPES[size], fmt)
     return _binary(data, fmt)
 
 
@@ -205,12 +205,13 @@ def _stored(ctx: Context, image_id: int) -> tuple[str, bytes]:
     return str(row[0][0]), bytes(row[0][1])
 
 
-def _resized(data: bytes, box: tuple[int, int]) -> bytes:
+def _resized(data: bytes, box: tuple[int, int], fmt: str) -> bytes:
+    """A thumbnail in the stored format (PNG stays PNG, the rest is JPEG)."""
     with Image.open(io.BytesIO(data)) as source:
-        picture = source.convert("RGB")
+        picture = source.convert("RGBA" if fmt == "PNG" else "RGB")
         picture.thumbnail(box)
         out = io.BytesIO()
-        picture.save(out, "JPEG", quality=90)
+        picture.save(out, fmt, **({} if fmt == "PNG" else {"quality": 90}))
     return out.getvalue()
 
 

@@ -55,6 +55,14 @@ class Field:
     loaded: bool = False
     # Filtering/sorting needs date=1 (date_add, date_upd).
     date_gated: bool = False
+    # Filtering on it is a SQL error in the real shop: 500 with no body
+    # (the multilingual name of order_states).
+    filter_crashes: bool = False
+    # Decimals printed for a FLOAT column (DECIMAL(20,6) unless declared).
+    decimals: int = 6
+    # The href is printed even for an empty value (orders.current_state in
+    # the answer to a POST: `order_states/` with no id).
+    href_when_blank: bool = False
 
     @property
     def stored(self) -> bool:
@@ -66,6 +74,8 @@ class AssocField:
     name: str
     ref: str | None = None
     required: bool = False
+    # Print the href even for id 0 (cart_rows, order_rows: `customizations/0`).
+    always_href: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,9 @@ class Association:
     getter: Callable[[Any, Entity], list[dict[str, Any]]] | None = None
     setter: Callable[[Any, Entity, list[dict[str, str]]], None] | None = None
     read_only_attr: bool = False
+    # Rows of another table shown inline (cart_rows, order_rows...): the
+    # wrapper says virtualEntity="true" and names no api.
+    virtual_entity: bool = False
 
 
 @dataclass
@@ -116,6 +129,17 @@ class Resource:
     # Lists of this resource carry no "display=full" associations.
     description: str = ""
     has_schema: bool = True
+
+    # Node of a list when it is not the URL name: order_slip lists print
+    # <order_slips> and build their hrefs from that plural (.../order_slips/7).
+    plural: str = ""
+    # SQL condition (on alias t) of the rows that belong to the shop; the
+    # others are left out of lists and answer 404 code 131 when read.
+    in_shop: str = ""
+
+    @property
+    def list_node(self) -> str:
+        return self.plural or self.name
 
     def __post_init__(self) -> None:
         self.by_name = {f.name: f for f in self.fields}

@@ -232,3 +232,54 @@ def slip_totals(lines: Iterable[RefundLine], shipping: Discount) -> SlipTotals:
         shipping_tax_excl=shipping.tax_excl,
         shipping_tax_incl=shipping.tax_incl,
     )
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """A specific price: a fixed price (``None`` keeps the catalogue price)
+    and a reduction, either a fraction (``0.2`` = 20 %) or an amount, tax
+    included when ``reduction_tax_included``."""
+
+    fixed_price: Decimal | None
+    reduction: Decimal
+    reduction_is_percentage: bool
+    reduction_tax_included: bool = True
+
+
+@dataclass(frozen=True)
+class PromotedPrice:
+    price_before_reduction: Decimal
+    unit_price_tax_excl: Decimal
+    reduction_percent: Decimal
+    reduction_amount_tax_incl: Decimal
+    reduction_amount_tax_excl: Decimal
+
+
+def promoted_price(
+    catalogue_price: Decimal, promotion: Promotion | None, tax_rate: Decimal
+) -> PromotedPrice:
+    """The unit price before tax once a specific price applies, and what the
+    order line records of the reduction."""
+    if promotion is None:
+        return PromotedPrice(catalogue_price, catalogue_price, ZERO, ZERO, ZERO)
+    price = catalogue_price if promotion.fixed_price is None else promotion.fixed_price
+
+    if promotion.reduction_is_percentage:
+        unit = price * (1 - promotion.reduction)
+        return PromotedPrice(
+            price, max(unit, ZERO), to_cents(promotion.reduction * HUNDRED), ZERO, ZERO
+        )
+
+    if promotion.reduction_tax_included:
+        amount_incl = promotion.reduction
+        amount_excl = remove_tax(amount_incl, tax_rate)
+    else:
+        amount_excl = promotion.reduction
+        amount_incl = add_tax(amount_excl, tax_rate)
+    return PromotedPrice(
+        price,
+        max(price - amount_excl, ZERO),
+        ZERO,
+        to_micros(amount_incl),
+        to_micros(amount_excl),
+    )

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import EmptyAnswer, ParameterError
+from .errors import EmptyAnswer, ParameterError, sql_failure
 from .model import INT, Field, Resource, id_field
 from .values import php_int
 
@@ -110,6 +110,8 @@ def _checked_filter_field(resource: Resource, name: str, date_enabled: bool) -> 
             f'This filter does not exist. Did you mean: "{_closest(name, names)}"? '
             f"The full list is: {listing}",
         )
+    if field_.filter_crashes:
+        raise sql_failure()
     if field_.virtual:
         raise ParameterError(
             34,

@@ -101,7 +101,10 @@ ORDER_STATES = Resource(
         Field("pdf_delivery", BOOL, validator="isBool"),
         Field("pdf_invoice", BOOL, validator="isBool"),
         Field("deleted", BOOL, validator="isBool"),
-        Field("name", ml=True, required=True, max_size=64, validator="isGenericName"),
+        Field(
+            "name", ml=True, required=True, max_size=64, validator="isGenericName",
+            filter_crashes=True,
+        ),
         Field("template", ml=True, max_size=64, validator="isTplName"),
     ),
 )
@@ -233,9 +236,25 @@ _ORDER_STATES: tuple[tuple[str, str, int, int, str, int, int, int, int, str], ..
     ),
 )
 
-# A few brands and categories so that a fresh emulator is not empty.
+# A few brands, categories, attribute groups and features so that a fresh
+# emulator is not empty (and new ones get non-zero positions, as in a shop
+# that already holds some).
 _MANUFACTURERS = ("Atelier Nord", "Maison Brume")
 _CATEGORIES = (("Clothing", "Vêtements"), ("Accessories", "Accessoires"))
+_ATTRIBUTE_GROUPS = (
+    ("Size", "Taille", "select", 0, (("S", "S", ""), ("M", "M", ""), ("L", "L", ""))),
+    (
+        "Colour",
+        "Couleur",
+        "color",
+        1,
+        (("Ink", "Encre", "#1B1F3B"), ("Sand", "Sable", "#D8C3A5")),
+    ),
+)
+_FEATURES = (
+    ("Material", "Matière", (("Wool", "Laine"), ("Linen", "Lin"))),
+    ("Fit", "Coupe", (("Loose", "Ample"), ("Slim", "Ajustée"))),
+)
 
 
 def _both(text_en: str, text_fr: str | None = None) -> dict[int, str]:
@@ -389,6 +408,7 @@ def _seed_catalog(shop: Shop, slugify: Any) -> None:
                 meta_keywords=empty_ml,
             ),
         )
+    _seed_attributes(shop)
     for name in _MANUFACTURERS:
         store.insert(
             shop.resources["manufacturers"],
@@ -404,3 +424,47 @@ def _seed_catalog(shop: Shop, slugify: Any) -> None:
                 meta_keywords=empty_ml,
             ),
         )
+
+
+def _seed_attributes(shop: Shop) -> None:
+    store, resources = shop.store, shop.resources
+    for position, (name_en, name_fr, kind, is_colour, values) in enumerate(
+        _ATTRIBUTE_GROUPS
+    ):
+        group_id = store.insert(
+            resources["product_options"],
+            _row(
+                is_color_group=is_colour,
+                group_type=kind,
+                position=position,
+                name=_both(name_en, name_fr),
+                public_name=_both(name_en, name_fr),
+            ),
+        )
+        for value_position, (value_en, value_fr, colour) in enumerate(values):
+            store.insert(
+                resources["product_option_values"],
+                _row(
+                    id_attribute_group=group_id,
+                    color=colour,
+                    position=value_position,
+                    name=_both(value_en, value_fr),
+                ),
+            )
+    for position, (name_en, name_fr, feature_values) in enumerate(_FEATURES):
+        feature_id = store.insert(
+            resources["product_features"],
+            _row(
+                position=position,
+                name=_both(name_en, name_fr),
+            ),
+        )
+        for value_en, value_fr in feature_values:
+            store.insert(
+                resources["product_feature_values"],
+                _row(
+                    id_feature=feature_id,
+                    custom=0,
+                    value=_both(value_en, value_fr),
+                ),
+            )

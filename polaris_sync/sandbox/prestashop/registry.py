@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 RESOURCE_MODULES = (
     "polaris_sync.sandbox.prestashop.reference",
     "polaris_sync.sandbox.prestashop.catalog",
+    # The order side: customers, reference data, carts and orders, and the
+    # admin routes that place and change orders.
+    "polaris_sync.sandbox.prestashop.customers",
+    "polaris_sync.sandbox.prestashop.shop_reference",
+    "polaris_sync.sandbox.prestashop.orders",
+    "polaris_sync.sandbox.prestashop.order_admin",
 )
 
 # Every resource a fresh 8.1 shop lists at /api/, with its description. The

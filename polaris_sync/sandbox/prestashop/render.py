@@ -52,7 +52,10 @@ def association_items(
 
 
 def href(ctx: Context, field: Field, entity: Entity, value: Any) -> str | None:
-    if field.ref is None or empty_value(value):
+    blank = value is None or value == ""
+    if field.ref is None:
+        return None
+    if empty_value(value) and not (field.href_when_blank and blank):
         return None
     path = field.ref.format(value=printed(value), id=entity.get("id"))
     if "{" not in field.ref:
@@ -96,7 +99,8 @@ def _field_xml(
     if field.virtual:
         attrs["notFilterable"] = "true"
     return (
-        f"\t<{field.name}{attributes(attrs)}>{cdata(printed(value))}</{field.name}>\n"
+        f"\t<{field.name}{attributes(attrs)}>{cdata(printed(value, field.decimals))}"
+        f"</{field.name}>\n"
     )
 
 
@@ -123,6 +127,8 @@ def association_xml(
     owner: Any = None,
 ) -> str:
     attrs = {"nodeType": association.node, "api": association.api}
+    if association.virtual_entity:
+        attrs = {"nodeType": association.node, "virtualEntity": "true"}
     if association.read_only_attr:
         attrs["readOnly"] = "true"
     if not items:
@@ -153,7 +159,7 @@ def _item_xml(
             continue
         value = item.get(assoc_field.name, "")
         attrs = {}
-        if assoc_field.ref and not empty_value(value):
+        if assoc_field.ref and (assoc_field.always_href or not empty_value(value)):
             attrs["xlink:href"] = f"{ctx.base}/{assoc_field.ref}/{value}"
         lines.append(
             f"\t<{assoc_field.name}{attributes(attrs)}>{cdata(printed(value))}"
@@ -170,17 +176,17 @@ def document(inner: str) -> str:
 def list_xml(
     ctx: Context, resource: Resource, entities: list[Entity], display: Display
 ) -> str:
-    lines = [f"<{resource.name}>\n"]
+    lines = [f"<{resource.list_node}>\n"]
     if not display.given or display.minimum:
         for entity in entities:
-            link = f"{ctx.base}/{resource.name}/{entity['id']}"
+            link = f"{ctx.base}/{resource.list_node}/{entity['id']}"
             lines.append(
                 f'<{resource.node} id="{entity["id"]}" xlink:href="{link}"/>\n'
             )
     else:
         for entity in entities:
             lines.append(entity_xml(ctx, resource, entity, display))
-    lines.append(f"</{resource.name}>\n")
+    lines.append(f"</{resource.list_node}>\n")
     return "".join(lines)
 
 
@@ -200,7 +206,8 @@ def entity_json(
         if field.ml:
             out[field.name] = ml_json(ctx, value)
             continue
-        if omit_empty and empty_value(value):
+        # A stored decimal reads "0.000000" in PHP, which is not empty.
+        if omit_empty and empty_value(value) and not isinstance(value, float):
             continue
         out[field.name] = json_value(field, value)
     if resource.hooks.json_types is not None:
@@ -229,6 +236,10 @@ def _item_json(item: dict[str, Any], sub: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in item.items():
         if sub and key not in sub:
+            continue
+        if isinstance(value, int) and not isinstance(value, bool):
+            # Typed item values (rows read from another table) keep their type.
+            out[key] = value
             continue
         text = printed(value)
         is_id = key == "id" or key.startswith("id_")

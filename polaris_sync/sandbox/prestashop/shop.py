@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import registry
+from . import registry, versions
 from .model import Resource
 from .store import Store
 
@@ -15,7 +15,9 @@ class Shop:
         self.version = version
         self.db_path = db_path
         self.image_dir = db_path.parent / f"{db_path.name}.images"
-        self.resources: dict[str, Resource] = registry.resources()
+        self.resources: dict[str, Resource] = versions.adapt(
+            registry.resources(), version
+        )
         self.store = Store(db_path, self.resources.values())
         if self.store.created:
             registry.seed(self)

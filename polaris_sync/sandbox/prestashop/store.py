@@ -55,9 +55,13 @@ class Store:
             f"CREATE TABLE IF NOT EXISTS {resource.table} ({', '.join(columns)})"
         )
         for column in resource.indexes:
+            # Text filters compare case-insensitively (MySQL collation).
+            indexed = resource.by_name.get(column)
+            text = indexed is not None and indexed.kind not in _SQL_TYPES
+            collation = " COLLATE NOCASE" if text else ""
             self.conn.execute(
                 f"CREATE INDEX IF NOT EXISTS ix_{resource.name}_{column} "
-                f'ON {resource.table} ("{column}")'
+                f'ON {resource.table} ("{column}"{collation})'
             )
 
     # --- rows ---------------------------------------------------------------

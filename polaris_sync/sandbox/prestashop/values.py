@@ -57,14 +57,14 @@ def _stored_empty(field: Field) -> Any:
     return ""
 
 
-def printed(value: Any) -> str:
+def printed(value: Any, decimals: int = 6) -> str:
     """XML text of a value, raw or stored."""
     if value is None or value is False:
         return ""
     if value is True:
         return "1"
     if isinstance(value, float):
-        return f"{value:.6f}"
+        return f"{value:.{decimals}f}"
     return str(value)
 
 
@@ -77,7 +77,7 @@ def json_value(field: Field, value: Any) -> Any:
             return value
         text = str(value)
         return int(text) if re.fullmatch(r"-?\d+", text) else text
-    return printed(value)
+    return printed(value, field.decimals)
 
 
 # --- validators -------------------------------------------------------------
@@ -123,6 +123,16 @@ def _is_color(raw: str) -> bool:
     return bool(re.fullmatch(r"#[0-9a-fA-F]{6}", raw)) or raw in _COLOR_KEYWORDS
 
 
+# Names of people: no digits, no punctuation, dots only at the end of a word.
+_CUSTOMER_NAME_FORBIDDEN = re.compile(r"[0-9!<>,;?=+()/\\@#\"°*`{}_^$%:¤\[\]|]")
+
+
+def _is_customer_name(raw: str) -> bool:
+    if not raw.strip() or _CUSTOMER_NAME_FORBIDDEN.search(raw):
+        return False
+    return re.search(r"[.。](?!\s|$)", raw) is None
+
+
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "isCatalogName": lambda v: re.search(r"[<>;=#{}]", v) is None,
     "isGenericName": lambda v: re.search(r"[<>={}]", v) is None,
@@ -130,6 +140,7 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "isName": lambda v: re.search(r"[0-9!<>,;?=+()@#\"°{}_$%:]", v) is None,
     "isReference": lambda v: re.search(r"[<>;={}]", v) is None,
     "isEan13": lambda v: re.fullmatch(r"[0-9]{0,13}", v) is not None,
+    "isGtin": lambda v: re.fullmatch(r"[0-9]{0,14}", v) is not None,
     "isUpc": lambda v: re.fullmatch(r"[0-9]{0,12}", v) is not None,
     "isIsbn": lambda v: re.fullmatch(r"[0-9-]{0,32}", v) is not None,
     "isMpn": lambda v: len(v) <= 40,
@@ -153,6 +164,8 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "isConfigName": lambda v: re.fullmatch(r"[a-zA-Z_0-9-]+", v) is not None,
     "isLanguageIsoCode": lambda v: re.fullmatch(r"[a-zA-Z]{2,3}", v) is not None,
     "isEmail": lambda v: re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v) is not None,
+    "isCustomerName": _is_customer_name,
+    "isPercentage": lambda v: _is_float(v) and 0 <= float(v) <= 100,
 }
 
 
@@ -162,11 +175,12 @@ def is_valid(validator: str | None, raw: str) -> bool:
 
 
 def slugify(text: str) -> str:
-    """A link_rewrite made from a name: ASCII, lowercase, dash-separated."""
+    """A link_rewrite as PrestaShop makes one: accents transliterated, other
+    punctuation dropped ("abc.com" -> "abccom"), separators turned to dashes."""
     import unicodedata
 
     ascii_text = (
         unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     )
-    slug = re.sub(r"[^a-zA-Z0-9]+", "-", ascii_text).strip("-").lower()
-    return slug
+    kept = re.sub(r"[^a-zA-Z0-9\s'\-:/\[\]]", "", ascii_text)
+    return re.sub(r"[\s'\-:/\[\]]+", "-", kept).strip("-").lower()

@@ -1,0 +1,492 @@
+"""Sandbox admin API for orders: what a shop's customers and staff would do.
+
+A real PrestaShop cannot place orders reliably through its webservice, so the
+tests and the demo place and change them here. JSON in and out, no API key,
+under ``/_sandbox/`` of the emulator (which listens on loopback). Everything
+these routes create reads back through ``/api/orders``, ``order_details``,
+``order_payments``, ``order_slip``, ``order_histories``, ``order_cart_rules``,
+``order_invoices``, ``customers`` and ``addresses`` as the real shop shows it.
+Amounts are decimal strings (``"47.40"``); ids are integers.
+
+``POST /_sandbox/orders`` places an order through a new cart::
+
+    {"customer": 3,                         # an existing customer, or
+     "guest": {"email": "...", "firstname": "...", "lastname": "..."},
+     "address": 5,                          # or {"address1": ..., "city": ...,
+                                            #     "postcode": ..., "id_country": 8};
+                                            # default: the customer's last address
+     "lines": [{"product": 1, "combination": 2, "quantity": 2}],
+     "carrier": 2,                          # default 2 "My carrier"; a line
+                                            # may name its own "carrier"
+     "payment_module": "ps_checkpayment",   # or ps_wirepayment, ps_cashondelivery
+     "payment": "Payments by check",        # default: the module's name
+     "amount_paid": "47.40",                # default: the order total
+     "vouchers": [1, "CODE"],               # cart rule ids or codes
+     "free_shipping": true,                 # adds a free-shipping voucher
+     "gift": true, "gift_message": "...", "wrapping": "2.00",
+     "state": 2}                            # force a state instead of the
+                                            # paid-amount check (optional)
+
+answers 201 with the order summary (below) plus ``"orders"``: lines with
+different carriers make one order per carrier, all under one reference, with
+one payment row for the reference (as a split cart does in the real shop).
+As there, an amount paid that differs from the total leaves the orders in
+state 8 "Payment error"; the customer's automatic vouchers (no code) apply on
+top.
+
+Each of these takes ``{"order": id, ...}`` and answers the order summary:
+
+- ``POST /_sandbox/orders/state`` ``{"state": 4, "employee": 1}``: a state
+  change with all its effects (valid, invoice, delivery number, payment of
+  the rest, stock), recorded in order_histories;
+- ``POST /_sandbox/orders/payments`` ``{"amount": "10.00", "method": "Bank
+  wire", "transaction_id": "T1"}``: one more payment row, keyed by the order
+  reference; total_paid_real grows by the amount;
+- ``POST /_sandbox/orders/slips`` ``{"lines": [{"order_detail": 8,
+  "quantity": 1}], "shipping": true, "restock": true}``: a credit slip;
+  refunded quantities and amounts of the lines follow, restocked units go
+  back to stock; the summary carries ``"order_slip": id``;
+- ``POST /_sandbox/orders/cancel``: state 6 "Canceled" (stock comes back);
+- ``POST /_sandbox/orders/lines`` ``{"set": [{"order_detail": 8, "quantity":
+  1}], "add": [{"product": 1, "combination": 0, "quantity": 1}]}``: edit the
+  lines as the back office does (quantity 0 removes a line); totals, invoice
+  and stock follow.
+
+The summary: ``{"order", "reference", "cart", "customer", "current_state",
+"valid", "total_paid", "total_paid_real"}``. Errors answer 400 (bad input) or
+404 (unknown order) with ``{"error": "..."}``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from . import checkout
+from .admin import route
+from .customers import new_secure_key, password_generated_at, password_hash
+from .engine import Context
+from .errors import EmptyAnswer, WsError
+from .model import Entity
+from .order_math import ZERO
+
+if TYPE_CHECKING:
+    from .shop import Shop
+
+DEFAULT_CARRIER = 2
+GUEST_GROUP = 2
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _context(shop: Shop) -> Context:
+    return Context(shop=shop, base="", method="POST")
+
+
+async def _payload(request: Request) -> dict[str, Any]:
+    try:
+        payload = json.loads(await request.body() or b"{}")
+    except ValueError as exc:
+        raise BadRequest(f"the body is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise BadRequest("the body must be a JSON object")
+    return payload
+
+
+def _amount(
+    payload: dict[str, Any], key: str, default: Decimal | None = None
+) -> Decimal:
+    raw = payload.get(key)
+    if raw is None:
+        if default is None:
+            raise BadRequest(f'"{key}" is required')
+        return default
+    try:
+        return Decimal(str(raw))
+    except InvalidOperation as exc:
+        raise BadRequest(f'"{key}" is not an amount: {raw!r}') from exc
+
+
+def _id(payload: dict[str, Any], key: str) -> int:
+    value = payload.get(key)
+    if not isinstance(value, int) or value <= 0:
+        raise BadRequest(f'"{key}" must be a positive integer id')
+    return value
+
+
+async def _run(
+    shop: Shop, request: Request, action: Any, status: int = 200
+) -> Response:
+    """Parse, act in one transaction, answer; input errors become 400/404."""
+    try:
+        payload = await _payload(request)
+        ctx = _context(shop)
+        with ctx.store.transaction():
+            result = action(ctx, payload)
+    except BadRequest as error:
+        return JSONResponse({"error": str(error)}, error.status)
+    except WsError as error:
+        return JSONResponse({"error": "; ".join(m for _, m in error.errors)}, 400)
+    except EmptyAnswer as error:
+        return JSONResponse({"error": f"the shop refused: {error}"}, 400)
+    return JSONResponse(result, status)
+
+
+def summary(ctx: Context, order_id: int) -> dict[str, Any]:
+    order = checkout.fetch(ctx, "orders", order_id)
+    assert order is not None
+    return {
+        "order": order_id,
+        "reference": order["reference"],
+        "cart": order["id_cart"],
+        "customer": order["id_customer"],
+        "current_state": order["current_state"],
+        "valid": bool(order["valid"]),
+        "total_paid": f"{float(order['total_paid_tax_incl']):.2f}",
+        "total_paid_real": f"{float(order['total_paid_real']):.2f}",
+    }
+
+
+def _order(ctx: Context, payload: dict[str, Any]) -> int:
+    order_id = _id(payload, "order")
+    if checkout.fetch(ctx, "orders", order_id) is None:
+        raise BadRequest(f"order {order_id} does not exist", 404)
+    return order_id
+
+
+# --- placing --------------------------------------------------------------------
+
+
+@route("POST", "orders")
+async def post_order(shop: Shop, request: Request) -> Response:
+    return await _run(shop, request, place, status=201)
+
+
+def place(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
+    customer = _customer(ctx, payload)
+    address_id = _address(ctx, payload, customer)
+    module = str(payload.get("payment_module") or "ps_checkpayment")
+    if module not in checkout.PAYMENT_MODULES:
+        raise BadRequest(f"unknown payment module {module!r}")
+    cart = _new_cart(ctx, payload, customer, address_id)
+
+    vouchers = [_voucher(ctx, wanted, cart) for wanted in payload.get("vouchers", [])]
+    if payload.get("free_shipping"):
+        vouchers.append(_free_shipping_voucher(ctx, customer))
+    wrapping = _amount(
+        payload, "wrapping", Decimal("2.00") if payload.get("gift") else ZERO
+    )
+    placement = checkout.Placement(
+        cart=cart,
+        module=module,
+        payment=str(payload.get("payment") or checkout.PAYMENT_MODULES[module]),
+        amount_paid=ZERO,
+        vouchers=vouchers,
+        state=payload.get("state"),
+        wrapping_tax_incl=wrapping,
+        row_carriers=_row_carriers(payload),
+    )
+    placement.amount_paid = _amount(
+        payload, "amount_paid", checkout.expected_total(ctx, placement)
+    )
+    order_ids = checkout.place_order(ctx, placement)
+    return {**summary(ctx, order_ids[0]), "orders": order_ids}
+
+
+def _row_carriers(payload: dict[str, Any]) -> list[int]:
+    """Carriers named on lines split the cart; none named: no split."""
+    lines = payload.get("lines") or []
+    if not any("carrier" in line for line in lines):
+        return []
+    default = int(payload.get("carrier", DEFAULT_CARRIER))
+    return [int(line.get("carrier", default)) for line in lines]
+
+
+def _customer(ctx: Context, payload: dict[str, Any]) -> Entity:
+    if "guest" in payload:
+        return _guest(ctx, payload["guest"])
+    customer = checkout.fetch(ctx, "customers", _id(payload, "customer"))
+    if customer is None:
+        raise BadRequest(f"customer {payload['customer']} does not exist")
+    return customer
+
+
+def _guest(ctx: Context, guest: dict[str, Any]) -> Entity:
+    """A guest checkout: a customer flagged is_guest, in the Guest group."""
+    for key in ("email", "firstname", "lastname"):
+        if not guest.get(key):
+            raise BadRequest(f'"guest.{key}" is required')
+    now = ctx.now()
+    customer_id = checkout.insert(
+        ctx,
+        "customers",
+        {
+            "id_default_group": GUEST_GROUP,
+            "id_lang": ctx.shop.default_language,
+            "last_passwd_gen": password_generated_at(datetime.now()),
+            "secure_key": new_secure_key(),
+            "passwd": password_hash(new_secure_key()),
+            "lastname": guest["lastname"],
+            "firstname": guest["firstname"],
+            "email": guest["email"],
+            "active": 1,
+            "is_guest": 1,
+            "id_shop": 1,
+            "id_shop_group": 1,
+            "date_add": now,
+            "date_upd": now,
+            "_assoc": {"groups": [{"id": GUEST_GROUP}]},
+        },
+    )
+    customer = checkout.fetch(ctx, "customers", customer_id)
+    assert customer is not None
+    return customer
+
+
+def _address(ctx: Context, payload: dict[str, Any], customer: Entity) -> int:
+    wanted = payload.get("address")
+    if isinstance(wanted, int):
+        if checkout.fetch(ctx, "addresses", wanted) is None:
+            raise BadRequest(f"address {wanted} does not exist")
+        return wanted
+    if isinstance(wanted, dict):
+        return _new_address(ctx, wanted, customer)
+    existing = checkout.fetch_where(
+        ctx, "addresses", "id_customer = ? AND deleted = 0", int(customer["id"])
+    )
+    if not existing:
+        raise BadRequest(f"customer {customer['id']} has no address: give one")
+    return int(existing[-1]["id"])
+
+
+def _new_address(ctx: Context, fields: dict[str, Any], customer: Entity) -> int:
+    for key in ("address1", "city"):
+        if not fields.get(key):
+            raise BadRequest(f'"address.{key}" is required')
+    now = ctx.now()
+    return checkout.insert(
+        ctx,
+        "addresses",
+        {
+            "id_customer": customer["id"],
+            "id_country": fields.get("id_country", 8),
+            "alias": fields.get("alias", "Home"),
+            "lastname": fields.get("lastname", customer["lastname"]),
+            "firstname": fields.get("firstname", customer["firstname"]),
+            "address1": fields["address1"],
+            "address2": fields.get("address2", ""),
+            "postcode": fields.get("postcode", ""),
+            "city": fields["city"],
+            "phone": fields.get("phone", ""),
+            "company": fields.get("company", ""),
+            "date_add": now,
+            "date_upd": now,
+        },
+    )
+
+
+def _new_cart(
+    ctx: Context, payload: dict[str, Any], customer: Entity, address_id: int
+) -> Entity:
+    lines = payload.get("lines") or []
+    if not lines:
+        raise BadRequest('"lines" must list at least one product')
+    carrier = int(payload.get("carrier", DEFAULT_CARRIER))
+    carriers = sorted({carrier, *_row_carriers(payload)})
+    for known in carriers:
+        if checkout.fetch(ctx, "carriers", known) is None:
+            raise BadRequest(f"carrier {known} does not exist")
+    rows = [_cart_row(ctx, line, address_id) for line in lines]
+    now = ctx.now()
+    cart_id = checkout.insert(
+        ctx,
+        "carts",
+        {
+            "id_address_delivery": address_id,
+            "id_address_invoice": address_id,
+            "id_currency": 1,
+            "id_customer": customer["id"],
+            "id_lang": customer.get("id_lang") or ctx.shop.default_language,
+            "id_shop_group": 1,
+            "id_shop": 1,
+            "id_carrier": carrier,
+            "gift": bool(payload.get("gift")),
+            "gift_message": str(payload.get("gift_message") or ""),
+            "delivery_option": json.dumps(
+                {str(address_id): "".join(f"{c}," for c in carriers)}
+            ),
+            "secure_key": customer["secure_key"],
+            "date_add": now,
+            "date_upd": now,
+            "_assoc": {"cart_rows": rows},
+        },
+    )
+    cart = checkout.fetch(ctx, "carts", cart_id)
+    assert cart is not None
+    return cart
+
+
+def _cart_row(ctx: Context, line: dict[str, Any], address_id: int) -> dict[str, int]:
+    product = _id(line, "product")
+    combination = int(line.get("combination") or 0)
+    quantity = int(line.get("quantity") or 1)
+    if checkout.fetch(ctx, "products", product) is None:
+        raise BadRequest(f"product {product} does not exist")
+    if combination and checkout.fetch(ctx, "combinations", combination) is None:
+        raise BadRequest(f"combination {combination} does not exist")
+    return {
+        "id_product": product,
+        "id_product_attribute": combination,
+        "id_address_delivery": address_id,
+        "id_customization": 0,
+        "quantity": quantity,
+    }
+
+
+def _voucher(ctx: Context, wanted: Any, cart: Entity) -> checkout.AppliedVoucher:
+    if isinstance(wanted, int):
+        rules = checkout.fetch_where(ctx, "cart_rules", "id = ?", wanted)
+    else:
+        rules = checkout.fetch_where(ctx, "cart_rules", "code = ?", str(wanted))
+    if not rules or not int(rules[0]["active"]) or int(rules[0]["quantity"]) <= 0:
+        raise BadRequest(f"voucher {wanted!r} does not exist or is used up")
+    return checkout.as_voucher(ctx, rules[0], int(cart["id_lang"]))
+
+
+def _free_shipping_voucher(ctx: Context, customer: Entity) -> checkout.AppliedVoucher:
+    """A one-use free-shipping rule for this customer, as a merchant makes one."""
+    now = ctx.now()
+    rule_id = checkout.insert(
+        ctx,
+        "cart_rules",
+        {
+            "id_customer": customer["id"],
+            "date_from": now,
+            "date_to": "2099-12-31 23:59:59",
+            "quantity": 1,
+            "quantity_per_user": 1,
+            "priority": 1,
+            "free_shipping": 1,
+            "reduction_currency": 1,
+            "minimum_amount_currency": 1,
+            "active": 1,
+            "date_add": now,
+            "date_upd": now,
+            "name": {lang: "Free shipping" for lang in ctx.shop.languages},
+        },
+    )
+    rule = checkout.fetch(ctx, "cart_rules", rule_id)
+    assert rule is not None
+    return checkout.as_voucher(ctx, rule, ctx.shop.default_language)
+
+
+# --- after the order ----------------------------------------------------------------
+
+
+@route("POST", "orders/state")
+async def post_state(shop: Shop, request: Request) -> Response:
+    return await _run(shop, request, change_state)
+
+
+def change_state(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
+    order_id = _order(ctx, payload)
+    state = _id(payload, "state")
+    if checkout.fetch(ctx, "order_states", state) is None:
+        raise BadRequest(f"order state {state} does not exist")
+    checkout.change_state(
+        ctx, order_id, state, employee=int(payload.get("employee", 0))
+    )
+    return summary(ctx, order_id)
+
+
+@route("POST", "orders/cancel")
+async def post_cancel(shop: Shop, request: Request) -> Response:
+    return await _run(shop, request, cancel)
+
+
+def cancel(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
+    order_id = _order(ctx, payload)
+    checkout.change_state(ctx, order_id, checkout.STATE_CANCELED)
+    return summary(ctx, order_id)
+
+
+@route("POST", "orders/payments")
+async def post_payment(shop: Shop, request: Request) -> Response:
+    return await _run(shop, request, pay)
+
+
+def pay(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
+    order_id = _order(ctx, payload)
+    order = checkout.fetch(ctx, "orders", order_id)
+    assert order is not None
+    amount = _amount(payload, "amount")
+    checkout.add_payment(
+        ctx,
+        order_id,
+        amount,
+        str(payload.get("method") or order["payment"]),
+        transaction_id=str(payload.get("transaction_id") or ""),
+        card={k: str(v) for k, v in (payload.get("card") or {}).items()},
+    )
+    paid = checkout.money(order["total_paid_real"]) + amount
+    checkout.update(
+        ctx, "orders", order_id, {"total_paid_real": paid, "date_upd": ctx.now()}
+    )
+    return summary(ctx, order_id)
+
+
+@route("POST", "orders/slips")
+async def post_slip(shop: Shop, request: Request) -> Response:
+    return await _run(shop, request, refund, status=201)
+
+
+def refund(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
+    order_id = _order(ctx, payload)
+    refunds = [
+        checkout.RefundRequest(
+            _id(line, "order_detail"), int(line.get("quantity") or 0)
+        )
+        for line in payload.get("lines", [])
+    ]
+    if not refunds and not payload.get("shipping"):
+        raise BadRequest('a credit slip needs "lines" or "shipping": true')
+    slip_id = checkout.create_slip(
+        ctx,
+        order_id,
+        refunds,
+        refund_shipping=bool(payload.get("shipping")),
+        restock=bool(payload.get("restock")),
+    )
+    return {**summary(ctx, order_id), "order_slip": slip_id}
+
+
+@route("POST", "orders/lines")
+async def post_lines(shop: Shop, request: Request) -> Response:
+    return await _run(shop, request, edit_lines)
+
+
+def edit_lines(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
+    order_id = _order(ctx, payload)
+    changes = [
+        checkout.LineChange(_id(line, "order_detail"), int(line.get("quantity", 0)))
+        for line in payload.get("set", [])
+    ]
+    additions = [
+        checkout.LineAddition(
+            _id(line, "product"),
+            int(line.get("combination") or 0),
+            int(line.get("quantity") or 1),
+        )
+        for line in payload.get("add", [])
+    ]
+    checkout.edit_lines(ctx, order_id, changes, additions)
+    return summary(ctx, order_id)

@@ -1,0 +1,302 @@
+"""The sandbox admin API for orders, read back through the webservice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from polaris_sync.sandbox.http import BackgroundServer
+from polaris_sync.sandbox.prestashop import create_app
+
+from .order_shop import KEY, OrderShop
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> OrderShop:
+    return OrderShop(tmp_path / "shop.db")
+
+
+def _place(shop: OrderShop, **extra: object) -> dict:
+    customer = shop.customer()
+    shop.address(customer)
+    product = extra.pop("product", None) or shop.product("10.00", stock=10)
+    payload = {"customer": customer, "lines": [{"product": product, "quantity": 3}]}
+    answer = shop.admin("orders", {**payload, **extra})
+    assert answer.status_code == 201, answer.text
+    return {**answer.json(), "product": product}
+
+
+def test_placed_order_reads_back_like_a_real_one(shop: OrderShop) -> None:
+    placed = _place(shop)
+    order_id = placed["order"]
+
+    order = shop.json(f"orders/{order_id}")["order"]
+    details = shop.rows("order_details", f"filter[id_order]=[{order_id}]")
+    carriers = shop.rows("order_carriers", f"filter[id_order]=[{order_id}]")
+    histories = shop.rows("order_histories", f"filter[id_order]=[{order_id}]")
+    payments = shop.rows(
+        "order_payments", f"filter[order_reference]=[{placed['reference']}]"
+    )
+
+    # 3 x 12.00 + carrier 2 at 8.40
+    assert (order["current_state"], order["valid"], order["total_paid"]) == (
+        11,
+        "1",
+        "44.400000",
+    )
+    assert [(d["product_quantity"], d["unit_price_tax_incl"]) for d in details] == [
+        (3, "12.000000")
+    ]
+    assert [c["shipping_cost_tax_incl"] for c in carriers] == ["8.400000"]
+    assert [h["id_order_state"] for h in histories] == [11]
+    assert [p["amount"] for p in payments] == ["44.400000"]
+    assert shop.stock(placed["product"]) == 7
+
+
+def test_amount_paid_that_differs_leaves_a_payment_error(shop: OrderShop) -> None:
+    placed = _place(shop, amount_paid="40.00")
+
+    assert (placed["current_state"], placed["valid"]) == (8, False)
+    assert placed["total_paid_real"] == "40.00"
+
+
+def test_payment_adds_a_row_under_the_reference(shop: OrderShop) -> None:
+    placed = _place(shop, amount_paid="40.00")
+
+    paid = shop.admin(
+        "orders/payments",
+        {
+            "order": placed["order"],
+            "amount": "4.40",
+            "method": "Bank wire",
+            "transaction_id": "T-1",
+        },
+    ).json()
+
+    payments = shop.rows(
+        "order_payments", f"filter[order_reference]=[{placed['reference']}]"
+    )
+    assert [(p["amount"], p["transaction_id"]) for p in payments] == [
+        ("40.000000", ""),
+        ("4.400000", "T-1"),
+    ]
+    assert paid["total_paid_real"] == "44.40"
+
+
+def test_credit_slip_refunds_lines_and_shipping(shop: OrderShop) -> None:
+    placed = _place(shop)
+    order_id = placed["order"]
+    detail = shop.rows("order_details", f"filter[id_order]=[{order_id}]")[0]["id"]
+
+    answer = shop.admin(
+        "orders/slips",
+        {
+            "order": order_id,
+            "lines": [{"order_detail": detail, "quantity": 2}],
+            "shipping": True,
+            "restock": True,
+        },
+    )
+
+    assert answer.status_code == 201, answer.text
+    slips = shop.rows("order_slip", f"filter[id_order]=[{order_id}]")
+    assert [
+        (s["total_products_tax_incl"], s["total_shipping_tax_incl"], s["amount"])
+        for s in slips
+    ] == [("24.000000", "8.400000", "24.000000")]
+    assert slips[0]["associations"]["order_slip_details"] == [
+        {
+            "id": slips[0]["id"],
+            "id_order_detail": detail,
+            "product_quantity": 2,
+            "amount_tax_excl": "20.000000",
+            "amount_tax_incl": "24.000000",
+        },
+    ]
+    refunded = shop.one(
+        "order_details",
+        detail,
+        "id,product_quantity_refunded,product_quantity_reinjected,"
+        "total_refunded_tax_incl",
+    )
+    assert refunded == {
+        "id": detail,
+        "product_quantity_refunded": 2,
+        "product_quantity_reinjected": 2,
+        "total_refunded_tax_incl": "24.000000",
+    }
+    assert shop.stock(placed["product"]) == 9
+
+
+def test_credit_slip_list_uses_the_plural_node(shop: OrderShop) -> None:
+    placed = _place(shop)
+    shop.admin("orders/slips", {"order": placed["order"], "shipping": True})
+
+    listing = shop.get("order_slip").text
+
+    assert "<order_slips>" in listing and "/api/order_slips/1" in listing
+
+
+def test_cancel_invalidates_the_order_and_gives_stock_back(shop: OrderShop) -> None:
+    placed = _place(shop)
+
+    cancelled = shop.admin("orders/cancel", {"order": placed["order"]}).json()
+
+    assert (cancelled["current_state"], cancelled["valid"]) == (6, False)
+    assert shop.stock(placed["product"]) == 10
+
+
+def test_editing_lines_recomputes_totals_and_stock(shop: OrderShop) -> None:
+    placed = _place(shop)
+    order_id = placed["order"]
+    detail = shop.rows("order_details", f"filter[id_order]=[{order_id}]")[0]["id"]
+    other = shop.product("5.00", stock=4)
+
+    edited = shop.admin(
+        "orders/lines",
+        {
+            "order": order_id,
+            "set": [{"order_detail": detail, "quantity": 1}],
+            "add": [{"product": other, "quantity": 2}],
+        },
+    ).json()
+
+    # 1 x 12.00 + 2 x 6.00 + 8.40 shipping
+    assert edited["total_paid"] == "32.40"
+    assert shop.stock(placed["product"]) == 9 and shop.stock(other) == 2
+    invoice = shop.rows("order_invoices", f"filter[id_order]=[{order_id}]")[0]
+    assert invoice["total_paid_tax_incl"] == "32.400000"
+
+
+def test_state_change_through_the_admin_api_is_recorded(shop: OrderShop) -> None:
+    placed = _place(shop)
+
+    shop.admin("orders/state", {"order": placed["order"], "state": 4})
+
+    rows = shop.rows("order_histories", f"filter[id_order]=[{placed['order']}]")
+    assert [r["id_order_state"] for r in rows] == [11, 4]
+
+
+def test_guest_checkout_creates_a_guest_customer(shop: OrderShop) -> None:
+    answer = shop.admin(
+        "orders",
+        {
+            "guest": {
+                "email": "guest@example.test",
+                "firstname": "Gus",
+                "lastname": "Guest",
+            },
+            "address": {"address1": "2 rue Neuve", "city": "Lyon", "postcode": "69001"},
+            "lines": [{"product": shop.product("10.00"), "quantity": 1}],
+        },
+    )
+
+    customer = answer.json()["customer"]
+    data = shop.one("customers", customer, "id,is_guest,id_default_group,email")
+    assert data == {
+        "id": customer,
+        "is_guest": "1",
+        "id_default_group": 2,
+        "email": "guest@example.test",
+    }
+    address = shop.json(f"addresses?filter[id_customer]=[{customer}]&display=[city]")
+    assert address == {"addresses": [{"city": "Lyon"}]}
+
+
+def test_vouchers_free_shipping_and_gift_wrapping_show_on_the_order(
+    shop: OrderShop,
+) -> None:
+    shop.send(
+        "POST",
+        "cart_rules",
+        "<cart_rule><date_from>2020-01-01 00:00:00</date_from>"
+        "<date_to>2099-12-31 23:59:59</date_to><quantity>5</quantity>"
+        "<code>FIVE</code><reduction_amount>5</reduction_amount>"
+        "<reduction_tax>1</reduction_tax><active>1</active>"
+        '<name><language id="1">Five</language><language id="2">Cinq</language>'
+        "</name></cart_rule>",
+    )
+
+    placed = _place(
+        shop, vouchers=["FIVE"], free_shipping=True, gift=True, wrapping="2.50"
+    )
+
+    order = shop.one(
+        "orders",
+        placed["order"],
+        "id,gift,total_wrapping,total_discounts,total_paid,current_state",
+    )
+    assert order == {
+        "id": placed["order"],
+        "gift": "1",
+        "total_wrapping": "2.500000",
+        "total_discounts": "13.400000",
+        "total_paid": "33.500000",
+        "current_state": 11,
+    }
+    uses = shop.rows("order_cart_rules", f"filter[id_order]=[{placed['order']}]")
+    assert [(u["name"], u["value"], u["free_shipping"]) for u in uses] == [
+        ("Five", "5.000000", "0"),
+        ("Free shipping", "8.400000", "1"),
+    ]
+
+
+def test_bad_input_and_unknown_order_are_refused(shop: OrderShop) -> None:
+    customer = shop.customer()
+    shop.address(customer)
+
+    no_lines = shop.admin("orders", {"customer": customer, "lines": []})
+    unknown = shop.admin("orders/cancel", {"order": 999})
+
+    assert no_lines.status_code == 400 and "lines" in no_lines.json()["error"]
+    assert unknown.status_code == 404
+
+
+def test_admin_api_works_over_loopback_http(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "shop.db", api_key=KEY)
+    with (
+        BackgroundServer(app) as server,
+        httpx.Client(base_url=server.url, auth=(KEY, ""), timeout=10) as client,
+    ):
+        unknown = client.post("/_sandbox/orders/state", json={"order": 1, "state": 2})
+        listing = client.get("/api/orders?output_format=JSON")
+
+    assert unknown.status_code == 404
+    assert listing.json() == []
+
+
+def test_lines_with_two_carriers_make_two_orders_under_one_reference(
+    shop: OrderShop,
+) -> None:
+    customer = shop.customer()
+    shop.address(customer)
+    mug, tee = shop.product("10.00"), shop.product("20.00")
+
+    placed = shop.admin(
+        "orders",
+        {
+            "customer": customer,
+            "lines": [
+                {"product": mug, "quantity": 1, "carrier": 1},
+                {"product": tee, "quantity": 1, "carrier": 2},
+            ],
+        },
+    ).json()
+
+    orders = [
+        shop.one("orders", o, "id,reference,id_carrier,total_paid,current_state")
+        for o in placed["orders"]
+    ]
+    # 12.00 collected in store; 24.00 + 8.40 shipped
+    assert [(o["id_carrier"], o["total_paid"]) for o in orders] == [
+        (1, "12.000000"),
+        (2, "32.400000"),
+    ]
+    assert {o["reference"] for o in orders} == {placed["reference"]}
+    assert {o["current_state"] for o in orders} == {11}
+    payments = shop.rows(
+        "order_payments", f"filter[order_reference]=[{placed['reference']}]"
+    )
+    assert [p["amount"] for p in payments] == ["44.400000"]
