@@ -39,13 +39,13 @@ from polaris_sync.stages.order_reads import (
 )
 from polaris_sync.stages.order_states import OrderStates, Purpose
 
+# The catalogue's links: an order line is a Polaris item only when linked.
+from polaris_sync.stages.shop import COMBINATION as COMBINATION_LINKS
+from polaris_sync.stages.shop import PRODUCT as PRODUCT_LINKS
+
 STAGE = "orders"
 DATE_CURSOR = "orders.date_upd"
 ID_CURSOR = "orders.last_id"
-# Link kinds the catalogue stage records for combinations and for products
-# without combinations: an order line is a Polaris item only when linked.
-COMBINATION_LINKS = "combination"
-PRODUCT_LINKS = "product"
 
 
 async def run(ctx: StageContext) -> StageResult:
