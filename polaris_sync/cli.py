@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import traceback
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,36 @@ from polaris_sync.state import MAPPING_KINDS, State
 DEBUG_ENV = "POLARIS_SYNC_DEBUG"
 
 
+CONFIG_HELP = (
+    "Configuration file (default: $POLARIS_SYNC_CONFIG, else ./polaris-sync.toml)."
+)
+
+
+def _remember_config(
+    ctx: click.Context, _: click.Parameter, value: Path | None
+) -> None:
+    if value is not None:
+        ctx.meta["config_file"] = value
+
+
+def _config_option() -> click.Option:
+    """`--config` after the command name too, as in `polaris-sync run --config F`."""
+    return click.Option(
+        ["--config", "config_file"],
+        type=click.Path(path_type=Path, dir_okay=False),
+        expose_value=False,
+        callback=_remember_config,
+        help=CONFIG_HELP,
+    )
+
+
 class SyncGroup(click.Group):
     """Turns the errors of polaris-sync into one line and an exit code."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not isinstance(cmd, click.Group) and cmd.name != "sandbox":
+            cmd.params.append(_config_option())
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -35,6 +64,10 @@ class SyncGroup(click.Group):
             ctx.exit(error.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # Output piped into `head` or a pager that quit: nothing to report.
+            sys.stdout = open(os.devnull, "w")
+            ctx.exit(0)
         except Exception as error:  # a bug: still one line, unless debugging
             if os.environ.get(DEBUG_ENV):
                 traceback.print_exc()
@@ -46,9 +79,13 @@ class SyncGroup(click.Group):
             ctx.exit(3)
 
 
+def _config_file(ctx: click.Context) -> Path:
+    chosen = ctx.meta.get("config_file") or ctx.find_root().params.get("config_file")
+    return config_path(chosen)
+
+
 def _config(ctx: click.Context) -> Config:
-    path: Path | None = ctx.find_root().params.get("config_file")
-    return load_config(config_path(path))
+    return load_config(_config_file(ctx))
 
 
 def _state(ctx: click.Context) -> State:
@@ -61,8 +98,7 @@ def _state(ctx: click.Context) -> State:
     "--config",
     "config_file",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Configuration file (default: $POLARIS_SYNC_CONFIG, "
-    "else ./polaris-sync.toml).",
+    help=CONFIG_HELP,
 )
 def cli(config_file: Path | None) -> None:
     """Synchronise a Polaris back-office with a PrestaShop shop."""
@@ -89,7 +125,7 @@ def init(
         write_starting_config,
     )
 
-    path = config_path(ctx.find_root().params.get("config_file"))
+    path = _config_file(ctx)
     if path.exists():
         raise ConfigError(
             f"{path} already exists: init never overwrites a configuration"

@@ -82,6 +82,9 @@ class RunReport:
     plan: list[str] = field(default_factory=list)
     results: list[StageResult] = field(default_factory=list)
     run_id: int | None = None
+    # Requests sent to both servers, and how many of them wrote something.
+    requests: int = 0
+    writes: int = 0
 
 
 class RunLocked(Exception):
@@ -217,6 +220,12 @@ def _cycle(
             )
         except PolarisSyncError as error:
             report = RunReport(error.exit_code, f"run stopped: {error}", [str(error)])
+        except BaseException as error:
+            # A bug or an interruption: the history must not show a run that
+            # never ends.
+            summary = f"run crashed: {type(error).__name__}: {error}"
+            state.finish_run(run_id, exit_code=3, summary=summary)
+            raise
         report.run_id = run_id
         report.summary += f" ({time.time() - started:.1f} s)"
         state.finish_run(run_id, exit_code=report.exit_code, summary=report.summary)
@@ -261,12 +270,19 @@ async def _run_stages(
                 ),
                 run_id,
             )
-        requests = polaris.requests + getattr(prestashop, "request_count", 0)
 
     if stopped is None and all(result.complete for result in results):
         for request_id in resyncs:
             state.finish_resync(request_id)
-    return _report(results, stopped, audit, requests, options.dry_run)
+    report = _report(results, stopped, audit, options.dry_run)
+    report.requests = polaris.requests + sum(prestashop.requests.values())
+    report.writes = polaris.writes + sum(
+        count
+        for (method, _), count in prestashop.requests.items()
+        if method not in ("GET", "HEAD")
+    )
+    report.summary += f"; {report.requests} requests, {report.writes} writes"
+    return report
 
 
 async def _each_stage(
@@ -355,13 +371,11 @@ def _report(
     results: list[StageResult],
     stopped: PolarisSyncError | None,
     audit: Audit,
-    requests: int,
     dry_run: bool,
 ) -> RunReport:
     errors = [line for result in results for line in result.errors]
     parts = [_stage_summary(result) for result in results]
     summary = ("dry run: " if dry_run else "") + ("; ".join(parts) or "no stage ran")
-    summary += f"; {requests} requests"
     if stopped is not None:
         exit_code = stopped.exit_code
         summary += f"; stopped: {stopped}"
@@ -383,9 +397,14 @@ def _stage_summary(result: StageResult) -> str:
     return text
 
 
+WOULD = {"created": "would create", "updated": "would update", "skipped": "would skip"}
+
+
 def _plan_line(event: Mapping[str, Any]) -> str:
-    action = event.get("would") or event["action"]
-    target = event.get("polaris_key") or ""
+    """One line of a dry run's plan: stage, item, what would happen and why."""
+    target = str(event.get("polaris_key") or "")
     if event.get("prestashop_id") is not None:
         target += f" (PrestaShop #{event['prestashop_id']})"
-    return f"{event['stage']}: {action} {target}: {event['reason']}".replace("  ", " ")
+    action = event["action"]
+    verb = "" if action == "planned" else WOULD.get(action, action) + " "
+    return f"{event['stage']}: {verb}{target}: {event['reason']}"

@@ -330,6 +330,12 @@ class State:
             (kind, key, value),
         )
 
+    def forget_fingerprint(self, kind: str, key: str) -> None:
+        """The next run writes this object again, as if it had changed."""
+        self._db.execute(
+            "DELETE FROM fingerprints WHERE kind = ? AND key = ?", (kind, key)
+        )
+
     def clear_fingerprints(self, kind: str | None = None) -> None:
         if kind is None:
             self._db.execute("DELETE FROM fingerprints")

@@ -18,7 +18,7 @@ from polaris_sync.config import PRESTASHOP_KEY_ENV, Config
 from polaris_sync.polaris.association import load_association
 from polaris_sync.run import PRESTASHOP_KEY_CREDENTIAL, next_due, stage_interval
 from polaris_sync.stages.base import STAGE_NAMES
-from polaris_sync.state import State
+from polaris_sync.state import WILDCARD, State
 
 MAX_ERRORS_SHOWN = 5
 
@@ -65,11 +65,19 @@ def _stage_lines(config: Config, state: State) -> Iterator[str]:
     yield "stage      every     last success          next"
     for stage in STAGE_NAMES:
         interval = stage_interval(config, stage)
-        every = "each run" if interval == 0 else f"{interval / 60:g} min"
+        every = _every(interval)
         last = state.last_stage_success(stage)
         due = next_due(config, state, stage)
         nxt = "next run" if due is None else f"after {_when(due)}"
         yield f"{stage:<10} {every:<9} {_when(last) if last else 'never':<21} {nxt}"
+
+
+def _every(seconds: float) -> str:
+    if seconds == 0:
+        return "each run"
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    return f"{seconds / 60:g} min"
 
 
 def _waiting_lines(state: State) -> Iterator[str]:
@@ -79,7 +87,12 @@ def _waiting_lines(state: State) -> Iterator[str]:
             "full resync" if request.kind == "full" else f"resync {request.polaris_ref}"
         )
         yield f"pending: {what} requested {_when(request.requested_at)}"
-    unset = Counter(row.kind for row in state.mapping_rows() if row.target is None)
+    rows = state.mapping_rows()
+    # A value without its own target follows the wildcard row when there is one.
+    covered = {row.kind for row in rows if row.source == WILDCARD and row.target}
+    unset = Counter(
+        row.kind for row in rows if row.target is None and row.kind not in covered
+    )
     for kind, count in sorted(unset.items()):
         yield (
             f"mappings: {count} {kind} value(s) without target "

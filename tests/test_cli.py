@@ -223,6 +223,10 @@ def test_config_option_and_environment_choose_the_file(workdir, monkeypatch):
     elsewhere.mkdir()
     write_config(elsewhere)
     assert invoke("--config", elsewhere / "polaris-sync.toml", "status").exit_code == 0
+    assert invoke("status", "--config", elsewhere / "polaris-sync.toml").exit_code == 0
+    listed = invoke("mappings", "list", "--config", elsewhere / "polaris-sync.toml")
+    assert listed.exit_code == 0 and "no mapping rows yet" in listed.output
+    assert invoke("status").exit_code == 2  # nothing in the current folder
     monkeypatch.setenv("POLARIS_SYNC_CONFIG", str(elsewhere / "polaris-sync.toml"))
     assert invoke("status").exit_code == 0
 
@@ -305,3 +309,18 @@ def test_log_shows_audit_events_with_filters_H2(workdir):
     [audit_file] = (workdir / "state" / "audit").iterdir()
     assert "a@b.c" not in audit_file.read_text()
     assert json.loads(audit_file.read_text().splitlines()[0])["action"] == "skipped"
+
+
+def test_status_counts_values_waiting_for_a_target_unless_a_wildcard_covers_F5(
+    workdir,
+):
+    write_config(workdir)
+    with State.open(workdir / "state") as state:
+        state.note_mapping_value("brand", "NIKE")
+        state.note_mapping_value("size-grid", "TXT")
+    assert "1 brand value(s) without target" in invoke("status").output
+
+    invoke("mappings", "set", "brand", "*", "3")
+    output = invoke("status").output
+    assert "brand value(s)" not in output
+    assert "1 size-grid value(s) without target" in output

@@ -273,7 +273,7 @@ def test_dry_run_changes_nothing_and_prints_the_plan(setup):
     recorder.behaviour["catalogue"] = plans
     report = cycle(config, recorder, servers, dry_run=True, force=True)
 
-    assert report.plan == ["catalogue: created 1042/NOIR: new in Polaris"]
+    assert report.plan == ["catalogue: would create 1042/NOIR: new in Polaris"]
     assert report.summary.startswith("dry run: ")
     assert hashlib.sha256(state_file.read_bytes()).hexdigest() == before
     assert not config.audit_path.exists()
@@ -300,3 +300,36 @@ def test_missing_prestashop_key_is_a_config_error(tmp_path, monkeypatch):
     report = cycle(config, Recorder(), Servers())
     assert report.exit_code == 2
     assert "no PrestaShop Webservice key" in report.summary
+
+
+def test_the_report_counts_requests_and_writes(setup):
+    config, recorder, servers = setup
+
+    async def customers(ctx):
+        await ctx.polaris.get_config("Magasins")
+        await ctx.polaris.upsert_customer({"RefsExt": ["WEB-1"]})
+        return StageResult("customers")
+
+    report = run_cycle(
+        config,
+        RunOptions(only=("customers",)),
+        connections=servers.connections(),
+        stages={"customers": customers},
+    )
+
+    assert (report.requests, report.writes) == (2, 1)
+    assert "2 requests, 1 writes" in report.summary
+    assert [r.method for r in servers.polaris] == ["GET", "POST"]
+
+
+def test_a_crashing_stage_is_recorded_as_crashed(setup):
+    config, recorder, servers = setup
+    recorder.behaviour["stock"] = ZeroDivisionError("a bug")
+
+    with pytest.raises(ZeroDivisionError):
+        cycle(config, recorder, servers)
+
+    with State.open(config.state_dir) as state:
+        [run] = state.last_runs()
+    assert run.exit_code == 3
+    assert "ZeroDivisionError: a bug" in run.summary

@@ -58,6 +58,7 @@ class CatalogueItem:
     variant: str
     brand: Coded
     colour: Coded
+    material: Coded
     size_grid: Coded
     classification: Coded
     rayon: Coded
@@ -83,6 +84,23 @@ class CatalogueItem:
         """The model reference a merchant types in `lock` and `resync-product`."""
         return str(self.model)
 
+    @property
+    def variant_key(self) -> str:
+        """What tells the items of one model apart: colour, then material.
+
+        Written like Polaris writes variants: `NOI`, or `NOI-CUI` when a second
+        discriminating attribute (the material) is used.
+        """
+        parts = [self.colour.key, self.material.key]
+        return "-".join(part for part in parts if part)
+
+    @property
+    def variant_label(self) -> str:
+        """The variant in words: `camel cuir`, else the colour's name."""
+        return self.variant or " ".join(
+            part for part in (self.colour.name, self.material.name) if part
+        )
+
 
 def from_polaris(item: Any) -> CatalogueItem:
     """A `CatalogueItem` from the WebConnect JSON or a model that dumps to it."""
@@ -100,6 +118,7 @@ def parse_item(raw: Mapping[str, Any]) -> CatalogueItem:
         variant=_text(raw.get("NomVariante")),
         brand=_coded(raw.get("Marque")),
         colour=_coded(raw.get("Niveau1")),
+        material=_coded(raw.get("Matiere")),
         size_grid=_coded(raw.get("GrilleTailles")),
         classification=_coded(raw.get("Classification")),
         rayon=_coded(raw.get("Rayon")),

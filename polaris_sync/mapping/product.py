@@ -127,6 +127,9 @@ class DesiredPrice:
 @dataclass(frozen=True)
 class DesiredProduct:
     key: str
+    # The Polaris item (model and variant): several share one product when
+    # products_per = "model"; photos are kept per item.
+    item_key: str
     model_ref: str
     reference: str
     name: str
@@ -226,7 +229,7 @@ def fingerprint(value: Any) -> str:
 def product_key(item: CatalogueItem, options: CatalogueOptions) -> str:
     if options.products_per == "model":
         return item.ref
-    return f"{item.model}:{item.colour.key}"
+    return f"{item.model}:{item.variant_key}"
 
 
 def mapping_values(item: CatalogueItem) -> list[tuple[str, str, str]]:
@@ -290,6 +293,7 @@ def build_product(
 
     return DesiredProduct(
         key=key,
+        item_key=f"{item.model}:{item.variant_key}",
         model_ref=item.ref,
         reference=reference,
         name=clean_name,
@@ -340,18 +344,18 @@ def stock_quantity(stock_by_store: Mapping[int, int], options: CatalogueOptions)
 
 
 def _name(item: CatalogueItem, options: CatalogueOptions) -> str:
-    name = item.label or item.variant or item.ref
-    colour = item.colour.name
-    if options.products_per == "model-colour" and colour:
-        if colour.casefold() not in name.casefold():
-            name = f"{name} {colour}"
+    name = item.label or item.variant_label or item.ref
+    variant = item.variant_label
+    if options.products_per == "model-colour" and variant:
+        if variant.casefold() not in name.casefold():
+            name = f"{name} {variant}"
     return name
 
 
 def product_reference(item: CatalogueItem, options: CatalogueOptions) -> str:
-    if options.products_per == "model" or not item.colour:
+    if options.products_per == "model" or not item.variant_key:
         return values.reference(item.ref)
-    return values.reference(f"{item.model}-{item.colour.key}")
+    return values.reference(f"{item.model}-{item.variant_key}")
 
 
 def _categories(
@@ -456,7 +460,7 @@ def _combinations(
         reference = values.reference(sku or f"{product_reference}-{size.label}")
         combinations.append(
             DesiredCombination(
-                key=f"{item.model}:{item.colour.key}:{size.label}",
+                key=f"{item.model}:{item.variant_key}:{size.label}",
                 size=size.label,
                 reference=reference,
                 ean13=ean,

@@ -8,7 +8,7 @@ the contract changes one place. HTTP failures become the errors.py tree here:
   :class:`AssociationError`, the run stops and says to associate again (A2);
 - 400, 404, 422: :class:`ItemRejected` with Polaris' message;
 - 409 on a sale: :class:`SaleAlreadyExists` (the sale is in Polaris already);
-- 5xx, timeouts, dropped connections: :class:`TransientError`; reads are
+- 5xx, 429, timeouts, dropped connections: :class:`TransientError`; reads are
   retried a few times first, writes never (the sale journal decides);
 - a certificate other than the pinned one: :class:`CertificateMismatch`.
 
@@ -65,6 +65,7 @@ class PolarisClient:
         self.pin = pin
         self.retry_delays = retry_delays
         self.requests = 0
+        self.writes = 0
         verify: Any = True
         if pin is not None and self.base_url.startswith("https://"):
             verify = pinned_context(pin)
@@ -189,6 +190,7 @@ class PolarisClient:
         self, method: str, path: str, *, params: Any, json: Any
     ) -> httpx.Response:
         self.requests += 1
+        self.writes += method != "GET"
         try:
             response = await self._http.request(method, path, params=params, json=json)
         except httpx.TransportError as error:
@@ -257,7 +259,7 @@ def _checked(response: httpx.Response, what: str) -> httpx.Response:
         )
     if status == 409 and what.endswith("Ventes/Vente"):
         raise SaleAlreadyExists(f"Polaris already has this sale: {message}", status=409)
-    if status >= 500:
+    if status >= 500 or status == 429:
         raise TransientError(f"Polaris failed on {what} (HTTP {status}): {message}")
     raise ItemRejected(
         f"Polaris refused {what} (HTTP {status}): {message}", status=status

@@ -496,6 +496,9 @@ def _http_error(
 ) -> Exception:
     status = response.status_code
     codes, message = xml.error_codes(response.text)
+    if len(message) > 240:
+        # Did-you-mean lists name every field of the resource.
+        message = message[:240] + "..."
     where = f"{method} {resource}{path}"
     detail = (
         f"{message} (HTTP {status}, codes {list(codes)})" if codes else f"HTTP {status}"

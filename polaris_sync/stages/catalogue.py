@@ -15,20 +15,24 @@ from polaris_sync.mapping.product import (
     Mappings,
     Skipped,
     build_product,
+    desired_combinations,
     fingerprint,
     mapping_values,
+    product_key,
 )
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.items import ItemRun, describe
-from polaris_sync.stages.photos import sync_photos
+from polaris_sync.stages.photos import PHOTO_SET, sync_photos
 from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
     current_mappings,
     read_feed,
+    read_models,
     report_unreadable,
 )
 from polaris_sync.stages.shop import COMBINATION, PRODUCT, ShopLookups
+from polaris_sync.stages.stock import STOCK
 
 STAGE = "catalogue"
 
@@ -39,16 +43,42 @@ async def run(ctx: StageContext) -> StageResult:
         # C1: basic mode creates and edits no product sheet.
         return result
 
-    feed = await read_feed(ctx)
+    options = catalogue_options(ctx.config)
+    if ctx.resync_refs:
+        return await resync_products(ctx, result, options)
+
+    feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     note_new_values(ctx, feed.items)
-    sync = CatalogueSync(
-        ctx, result, catalogue_options(ctx.config), current_mappings(ctx)
-    )
+    sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
     await sync.items.for_each(feed.items, sync.item)
 
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
+    return result
+
+
+async def resync_products(
+    ctx: StageContext, result: StageResult, options: CatalogueOptions
+) -> StageResult:
+    """E11: rewrite the sheets of some models now, as if they had changed.
+
+    Stock and promotions are left to their stages; no cursor moves.
+    """
+    feed = await read_models(ctx, ctx.resync_refs)
+    sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
+    with ctx.state.transaction():
+        for item in feed.items:
+            key = product_key(item, options)
+            item_key = f"{item.model}:{item.variant_key}"
+            forget = [(PRODUCT, key), (PHOTO_SET, item_key)] + [
+                (COMBINATION, c.key) for c in desired_combinations(item, options)
+            ]
+            for kind, fingerprint_key in forget:
+                ctx.state.forget_fingerprint(kind, fingerprint_key)
+    await sync.items.for_each(feed.items, sync.item)
+    for ref in ctx.resync_refs - {item.ref for item in feed.items}:
+        sync.items.skip(ref, f"model {ref} is not in the Polaris catalogue")
     return result
 
 
@@ -90,12 +120,16 @@ class CatalogueSync:
             )
             return
 
-        product_id, created = await self._product(desired)
-        if product_id is None:
-            return
-        await self._combinations(desired, product_id, created)
-        if created or "photos" in self.synced:
-            await sync_photos(self.ctx, self.items, self.lookups, desired, product_id)
+        # Items of one model share one product when products_per = "model".
+        async with self.lookups.lock(f"product-{desired.key}"):
+            product_id, created = await self._product(desired)
+            if product_id is None:
+                return
+            await self._combinations(desired, product_id, created)
+            if created or "photos" in self.synced:
+                await sync_photos(
+                    self.ctx, self.items, self.lookups, desired, product_id
+                )
 
     async def _product(self, desired: DesiredProduct) -> tuple[int | None, bool]:
         product_id = self.state.link(PRODUCT, desired.key)
@@ -251,7 +285,11 @@ class CatalogueSync:
             polaris_key=key,
         )
         if created is not None:
-            self.state.set_link(COMBINATION, key, int(created["id"]))
+            with self.state.transaction():
+                self.state.set_link(COMBINATION, key, int(created["id"]))
+                # A new combination's stock row starts at 0: nothing to write
+                # for a size Polaris has none of.
+                self.state.set_fingerprint(STOCK, key, "0")
 
 
 def _update_reason(desired: DesiredProduct) -> str:

@@ -19,8 +19,8 @@ T = TypeVar("T")
 
 
 def describe(item: CatalogueItem) -> str:
-    colour = f" {item.colour.name or item.colour.code}" if item.colour else ""
-    return f"model {item.model}{colour} ({item.label})"
+    variant = f" {item.variant_label or item.variant_key}" if item.variant_key else ""
+    return f"model {item.model}{variant} ({item.label})"
 
 
 class ItemRun:

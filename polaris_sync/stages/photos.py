@@ -42,9 +42,9 @@ async def sync_photos(
     product_id: int,
 ) -> None:
     wanted_set = fingerprint([photo.fingerprint for photo in desired.photos])
-    if ctx.state.fingerprint(PHOTO_SET, desired.key) == wanted_set:
+    if ctx.state.fingerprint(PHOTO_SET, desired.item_key) == wanted_set:
         return
-    uploaded = lookups.photo_links(desired.key)
+    uploaded = lookups.photo_links(desired.item_key)
     complete = True
 
     for photo in desired.photos:
@@ -66,10 +66,10 @@ async def sync_photos(
             prestashop_id=product_id,
         )
         if not ctx.dry_run:
-            ctx.state.remove_link(IMAGE, f"{desired.key}#{photo_fingerprint}")
+            ctx.state.remove_link(IMAGE, f"{desired.item_key}#{photo_fingerprint}")
 
     if complete and not ctx.dry_run:
-        ctx.state.set_fingerprint(PHOTO_SET, desired.key, wanted_set)
+        ctx.state.set_fingerprint(PHOTO_SET, desired.item_key, wanted_set)
 
 
 async def _upload(
@@ -112,7 +112,7 @@ async def _upload(
         )
         return False
     if image_id is not None:
-        ctx.state.set_link(IMAGE, f"{desired.key}#{photo_fingerprint}", image_id)
+        ctx.state.set_link(IMAGE, f"{desired.item_key}#{photo_fingerprint}", image_id)
     return True
 
 

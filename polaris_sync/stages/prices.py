@@ -49,7 +49,7 @@ _PROMOTION_SLOT = {
 
 async def run(ctx: StageContext) -> StageResult:
     result = StageResult(STAGE)
-    feed = await read_feed(ctx)
+    feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = PriceSync(ctx, result, catalogue_options(ctx.config))
     await sync.items.for_each(feed.items, sync.item)

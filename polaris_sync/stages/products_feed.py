@@ -10,8 +10,8 @@ past an item that failed, so that item is read again next run.
 
 from __future__ import annotations
 
-import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -45,21 +45,56 @@ def cursor_name(stage: str) -> str:
     return f"feed-since:{stage}"
 
 
-async def read_feed(ctx: StageContext) -> Feed:
-    """The delta for this run, fetched on the first call and shared after."""
+async def read_feed(ctx: StageContext, stage: str) -> Feed:
+    """The delta for this run, fetched on the first call and shared after.
+
+    A stage whose cursor is older than what was read (a forced run of a stage
+    that was not due) gets its own, longer read.
+    """
+    cursor = ctx.state.cursor(cursor_name(stage))
     cached = _feeds.get(id(ctx))
     if cached is not None and cached[0]() is ctx:
-        return cached[1]
+        since = cached[1].since
+        if since is None or (cursor is not None and cursor >= since):
+            return cached[1]
 
-    feed = Feed(since=_oldest_cursor(ctx))
-    async for page in ctx.polaris.iter_product_pages(
-        feed.since, page_size=ctx.config.polaris.page_size
-    ):
-        feed.pages += 1
-        feed.items.extend(from_polaris(item) for item in page.items)
-        feed.unreadable.extend(page.rejected)
+    oldest = _oldest_cursor(ctx)
+    since = None if cursor is None or oldest is None else min(cursor, oldest)
+    feed = await _read(ctx, since)
     _feeds.clear()  # one run at a time: drop the previous run's items
     _feeds[id(ctx)] = (weakref.ref(ctx), feed)
+    return feed
+
+
+async def read_models(ctx: StageContext, refs: frozenset[str]) -> Feed:
+    """The items of some models, whenever they last changed (E11).
+
+    Polaris cannot be asked for one model: the whole catalogue is read and
+    the other items are dropped page by page.
+    """
+    return await _read(ctx, None, keep=lambda item: item.ref in refs)
+
+
+async def _read(
+    ctx: StageContext,
+    since: str | None,
+    keep: Callable[[CatalogueItem], bool] = lambda item: True,
+) -> Feed:
+    feed = Feed(since=since)
+    # An item changed while the pages were read comes twice: the later copy
+    # is the newer one, and handling it once avoids racing with itself.
+    latest: dict[tuple[int, str], CatalogueItem] = {}
+    async for page in ctx.polaris.iter_product_pages(
+        since, page_size=ctx.config.polaris.page_size
+    ):
+        feed.pages += 1
+        for raw in page.items:
+            item = from_polaris(raw)
+            if keep(item):
+                latest.pop((item.model, item.variant_key), None)
+                latest[(item.model, item.variant_key)] = item
+        feed.unreadable.extend(page.rejected)
+    feed.items = list(latest.values())
     return feed
 
 
@@ -75,17 +110,15 @@ def advance_cursor(
 
 
 def due_feed_stages(ctx: StageContext) -> list[str]:
-    """The feed stages this run will execute, judged like the run does (B3)."""
-    intervals = ctx.config.intervals
-    due = []
-    for stage in FEED_STAGES:
-        if stage == "catalogue" and ctx.config.mode != "full":
-            continue
-        last = ctx.state.last_stage_success(stage)
-        minutes = getattr(intervals, stage)
-        if last is None or time.time() - last >= minutes * 60:
-            due.append(stage)
-    return due
+    """The feed stages this run will execute, judged as the run judges (B3)."""
+    from polaris_sync.run import next_due  # the run imports stages lazily
+
+    return [
+        stage
+        for stage in FEED_STAGES
+        if (stage != "catalogue" or ctx.config.mode == "full")
+        and next_due(ctx.config, ctx.state, stage) is None
+    ]
 
 
 def _oldest_cursor(ctx: StageContext) -> str | None:

@@ -37,7 +37,8 @@ class ShopLookups:
         self._group_values: dict[int, dict[str, int]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
-    def _lock(self, name: str) -> asyncio.Lock:
+    def lock(self, name: str) -> asyncio.Lock:
+        """One lock per name: two items never work on one shop object at once."""
         return self._locks.setdefault(name, asyncio.Lock())
 
     # -- attribute values (sizes, colours) -----------------------------------
@@ -51,7 +52,7 @@ class ShopLookups:
         linked = self.state.link(ATTRIBUTE_VALUE, key)
         if linked is not None:
             return linked
-        async with self._lock(f"group-{group_id}"):
+        async with self.lock(f"group-{group_id}"):
             values = await self._values_of(group_id)
             found = values.get(plain(name))
             if found is None and not self.ctx.dry_run:
@@ -116,7 +117,7 @@ class ShopLookups:
         linked = self.state.link(STOCK_ROW, key)
         if linked is not None:
             return linked
-        async with self._lock(f"stock-{product_id}"):
+        async with self.lock(f"stock-{product_id}"):
             linked = self.state.link(STOCK_ROW, key)
             if linked is not None:
                 return linked
@@ -165,7 +166,7 @@ class ShopLookups:
         Taking over a shop starts in basic mode: only price and stock change on
         adopted products until the merchant unlocks them.
         """
-        async with self._lock(f"adopt-{product_key}"):
+        async with self.lock(f"adopt-{product_key}"):
             linked = self.state.link(PRODUCT, product_key)
             if linked is not None:
                 return linked

@@ -34,7 +34,7 @@ VISIBILITY = "visibility"
 
 async def run(ctx: StageContext) -> StageResult:
     result = StageResult(STAGE)
-    feed = await read_feed(ctx)
+    feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = StockSync(ctx, result, catalogue_options(ctx.config))
     await sync.items.for_each(feed.items, sync.item)
@@ -69,7 +69,13 @@ class StockSync:
         self.options = options
         self.items = ItemRun(ctx, result)
         self.lookups = ShopLookups(ctx)
-        self.hide_sold_out = ctx.config.stock.out_of_stock == "hide"
+        # D2 judges a product by all its sizes; with one product per model an
+        # item holds only one colour's sizes, so sold-out hiding needs one
+        # product per colour.
+        self.hide_sold_out = (
+            ctx.config.stock.out_of_stock == "hide"
+            and options.products_per == "model-colour"
+        )
 
     async def item(self, item: CatalogueItem) -> None:
         combinations = desired_combinations(item, self.options)

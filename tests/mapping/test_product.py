@@ -225,3 +225,16 @@ def test_f7_every_mappable_value_is_reported():
     assert ("size-grid", "G1", "S-XL") in met
     assert ("category", "rayon:R1", "Homme") in met
     assert ("colour", "Noir", "") in met
+
+
+def test_the_material_tells_two_items_of_one_colour_apart():
+    leather = build(
+        raw_item(Matiere={"Code": "CUI", "Nom": "cuir"}, NomVariante="noir cuir")
+    )
+    suede = build(
+        raw_item(Matiere={"Code": "DAI", "Nom": "daim"}, NomVariante="noir daim")
+    )
+    assert (leather.key, suede.key) == ("1042:NR-CUI", "1042:NR-DAI")
+    assert (leather.reference, suede.reference) == ("1042-NR-CUI", "1042-NR-DAI")
+    assert leather.name == "Chemise Oxford noir cuir"
+    assert leather.combinations[0].key != suede.combinations[0].key

@@ -148,6 +148,10 @@ async def test_reads_are_retried_on_server_errors_then_give_up():
         ]
     assert len(calls) == 3
 
+    async with client_for(lambda request: httpx.Response(429)) as client:
+        with pytest.raises(TransientError, match="HTTP 429"):
+            await client.get_config("Magasins")
+
     async with client_for(lambda request: httpx.Response(500)) as client:
         with pytest.raises(TransientError, match="HTTP 500"):
             await client.get_config("Magasins")
