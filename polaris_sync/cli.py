@@ -238,11 +238,13 @@ def pull_config(ctx: click.Context) -> None:
     _run_and_report(ctx, RunOptions(only=("config",)))
 
 
-def _run_and_report(ctx: click.Context, options: Any) -> None:
+def _run_and_report(
+    ctx: click.Context, options: Any, stages: dict[str, Any] | None = None
+) -> None:
     from polaris_sync.progress import Progress
     from polaris_sync.run import MAX_ERRORS_PRINTED, run_cycle
 
-    report = run_cycle(_config(ctx), options, progress=Progress())
+    report = run_cycle(_config(ctx), options, progress=Progress(), stages=stages)
     for line in report.plan:
         click.echo(f"  {line}")
     click.echo(report.summary)
@@ -252,6 +254,47 @@ def _run_and_report(ctx: click.Context, options: Any) -> None:
     if hidden > 0:
         click.echo(f"... and {hidden} more errors: see `polaris-sync log`", err=True)
     ctx.exit(report.exit_code)
+
+
+# -- orders (G6, and the ceiling of the orders stage) ----------------------------
+
+
+@cli.command("export-order")
+@click.argument("order_id", type=click.IntRange(min=1))
+@click.pass_context
+def export_order(ctx: click.Context, order_id: int) -> None:
+    """Export (or re-export) one PrestaShop order to Polaris now.
+
+    The age and minimum-id guards do not apply; an order that is not paid,
+    whose payment is not mapped or whose products are not from Polaris is
+    still refused, with the reason. An order already in Polaris is not sent
+    twice.
+    """
+    from polaris_sync.run import RunOptions
+    from polaris_sync.stages import orders
+
+    async def one_order(context: Any) -> Any:
+        return await orders.export_order(context, order_id)
+
+    _run_and_report(ctx, RunOptions(only=("orders",)), {"orders": one_order})
+
+
+@cli.command("export-orders")
+@click.option(
+    "--confirm",
+    is_flag=True,
+    help="Send them even when more orders than orders.ceiling are ready.",
+)
+@click.pass_context
+def export_orders(ctx: click.Context, confirm: bool) -> None:
+    """Export every order that is ready now, as the scheduled run does."""
+    from polaris_sync.run import RunOptions
+    from polaris_sync.stages import orders
+
+    async def all_orders(context: Any) -> Any:
+        return await orders.export_orders(context, confirm=confirm)
+
+    _run_and_report(ctx, RunOptions(only=("orders",)), {"orders": all_orders})
 
 
 # -- products ---------------------------------------------------------------------

@@ -120,6 +120,71 @@ class CatalogueSection(Section):
     max_ean_digits: Annotated[int, Field(ge=8, le=14)] = 13
 
 
+# -- orders and customers (G1-G11, F9); read by the orders and customers stages --
+
+
+class OrdersSection(Section):
+    # Polaris store code the web sales are recorded in; 0 means the reference
+    # store Polaris gave at association.
+    store_code: NonNegativeInt = 0
+    # Guards (G3): older orders, or orders below this id, are never exported
+    # automatically; `export-order ID` still can (G6).
+    max_age_days: NonNegativeInt = 90
+    min_order_id: NonNegativeInt = 0
+    # G5: also send cancellations, modifications and refunds made after the
+    # first export.
+    export_corrections: bool = False
+    # More new orders than this in one run: export none until
+    # `polaris-sync export-orders --confirm` (protects against a wrong guard).
+    ceiling: Annotated[int, Field(ge=1)] = 200
+    # Polaris references (barcodes) of the special sale lines (G2, G9).
+    shipping_reference: str = ""
+    wrapping_reference: str = ""
+    voucher_reference: str = ""
+    # Prepended to the order id to make the sale's RefExt.
+    sale_ref_prefix: str = ""
+    # The shop's time zone (PrestaShop's PS_TIMEZONE): order dates are local.
+    shop_timezone: str = "Europe/Paris"
+
+    @field_validator("shop_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+
+class CustomersSection(Section):
+    # G1: send customers and their personal data to Polaris. Off: no personal
+    # data leaves the shop, sales go without a customer.
+    export: bool = False
+    # G10: customers of these e-mail domains, or of these PrestaShop groups
+    # (by name), are marketplace customers and never exported.
+    marketplace_domains: list[str] = [
+        "amazon.com",
+        "amazon.fr",
+        "marketplace.amazon.fr",
+        "marketplace.amazon.de",
+        "spartoo.com",
+        "zalando.fr",
+        "zalando.com",
+        "cdiscount.com",
+        "laredoute.fr",
+        "fnac.com",
+        "rakuten.fr",
+        "manomano.fr",
+    ]
+    marketplace_groups: list[str] = []
+    # Members of this group are exported even before they bought (G10).
+    polaris_group: str = "Clients Polaris"
+    # Prepended to the PrestaShop customer id in the customer's RefsExt.
+    ref_prefix: str = "PS-"
+
+
 class Config(Section):
     enabled: bool = True
     mode: Literal["basic", "full"] = "basic"
@@ -132,6 +197,8 @@ class Config(Section):
     intervals: IntervalsSection = IntervalsSection()
     stock: StockSection = StockSection()
     catalogue: CatalogueSection = CatalogueSection()
+    orders: OrdersSection = OrdersSection()
+    customers: CustomersSection = CustomersSection()
 
     # Filled by load_config, not read from the file.
     source: Path | None = Field(default=None, exclude=True)

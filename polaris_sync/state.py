@@ -167,8 +167,15 @@ def _schema_v2(db: sqlite3.Connection) -> None:
     )
 
 
+def _order_journal(db: sqlite3.Connection) -> None:
+    # The sale journal and order export records, owned by polaris_sync.journal.
+    from polaris_sync.journal import journal_schema
+
+    journal_schema(db)
+
+
 # Append only: a released migration is never edited, a new one is added.
-MIGRATIONS: list[Migration] = [_schema_v1, _schema_v2]
+MIGRATIONS: list[Migration] = [_schema_v1, _schema_v2, _order_journal]
 
 
 class State:

@@ -33,6 +33,9 @@ FilterValue = str | int | Iterable[str | int]
 
 _READS = ("GET", "HEAD")
 
+# Resources whose JSON list is keyed by another name than their URL.
+_LIST_KEYS = {"order_slip": "order_slips"}
+
 
 class PrestaShopClient:
     """Async client of one shop's Webservice (`<shop>/api`).
@@ -447,7 +450,7 @@ def _json_list(response: httpx.Response, resource: str) -> list[Entity]:
     # An empty list comes back as [] (or {}) instead of {"products": []}.
     if not isinstance(document, dict):
         return []
-    rows = document.get(resource) or []
+    rows = document.get(resource) or document.get(_LIST_KEYS.get(resource, "")) or []
     if isinstance(rows, dict):
         rows = [rows]
     return [_entity(row) for row in rows]
