@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from typing import Any
@@ -446,3 +447,42 @@ def _audit_reasons(sandbox: Sandbox, action: str) -> list[str]:
             if event["action"] == action:
                 reasons.append(event["reason"])
     return reasons
+
+
+def test_new_models_seen_first_by_stock_get_their_stock_once_created(sandbox):
+    """Stock and prices pass over items not in the shop yet; they come back
+    to them once the catalogue (on its own, slower interval) creates them."""
+    sandbox.run()
+    sandbox.polaris_admin("models", {"Nombre": 1})
+    sandbox.run(["stock", "prices"])
+    sandbox.run(["catalogue"])
+
+    sandbox.run(["stock", "prices"])
+
+    assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+    assert shop_stock(sandbox) == expected_stock(sandbox)
+    on_sale = [
+        raw for raw in polaris_items(sandbox) if raw["PrixTTC"] < raw["PrixNormalTTC"]
+    ]
+    assert len(sandbox.read_shop("specific_prices")) == len(on_sale)
+
+
+def test_a_product_deleted_in_the_shop_is_created_again_with_its_sizes(sandbox):
+    sandbox.run()
+    raw = polaris_items(sandbox)[0]
+    product_id = _product_id(sandbox, reference_of(raw))
+
+    async def delete() -> None:
+        async with sandbox.shop() as shop:
+            await shop.delete("products", product_id)
+
+    asyncio.run(delete())
+    sandbox.polaris_admin("price", {"NoModele": raw["NoModele"], "PrixTTC": 99.0})
+    sandbox.run()  # the price write finds the product gone: link forgotten
+    sandbox.polaris_admin("price", {"NoModele": raw["NoModele"], "PrixTTC": 98.0})
+
+    results = sandbox.run()
+
+    assert not results["catalogue"].errors
+    assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+    assert shop_stock(sandbox) == expected_stock(sandbox)
