@@ -6,8 +6,9 @@ cron starts ``polaris-sync run`` every few minutes. A cycle:
 2. takes the run lock, or stops at once when another run holds it (B1);
 3. picks the stages that are due by their interval (B3), all of them when a
    full resync was requested (B4, E12);
-4. connects to Polaris (stopping before anything else when the pairing is
-   missing or refused, A2) and to PrestaShop;
+4. checks the Polaris access with one small read (stopping before anything
+   else when the pairing is missing or refused, A2), then connects to
+   PrestaShop;
 5. runs each due stage in order, within the time budget;
 6. records the run and prints one summary line; the exit code says whether
    everything went through (0), some items failed (1) or a stage failed (2, 3).
@@ -256,6 +257,8 @@ async def _run_stages(
     )
     deadline = _deadline(config)
     async with polaris, prestashop:
+        # Refused credentials stop the run before anything is touched (A2).
+        await polaris.check_access()
         with audit:
             results, stopped = await _each_stage(
                 due,

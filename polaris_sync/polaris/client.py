@@ -111,6 +111,10 @@ class PolarisClient:
                 return
             cursor = page.next_cursor
 
+    async def check_access(self) -> None:
+        """One small read: AssociationError now if Polaris refuses the key (A2)."""
+        await self._get_json("Config/Magasins")
+
     async def get_config(self, table: str) -> list[dict[str, Any]]:
         """One configuration table: Magasins, Marques, GrillesTailles..."""
         body = await self._get_json(f"Config/{table}")
