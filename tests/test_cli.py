@@ -154,6 +154,7 @@ def test_associate_stores_access_and_never_prints_the_key_A1(workdir):
     status = invoke("status")
     assert status.exit_code == 0, status.output
     assert "licence pl-p8-111-2222" in status.output
+    assert "UNENCRYPTED (http)" in status.output
     assert POLARIS_KEY not in status.output
 
 
