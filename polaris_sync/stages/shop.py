@@ -239,7 +239,7 @@ class ShopLookups:
             if product_id is None:
                 return None
             self.state.set_link(PRODUCT, product_key, product_id)
-            self.state.lock(item.ref)
+            self.state.lock(reference)
             await self.link_combinations(product_id, combinations)
             self.ctx.audit.event(
                 "updated",
@@ -247,7 +247,7 @@ class ShopLookups:
                 reason=(
                     f"linked to the existing PrestaShop product {product_id} by "
                     "reference or EAN; locked: only its prices and stock follow "
-                    f"Polaris until `polaris-sync unlock {item.ref}`"
+                    f"Polaris until `polaris-sync unlock {reference}`"
                 ),
                 polaris_key=product_key,
                 prestashop_id=product_id,

@@ -492,3 +492,21 @@ def test_a_product_deleted_in_the_shop_is_created_again_with_its_sizes(sandbox):
     assert not results["catalogue"].errors
     assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
     assert shop_stock(sandbox) == expected_stock(sandbox)
+
+
+def test_f10_full_mode_never_takes_over_a_product_the_merchant_made(sandbox):
+    raw = polaris_items(sandbox)[0]
+    names = {1: "Made by hand", 2: "Fait main"}
+    existing = sandbox.create(
+        "products",
+        {"reference": reference_of(raw), "price": 1, "state": 1, "name": names},
+    )
+
+    sandbox.run()
+
+    (product,) = sandbox.read_shop("products", reference=reference_of(raw))
+    assert int(product["id"]) == existing
+    assert product["name"] == names
+    assert sandbox.state.locked_refs() == [reference_of(raw)]
+    assert abs(float(product["price"]) * 1.2 - raw["PrixNormalTTC"]) < 0.01
+    assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
