@@ -102,7 +102,11 @@ ORDER_STATES = Resource(
         Field("pdf_invoice", BOOL, validator="isBool"),
         Field("deleted", BOOL, validator="isBool"),
         Field(
-            "name", ml=True, required=True, max_size=64, validator="isGenericName",
+            "name",
+            ml=True,
+            required=True,
+            max_size=64,
+            validator="isGenericName",
             filter_crashes=True,
         ),
         Field("template", ml=True, max_size=64, validator="isTplName"),
