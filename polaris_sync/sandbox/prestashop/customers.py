@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import checkout
+from . import order_rows
 from .errors import WsError
 from .field_kinds import bool_field, datetime_field, int_field, ml_field, text_field
 from .model import (
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 # PS_PASSWD_TIME_FRONT: the shop stamps a new password as generated this long
 # ago, so that a customer may ask for a reset right away.
 PASSWORD_RESET_DELAY = timedelta(minutes=360)
+
 
 def password_hash(password: str) -> str:
     """A bcrypt-shaped hash of the password.
@@ -134,7 +135,7 @@ ADDRESS_FIELDS = (
 def _customer_before_save(ctx: Context, entity: Entity, method: str) -> None:
     _refuse_duplicate_email(ctx, entity)
     stored = (
-        None if method == "POST" else checkout.fetch(ctx, "customers", entity["id"])
+        None if method == "POST" else order_rows.fetch(ctx, "customers", entity["id"])
     )
     password = str(entity.get("passwd") or "")
     if stored is None or password != stored.get("passwd"):
@@ -151,7 +152,7 @@ def _customer_before_save(ctx: Context, entity: Entity, method: str) -> None:
 
 
 def _refuse_duplicate_email(ctx: Context, entity: Entity) -> None:
-    others = checkout.fetch_where(
+    others = order_rows.fetch_where(
         ctx,
         "customers",
         "email = ? AND id != ? AND deleted = 0 AND is_guest = 0",
@@ -214,7 +215,7 @@ _GROUPS = ((1, "Visitor"), (2, "Guest"), (3, "Customer"))
 
 def seed(shop: Shop) -> None:
     for group_id, name in _GROUPS:
-        checkout.insert_row(
+        order_rows.insert_row(
             shop.store,
             GROUPS,
             {

@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from . import checkout
+from . import checkout, order_changes, order_lifecycle, order_pricing, order_rows
 from .admin import route
 from .customers import new_secure_key, password_generated_at, password_hash
 from .engine import Context
@@ -142,7 +142,7 @@ async def _run(
 
 
 def summary(ctx: Context, order_id: int) -> dict[str, Any]:
-    order = checkout.fetch(ctx, "orders", order_id)
+    order = order_rows.fetch(ctx, "orders", order_id)
     assert order is not None
     return {
         "order": order_id,
@@ -158,7 +158,7 @@ def summary(ctx: Context, order_id: int) -> dict[str, Any]:
 
 def _order(ctx: Context, payload: dict[str, Any]) -> int:
     order_id = _id(payload, "order")
-    if checkout.fetch(ctx, "orders", order_id) is None:
+    if order_rows.fetch(ctx, "orders", order_id) is None:
         raise BadRequest(f"order {order_id} does not exist", 404)
     return order_id
 
@@ -214,7 +214,7 @@ def _row_carriers(payload: dict[str, Any]) -> list[int]:
 def _customer(ctx: Context, payload: dict[str, Any]) -> Entity:
     if "guest" in payload:
         return _guest(ctx, payload["guest"])
-    customer = checkout.fetch(ctx, "customers", _id(payload, "customer"))
+    customer = order_rows.fetch(ctx, "customers", _id(payload, "customer"))
     if customer is None:
         raise BadRequest(f"customer {payload['customer']} does not exist")
     return customer
@@ -226,7 +226,7 @@ def _guest(ctx: Context, guest: dict[str, Any]) -> Entity:
         if not guest.get(key):
             raise BadRequest(f'"guest.{key}" is required')
     now = ctx.now()
-    customer_id = checkout.insert(
+    customer_id = order_rows.insert(
         ctx,
         "customers",
         {
@@ -247,7 +247,7 @@ def _guest(ctx: Context, guest: dict[str, Any]) -> Entity:
             "_assoc": {"groups": [{"id": GUEST_GROUP}]},
         },
     )
-    customer = checkout.fetch(ctx, "customers", customer_id)
+    customer = order_rows.fetch(ctx, "customers", customer_id)
     assert customer is not None
     return customer
 
@@ -255,12 +255,12 @@ def _guest(ctx: Context, guest: dict[str, Any]) -> Entity:
 def _address(ctx: Context, payload: dict[str, Any], customer: Entity) -> int:
     wanted = payload.get("address")
     if isinstance(wanted, int):
-        if checkout.fetch(ctx, "addresses", wanted) is None:
+        if order_rows.fetch(ctx, "addresses", wanted) is None:
             raise BadRequest(f"address {wanted} does not exist")
         return wanted
     if isinstance(wanted, dict):
         return _new_address(ctx, wanted, customer)
-    existing = checkout.fetch_where(
+    existing = order_rows.fetch_where(
         ctx, "addresses", "id_customer = ? AND deleted = 0", int(customer["id"])
     )
     if not existing:
@@ -273,7 +273,7 @@ def _new_address(ctx: Context, fields: dict[str, Any], customer: Entity) -> int:
         if not fields.get(key):
             raise BadRequest(f'"address.{key}" is required')
     now = ctx.now()
-    return checkout.insert(
+    return order_rows.insert(
         ctx,
         "addresses",
         {
@@ -303,11 +303,11 @@ def _new_cart(
     carrier = int(payload.get("carrier", DEFAULT_CARRIER))
     carriers = sorted({carrier, *_row_carriers(payload)})
     for known in carriers:
-        if checkout.fetch(ctx, "carriers", known) is None:
+        if order_rows.fetch(ctx, "carriers", known) is None:
             raise BadRequest(f"carrier {known} does not exist")
     rows = [_cart_row(ctx, line, address_id) for line in lines]
     now = ctx.now()
-    cart_id = checkout.insert(
+    cart_id = order_rows.insert(
         ctx,
         "carts",
         {
@@ -330,7 +330,7 @@ def _new_cart(
             "_assoc": {"cart_rows": rows},
         },
     )
-    cart = checkout.fetch(ctx, "carts", cart_id)
+    cart = order_rows.fetch(ctx, "carts", cart_id)
     assert cart is not None
     return cart
 
@@ -339,9 +339,9 @@ def _cart_row(ctx: Context, line: dict[str, Any], address_id: int) -> dict[str, 
     product = _id(line, "product")
     combination = int(line.get("combination") or 0)
     quantity = int(line.get("quantity") or 1)
-    if checkout.fetch(ctx, "products", product) is None:
+    if order_rows.fetch(ctx, "products", product) is None:
         raise BadRequest(f"product {product} does not exist")
-    if combination and checkout.fetch(ctx, "combinations", combination) is None:
+    if combination and order_rows.fetch(ctx, "combinations", combination) is None:
         raise BadRequest(f"combination {combination} does not exist")
     return {
         "id_product": product,
@@ -352,20 +352,22 @@ def _cart_row(ctx: Context, line: dict[str, Any], address_id: int) -> dict[str, 
     }
 
 
-def _voucher(ctx: Context, wanted: Any, cart: Entity) -> checkout.AppliedVoucher:
+def _voucher(ctx: Context, wanted: Any, cart: Entity) -> order_pricing.AppliedVoucher:
     if isinstance(wanted, int):
-        rules = checkout.fetch_where(ctx, "cart_rules", "id = ?", wanted)
+        rules = order_rows.fetch_where(ctx, "cart_rules", "id = ?", wanted)
     else:
-        rules = checkout.fetch_where(ctx, "cart_rules", "code = ?", str(wanted))
+        rules = order_rows.fetch_where(ctx, "cart_rules", "code = ?", str(wanted))
     if not rules or not int(rules[0]["active"]) or int(rules[0]["quantity"]) <= 0:
         raise BadRequest(f"voucher {wanted!r} does not exist or is used up")
-    return checkout.as_voucher(ctx, rules[0], int(cart["id_lang"]))
+    return order_pricing.as_voucher(ctx, rules[0], int(cart["id_lang"]))
 
 
-def _free_shipping_voucher(ctx: Context, customer: Entity) -> checkout.AppliedVoucher:
+def _free_shipping_voucher(
+    ctx: Context, customer: Entity
+) -> order_pricing.AppliedVoucher:
     """A one-use free-shipping rule for this customer, as a merchant makes one."""
     now = ctx.now()
-    rule_id = checkout.insert(
+    rule_id = order_rows.insert(
         ctx,
         "cart_rules",
         {
@@ -384,9 +386,9 @@ def _free_shipping_voucher(ctx: Context, customer: Entity) -> checkout.AppliedVo
             "name": {lang: "Free shipping" for lang in ctx.shop.languages},
         },
     )
-    rule = checkout.fetch(ctx, "cart_rules", rule_id)
+    rule = order_rows.fetch(ctx, "cart_rules", rule_id)
     assert rule is not None
-    return checkout.as_voucher(ctx, rule, ctx.shop.default_language)
+    return order_pricing.as_voucher(ctx, rule, ctx.shop.default_language)
 
 
 # --- after the order ----------------------------------------------------------------
@@ -400,9 +402,9 @@ async def post_state(shop: Shop, request: Request) -> Response:
 def change_state(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     order_id = _order(ctx, payload)
     state = _id(payload, "state")
-    if checkout.fetch(ctx, "order_states", state) is None:
+    if order_rows.fetch(ctx, "order_states", state) is None:
         raise BadRequest(f"order state {state} does not exist")
-    checkout.change_state(
+    order_lifecycle.change_state(
         ctx, order_id, state, employee=int(payload.get("employee", 0))
     )
     return summary(ctx, order_id)
@@ -415,7 +417,7 @@ async def post_cancel(shop: Shop, request: Request) -> Response:
 
 def cancel(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     order_id = _order(ctx, payload)
-    checkout.change_state(ctx, order_id, checkout.STATE_CANCELED)
+    order_lifecycle.change_state(ctx, order_id, order_lifecycle.STATE_CANCELED)
     return summary(ctx, order_id)
 
 
@@ -426,10 +428,10 @@ async def post_payment(shop: Shop, request: Request) -> Response:
 
 def pay(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     order_id = _order(ctx, payload)
-    order = checkout.fetch(ctx, "orders", order_id)
+    order = order_rows.fetch(ctx, "orders", order_id)
     assert order is not None
     amount = _amount(payload, "amount")
-    checkout.add_payment(
+    order_lifecycle.add_payment(
         ctx,
         order_id,
         amount,
@@ -437,8 +439,8 @@ def pay(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
         transaction_id=str(payload.get("transaction_id") or ""),
         card={k: str(v) for k, v in (payload.get("card") or {}).items()},
     )
-    paid = checkout.money(order["total_paid_real"]) + amount
-    checkout.update(
+    paid = order_rows.money(order["total_paid_real"]) + amount
+    order_rows.update(
         ctx, "orders", order_id, {"total_paid_real": paid, "date_upd": ctx.now()}
     )
     return summary(ctx, order_id)
@@ -452,14 +454,14 @@ async def post_slip(shop: Shop, request: Request) -> Response:
 def refund(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     order_id = _order(ctx, payload)
     refunds = [
-        checkout.RefundRequest(
+        order_changes.RefundRequest(
             _id(line, "order_detail"), int(line.get("quantity") or 0)
         )
         for line in payload.get("lines", [])
     ]
     if not refunds and not payload.get("shipping"):
         raise BadRequest('a credit slip needs "lines" or "shipping": true')
-    slip_id = checkout.create_slip(
+    slip_id = order_changes.create_slip(
         ctx,
         order_id,
         refunds,
@@ -477,16 +479,18 @@ async def post_lines(shop: Shop, request: Request) -> Response:
 def edit_lines(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     order_id = _order(ctx, payload)
     changes = [
-        checkout.LineChange(_id(line, "order_detail"), int(line.get("quantity", 0)))
+        order_changes.LineChange(
+            _id(line, "order_detail"), int(line.get("quantity", 0))
+        )
         for line in payload.get("set", [])
     ]
     additions = [
-        checkout.LineAddition(
+        order_changes.LineAddition(
             _id(line, "product"),
             int(line.get("combination") or 0),
             int(line.get("quantity") or 1),
         )
         for line in payload.get("add", [])
     ]
-    checkout.edit_lines(ctx, order_id, changes, additions)
+    order_changes.edit_lines(ctx, order_id, changes, additions)
     return summary(ctx, order_id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from . import checkout
+from . import checkout, order_lifecycle, order_rows
 from .errors import EmptyAnswer
 from .model import INT, Entity, Hooks, Resource
 from .order_resources import (
@@ -55,9 +55,9 @@ def _cart_before_save(ctx: Context, entity: Entity, method: str) -> None:
 def _cart_after_save(ctx: Context, entity: Entity, method: str) -> None:
     # The shop copies the customer's key on save; the answer, printed from the
     # object as sent, still shows it empty.
-    customer = checkout.fetch(ctx, "customers", entity.get("id_customer"))
+    customer = order_rows.fetch(ctx, "customers", entity.get("id_customer"))
     if customer is not None:
-        checkout.update(
+        order_rows.update(
             ctx, "carts", int(entity["id"]), {"secure_key": customer["secure_key"]}
         )
 
@@ -75,7 +75,7 @@ def _set_cart_rows(ctx: Context, entity: Entity, items: list[dict[str, str]]) ->
     ]
     entity.setdefault("_assoc", {})["cart_rows"] = rows
     ctx.store.update(
-        checkout.resource(ctx, "carts"), entity["id"], {"_assoc": entity["_assoc"]}
+        order_rows.resource(ctx, "carts"), entity["id"], {"_assoc": entity["_assoc"]}
     )
 
 
@@ -91,7 +91,7 @@ def _order_before_save(ctx: Context, entity: Entity, method: str) -> None:
     if method == "POST":
         checkout.check_placeable(ctx, entity.get("id_cart"), str(entity.get("module")))
         return
-    stored = checkout.fetch(ctx, "orders", entity["id"])
+    stored = order_rows.fetch(ctx, "orders", entity["id"])
     entity["_previous_state"] = int((stored or {}).get("current_state") or 0)
 
 
@@ -99,13 +99,13 @@ def _order_after_save(ctx: Context, entity: Entity, method: str) -> None:
     if method != "POST":
         _apply_state_from_write(ctx, entity)
         return
-    cart = checkout.fetch(ctx, "carts", entity.get("id_cart"))
+    cart = order_rows.fetch(ctx, "carts", entity.get("id_cart"))
     assert cart is not None, "checked before the save"
     placement = checkout.Placement(
         cart=cart,
         module=str(entity["module"]),
         payment=str(entity.get("payment") or ""),
-        amount_paid=checkout.money(entity.get("total_paid")),
+        amount_paid=order_rows.money(entity.get("total_paid")),
         vouchers=[],
     )
     checkout.place_order(ctx, placement, order_id=int(entity["id"]))
@@ -120,12 +120,12 @@ def _apply_state_from_write(ctx: Context, entity: Entity) -> None:
     wanted = _number(entity.get("current_state"))
     previous = int(entity.get("_previous_state") or 0)
     if wanted and wanted != previous:
-        checkout.update(ctx, "orders", int(entity["id"]), {"current_state": previous})
-        checkout.change_state(ctx, int(entity["id"]), wanted)
+        order_rows.update(ctx, "orders", int(entity["id"]), {"current_state": previous})
+        order_lifecycle.change_state(ctx, int(entity["id"]), wanted)
 
 
-def order_rows(ctx: Context, entity: Entity) -> list[dict[str, Any]]:
-    details = checkout.fetch_where(
+def order_row_items(ctx: Context, entity: Entity) -> list[dict[str, Any]]:
+    details = order_rows.fetch_where(
         ctx, "order_details", "id_order = ?", int(entity["id"])
     )
     return [
@@ -151,7 +151,7 @@ def order_rows(ctx: Context, entity: Entity) -> list[dict[str, Any]]:
 def shipping_number(ctx: Context, entity: Entity) -> str:
     if not entity.get("id"):
         return ""
-    carriers = checkout.fetch_where(
+    carriers = order_rows.fetch_where(
         ctx, "order_carriers", "id_order = ?", int(entity["id"])
     )
     return str(carriers[0].get("tracking_number") or "") if carriers else ""
@@ -165,8 +165,8 @@ def _order_after_delete(ctx: Context, entity: Entity) -> None:
         "order_invoices",
         "order_cart_rules",
     ):
-        target = checkout.resource(ctx, name)
-        for row in checkout.fetch_where(ctx, name, "id_order = ?", int(entity["id"])):
+        target = order_rows.resource(ctx, name)
+        for row in order_rows.fetch_where(ctx, name, "id_order = ?", int(entity["id"])):
             ctx.store.delete(target, int(row["id"]))
 
 
@@ -193,16 +193,16 @@ def _echo_json(resource_fields: Any, id_as_text: bool) -> Any:
 def _history_before_save(ctx: Context, entity: Entity, method: str) -> None:
     if method != "POST":
         return
-    order = checkout.fetch(ctx, "orders", entity.get("id_order"))
-    state = checkout.fetch(ctx, "order_states", entity.get("id_order_state"))
+    order = order_rows.fetch(ctx, "orders", entity.get("id_order"))
+    state = order_rows.fetch(ctx, "order_states", entity.get("id_order_state"))
     if order is None or state is None:
-        raise EmptyAnswer(500, checkout.SQL_FAILURE)
+        raise EmptyAnswer(500, order_rows.SQL_FAILURE)
 
 
 def _history_after_save(ctx: Context, entity: Entity, method: str) -> None:
     if method != "POST":
         return
-    checkout.change_state(
+    order_lifecycle.change_state(
         ctx,
         int(str(entity["id_order"])),
         int(str(entity["id_order_state"])),
@@ -247,7 +247,7 @@ def _resources() -> list[Resource]:
             "order",
             "Order",
             ORDER_FIELDS,
-            (replace(ORDER_ROWS, getter=order_rows),),
+            (replace(ORDER_ROWS, getter=order_row_items),),
             hooks=Hooks(
                 before_save=_order_before_save,
                 after_save=_order_after_save,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .checkout import insert_row
 from .field_kinds import bool_field, int_field, ml_field, text_field
 from .model import (
     DATETIME,
@@ -21,6 +20,7 @@ from .model import (
     Hooks,
     Resource,
 )
+from .order_rows import insert_row
 
 if TYPE_CHECKING:
     from .engine import Context
