@@ -1,21 +1,434 @@
-"""Command-line entry points: parse, call one function, report."""
+"""Command-line entry points: parse, call one function, report.
+
+Every error a user can meet leaves as one line on stderr and the exit code of
+its class in ``polaris_sync.errors`` (0 ok, 1 some items failed, 2 bad
+configuration or input, 3 a server refused or could not be reached).
+"""
 
 from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
 
 import click
 
 from polaris_sync import __version__
+from polaris_sync.config import Config, config_path, load_config
+from polaris_sync.errors import ConfigError, PolarisSyncError
 from polaris_sync.sandbox.cli import sandbox
+from polaris_sync.state import MAPPING_KINDS, State
+
+DEBUG_ENV = "POLARIS_SYNC_DEBUG"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+CONFIG_HELP = (
+    "Configuration file (default: $POLARIS_SYNC_CONFIG, else ./polaris-sync.toml)."
+)
+
+
+def _remember_config(
+    ctx: click.Context, _: click.Parameter, value: Path | None
+) -> None:
+    if value is not None:
+        ctx.meta["config_file"] = value
+
+
+def _config_option() -> click.Option:
+    """`--config` after the command name too, as in `polaris-sync run --config F`."""
+    return click.Option(
+        ["--config", "config_file"],
+        type=click.Path(path_type=Path, dir_okay=False),
+        expose_value=False,
+        callback=_remember_config,
+        help=CONFIG_HELP,
+    )
+
+
+class SyncGroup(click.Group):
+    """Turns the errors of polaris-sync into one line and an exit code."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not isinstance(cmd, click.Group) and cmd.name != "sandbox":
+            cmd.params.append(_config_option())
+        super().add_command(cmd, name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PolarisSyncError as error:
+            click.echo(f"polaris-sync: {error}", err=True)
+            ctx.exit(error.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except BrokenPipeError:
+            # Output piped into `head` or a pager that quit: nothing to report.
+            sys.stdout = open(os.devnull, "w")
+            ctx.exit(0)
+        except Exception as error:  # a bug: still one line, unless debugging
+            if os.environ.get(DEBUG_ENV):
+                traceback.print_exc()
+            click.echo(
+                f"polaris-sync: unexpected error: {type(error).__name__}: {error} "
+                f"(set {DEBUG_ENV}=1 for details)",
+                err=True,
+            )
+            ctx.exit(3)
+
+
+def _config_file(ctx: click.Context) -> Path:
+    chosen = ctx.meta.get("config_file") or ctx.find_root().params.get("config_file")
+    return config_path(chosen)
+
+
+def _config(ctx: click.Context) -> Config:
+    return load_config(_config_file(ctx))
+
+
+def _state(ctx: click.Context) -> State:
+    return State.open(_config(ctx).state_dir)
+
+
+@click.group(cls=SyncGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="polaris-sync")
-def cli() -> None:
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help=CONFIG_HELP,
+)
+def cli(config_file: Path | None) -> None:
     """Synchronise a Polaris back-office with a PrestaShop shop."""
 
 
 cli.add_command(sandbox)
 
 
+# -- setting up --------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--prestashop-url", required=True, help="The shop's Webservice, …/api.")
+@click.option("--prestashop-key", required=True, help="A Webservice key of the shop.")
+@click.option("--polaris-url", default="", help="Where to associate with Polaris.")
+@click.pass_context
+def init(
+    ctx: click.Context, prestashop_url: str, prestashop_key: str, polaris_url: str
+) -> None:
+    """Write a starting configuration and check the shop key's rights."""
+    from polaris_sync.onboarding import (
+        missing_rights,
+        store_prestashop_key,
+        write_starting_config,
+    )
+
+    path = _config_file(ctx)
+    if path.exists():
+        raise ConfigError(
+            f"{path} already exists: init never overwrites a configuration"
+        )
+    missing = missing_rights(prestashop_url, prestashop_key)
+    write_starting_config(
+        path, prestashop_url=prestashop_url, association_url=polaris_url
+    )
+    with State.open(load_config(path).state_dir) as state:
+        store_prestashop_key(state, prestashop_key)
+    click.echo(f"wrote {path}; the shop answers and the key is stored in the state")
+    if missing:
+        click.echo("the key lacks rights the sync needs:", err=True)
+        for right in missing:
+            click.echo(f"  {right}", err=True)
+        click.echo("grant them in Advanced Parameters > Webservice", err=True)
+        ctx.exit(2)
+
+
+@cli.command()
+@click.option("--licence", required=True, help="Polaris licence, e.g. pl-p8-111-2222.")
+@click.option("--pin", required=True, help="The single-use PIN Polaris showed.")
+@click.option("--polaris-url", default="", help="Overrides polaris.association_url.")
+@click.pass_context
+def associate(ctx: click.Context, licence: str, pin: str, polaris_url: str) -> None:
+    """Pair with Polaris using the licence and a PIN."""
+    from polaris_sync.polaris import association
+
+    config = _config(ctx)
+    granted = asyncio.run(
+        association.associate(
+            polaris_url or config.polaris.association_url,
+            licence,
+            pin,
+            timeout=config.polaris.timeout_seconds,
+        )
+    )
+    with State.open(config.state_dir) as state:
+        association.save_association(state, granted)
+    test = " (TEST access)" if granted.test_mode else ""
+    click.echo(
+        f"associated with licence {granted.licence}{test}: {granted.url}, "
+        f"reference store {granted.store_code}"
+    )
+    for pin_record in granted.pins:
+        click.echo(f"pinned certificate of {pin_record.origin}: {pin_record.sha256}")
+    if not granted.url.startswith("https://"):
+        click.echo("warning: Polaris is reached without encryption (http)", err=True)
+
+
+@cli.command()
+@click.pass_context
+def dissociate(ctx: click.Context) -> None:
+    """Forget the Polaris pairing; a new association is then possible."""
+    from polaris_sync.polaris.association import forget_association
+
+    with _state(ctx) as state:
+        had_one = forget_association(state)
+    click.echo("association forgotten" if had_one else "there was no association")
+
+
+# -- running -------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--force", is_flag=True, help="Run every stage, due or not.")
+@click.option(
+    "--stage",
+    "only",
+    multiple=True,
+    type=click.Choice(
+        ["config", "catalogue", "stock", "prices", "orders", "customers"]
+    ),
+    help="Run only this stage (repeatable).",
+)
+@click.pass_context
+def run(ctx: click.Context, dry_run: bool, force: bool, only: tuple[str, ...]) -> None:
+    """One scheduled cycle: every stage that is due."""
+    from polaris_sync.run import RunOptions
+
+    _run_and_report(ctx, RunOptions(dry_run=dry_run, force=force, only=only))
+
+
+@cli.command()
+@click.pass_context
+def resync(ctx: click.Context) -> None:
+    """Re-read everything from Polaris at the next run."""
+    with _state(ctx) as state:
+        state.request_resync("full")
+    click.echo("a full resync will happen at the next run")
+
+
+@cli.command("resync-product")
+@click.argument("ref")
+@click.pass_context
+def resync_product(ctx: click.Context, ref: str) -> None:
+    """Re-sync one product's properties now, not its stock or promotions."""
+    from polaris_sync.run import RunOptions
+
+    _run_and_report(ctx, RunOptions(only=("catalogue",), resync_refs=frozenset({ref})))
+
+
+@cli.command("pull-config")
+@click.pass_context
+def pull_config(ctx: click.Context) -> None:
+    """Download Polaris settings: stores, brands, grids, RFS, payments."""
+    from polaris_sync.run import RunOptions
+
+    _run_and_report(ctx, RunOptions(only=("config",)))
+
+
+def _run_and_report(
+    ctx: click.Context, options: Any, stages: dict[str, Any] | None = None
+) -> None:
+    from polaris_sync.progress import Progress
+    from polaris_sync.run import MAX_ERRORS_PRINTED, run_cycle
+
+    report = run_cycle(_config(ctx), options, progress=Progress(), stages=stages)
+    for line in report.plan:
+        click.echo(f"  {line}")
+    click.echo(report.summary)
+    for error in report.errors[:MAX_ERRORS_PRINTED]:
+        click.echo(f"error: {error}", err=True)
+    hidden = len(report.errors) - MAX_ERRORS_PRINTED
+    if hidden > 0:
+        click.echo(f"... and {hidden} more errors: see `polaris-sync log`", err=True)
+    ctx.exit(report.exit_code)
+
+
+# -- orders (G6, and the ceiling of the orders stage) ----------------------------
+
+
+@cli.command("export-order")
+@click.argument("order_id", type=click.IntRange(min=1))
+@click.pass_context
+def export_order(ctx: click.Context, order_id: int) -> None:
+    """Export (or re-export) one PrestaShop order to Polaris now.
+
+    The age and minimum-id guards do not apply; an order that is not paid,
+    whose payment is not mapped or whose products are not from Polaris is
+    still refused, with the reason. An order already in Polaris is not sent
+    twice.
+    """
+    from polaris_sync.run import RunOptions
+    from polaris_sync.stages import orders
+
+    async def one_order(context: Any) -> Any:
+        return await orders.export_order(context, order_id)
+
+    _run_and_report(ctx, RunOptions(only=("orders",)), {"orders": one_order})
+
+
+@cli.command("export-orders")
+@click.option(
+    "--confirm",
+    is_flag=True,
+    help="Send them even when more orders than orders.ceiling are ready.",
+)
+@click.pass_context
+def export_orders(ctx: click.Context, confirm: bool) -> None:
+    """Export every order that is ready now, as the scheduled run does."""
+    from polaris_sync.run import RunOptions
+    from polaris_sync.stages import orders
+
+    async def all_orders(context: Any) -> Any:
+        return await orders.export_orders(context, confirm=confirm)
+
+    _run_and_report(ctx, RunOptions(only=("orders",)), {"orders": all_orders})
+
+
+# -- products ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("ref")
+@click.pass_context
+def lock(ctx: click.Context, ref: str) -> None:
+    """Keep a product's sheet as it is: only prices and stock change."""
+    with _state(ctx) as state:
+        state.lock(ref)
+    click.echo(f"{ref} locked: only its prices and stock will be synced")
+
+
+@cli.command()
+@click.argument("ref")
+@click.pass_context
+def unlock(ctx: click.Context, ref: str) -> None:
+    """Let the sync maintain a product's sheet again."""
+    with _state(ctx) as state:
+        was_locked = state.unlock(ref)
+    click.echo(f"{ref} unlocked" if was_locked else f"{ref} was not locked")
+
+
+# -- mappings ------------------------------------------------------------------------
+
+
+@cli.group(cls=SyncGroup)
+def mappings() -> None:
+    """List, set, export and import the mappings."""
+
+
+@mappings.command("set")
+@click.argument("kind", type=click.Choice(MAPPING_KINDS))
+@click.argument("source")
+@click.argument("target")
+@click.option("--weight", help="Default weight in kg (categories only, F8).")
+@click.pass_context
+def mappings_set(
+    ctx: click.Context, kind: str, source: str, target: str, weight: str | None
+) -> None:
+    """Map a Polaris value (or * for all others) to a PrestaShop target or ignore."""
+    from polaris_sync.mapping_table import set_mapping
+
+    with _state(ctx) as state:
+        row = set_mapping(state, kind, source, target, weight)
+    click.echo(f"{row.kind} {row.source} -> {row.target or '(not set)'}")
+
+
+@mappings.command("list")
+@click.argument("kind", type=click.Choice(MAPPING_KINDS), required=False)
+@click.pass_context
+def mappings_list(ctx: click.Context, kind: str | None) -> None:
+    """Show the mapping rows, with values still waiting for a target."""
+    with _state(ctx) as state:
+        rows = state.mapping_rows(kind)
+    if not rows:
+        click.echo("no mapping rows yet: `polaris-sync pull-config` fills them")
+        return
+    for row in rows:
+        weight = f"  ({row.default_weight:g} kg)" if row.default_weight else ""
+        target = row.target or "(not set)"
+        click.echo(f"{row.kind:<10} {row.source:<20} {row.label:<30} {target}{weight}")
+
+
+@mappings.command("export")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_context
+def mappings_export(ctx: click.Context, file: Path) -> None:
+    """Write every mapping row to a CSV file for a spreadsheet."""
+    from polaris_sync.mapping_table import export_csv
+
+    with _state(ctx) as state:
+        rows = state.mapping_rows()
+    file.write_text(export_csv(rows), encoding="utf-8")
+    click.echo(f"wrote {len(rows)} rows to {file}")
+
+
+@mappings.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_context
+def mappings_import(ctx: click.Context, file: Path) -> None:
+    """Apply a CSV file of mapping rows: all of them, or none if one is wrong."""
+    from polaris_sync.mapping_table import import_csv
+
+    with _state(ctx) as state:
+        count = import_csv(state, file)
+    click.echo(f"imported {count} rows from {file}")
+
+
+# -- looking ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Pairing, last runs, what each stage does next, what waits for you."""
+    from polaris_sync.status import status_lines
+
+    config = _config(ctx)
+    with State.open(config.state_dir) as state:
+        for line in status_lines(config, state):
+            click.echo(line)
+
+
+@cli.command()
+@click.option("--days", default=1, show_default=True, help="How many daily files.")
+@click.option("--stage", help="Only this stage.")
+@click.option("--action", help="Only this action (skipped, failed...).")
+@click.option("--ref", help="Only events about this Polaris reference.")
+@click.pass_context
+def log(
+    ctx: click.Context,
+    days: int,
+    stage: str | None,
+    action: str | None,
+    ref: str | None,
+) -> None:
+    """Show the audit log: what was done to which item, and why."""
+    from polaris_sync.status import log_lines, recent_events
+
+    events = recent_events(_config(ctx), days)
+    shown = 0
+    for line in log_lines(events, stage=stage, action=action, ref=ref):
+        click.echo(line)
+        shown += 1
+    if not shown:
+        click.echo("no audit events match", err=True)
+
+
 def main() -> None:
-    cli()
+    cli(prog_name="polaris-sync")
+
+
+if __name__ == "__main__":
+    main()

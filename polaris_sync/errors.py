@@ -64,3 +64,7 @@ class ItemRejected(PolarisSyncError):
         super().__init__(message)
         self.status = status
         self.codes = codes
+
+
+class ServerUnreachable(TransientError):
+    """No connection could be made: every further request would fail the same way."""

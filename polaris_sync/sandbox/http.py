@@ -18,12 +18,23 @@ import uvicorn
 class BackgroundServer:
     """Run ``app`` with uvicorn on ``host:port`` (port 0 picks a free port).
 
+    With ``certfile`` and ``keyfile`` (PEM), it serves HTTPS.
+
     Use as a context manager, or call :meth:`start` and :meth:`stop`.
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+    ) -> None:
         self.app = app
         self.host = host
+        self.scheme = "https" if certfile else "http"
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
@@ -34,6 +45,8 @@ class BackgroundServer:
             access_log=False,
             lifespan="off",
             timeout_keep_alive=30,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -45,7 +58,7 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> BackgroundServer:
         self._thread.start()

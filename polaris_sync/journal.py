@@ -1,0 +1,263 @@
+"""The sale journal: each sale reaches Polaris exactly once (G11).
+
+Sending a sale is three steps: record the intent (the sale's payload, state
+`pending`) and commit; send; record the outcome and commit. A crash can fall
+between any two of them:
+
+- before the send: the entry is pending; the next attempt asks Polaris
+  whether it has the sale (it has not) and sends it;
+- after the send, before the outcome is committed: the entry is pending; the
+  next attempt asks Polaris, finds the sale and records it as sent without
+  sending it again;
+- after the outcome: the entry is `sent`; nothing is sent again.
+
+Polaris answers 409 to a second sale with a known `RefExt`; that too counts
+as sent. A sale Polaris refused (400) is `rejected`: it was not created, so a
+later attempt sends the corrected payload without asking first.
+
+The journal also keeps, per order, the export record the corrections are
+planned from (`order_exports`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+from polaris_sync.errors import ItemRejected
+from polaris_sync.sales.corrections import ExportRecord
+from polaris_sync.sales.sale import sale_from_payload
+
+if TYPE_CHECKING:
+    from polaris_sync.state import State
+
+
+def journal_schema(db: sqlite3.Connection) -> None:
+    """Migration adding the journal's tables to the state database."""
+    db.execute(
+        """
+        CREATE TABLE sale_journal (
+            ref_ext TEXT PRIMARY KEY,
+            order_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            recorded_at REAL NOT NULL,
+            settled_at REAL
+        )
+        """
+    )
+    db.execute("CREATE INDEX sale_journal_by_order ON sale_journal (order_id)")
+    db.execute(
+        """
+        CREATE TABLE order_exports (
+            order_id INTEGER PRIMARY KEY,
+            status TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            record TEXT,
+            date_upd TEXT NOT NULL DEFAULT '',
+            current_state INTEGER NOT NULL DEFAULT 0,
+            updated_at REAL NOT NULL
+        )
+        """
+    )
+
+
+class SaleChannel(Protocol):
+    """What the journal needs of the Polaris client."""
+
+    async def send_sale(self, sale: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def find_sale(self, ref_ext: str) -> dict[str, Any] | None: ...
+
+
+class EntryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    REJECTED = "rejected"
+
+
+class Delivery(StrEnum):
+    """How a sale ended up in Polaris."""
+
+    SENT = "sent"
+    ALREADY_SENT = "already sent"
+    FOUND_IN_POLARIS = "found in Polaris after an interrupted send"
+    ALREADY_IN_POLARIS = "Polaris already had it"
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    ref_ext: str
+    order_id: int
+    kind: str
+    payload: dict[str, Any]
+    status: EntryStatus
+    detail: str
+
+
+@dataclass(frozen=True)
+class OrderExport:
+    """The export status of one order and what was sent for it."""
+
+    order_id: int
+    status: str
+    reason: str
+    record: ExportRecord | None
+    date_upd: str
+    current_state: int
+
+
+class Journal:
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    # -- sales --------------------------------------------------------------
+
+    def entry(self, ref_ext: str) -> JournalEntry | None:
+        row = self.state.execute(
+            "SELECT ref_ext, order_id, kind, payload, status, detail"
+            " FROM sale_journal WHERE ref_ext = ?",
+            (ref_ext,),
+        ).fetchone()
+        if row is None:
+            return None
+        return JournalEntry(
+            row[0], row[1], row[2], json.loads(row[3]), EntryStatus(row[4]), row[5]
+        )
+
+    def entries(self, order_id: int) -> list[JournalEntry]:
+        rows = self.state.execute(
+            "SELECT ref_ext FROM sale_journal WHERE order_id = ? ORDER BY recorded_at",
+            (order_id,),
+        ).fetchall()
+        return [entry for row in rows if (entry := self.entry(row[0])) is not None]
+
+    def record_intent(
+        self, ref_ext: str, order_id: int, kind: str, payload: Mapping[str, Any]
+    ) -> None:
+        with self.state.transaction():
+            self.state.execute(
+                "INSERT INTO sale_journal (ref_ext, order_id, kind, payload, status,"
+                " recorded_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (ref_ext) DO UPDATE SET payload = excluded.payload,"
+                " status = excluded.status, detail = ''",
+                (ref_ext, order_id, kind, json.dumps(payload), EntryStatus.PENDING,
+                 time.time()),
+            )
+
+    def settle(self, ref_ext: str, status: EntryStatus, detail: str = "") -> None:
+        with self.state.transaction():
+            self.state.execute(
+                "UPDATE sale_journal SET status = ?, detail = ?, settled_at = ?"
+                " WHERE ref_ext = ?",
+                (status, detail, time.time(), ref_ext),
+            )
+
+    async def deliver(
+        self,
+        channel: SaleChannel,
+        *,
+        order_id: int,
+        kind: str,
+        payload: Mapping[str, Any],
+    ) -> Delivery:
+        """Send one sale unless Polaris has it already; raise what the send raises.
+
+        A transient failure (timeout, 5xx) leaves the entry pending: the sale may
+        or may not exist, and the next attempt asks Polaris first.
+        """
+        ref_ext = str(payload["RefExt"])
+        entry = self.entry(ref_ext)
+        if entry is not None and entry.status is EntryStatus.SENT:
+            return Delivery.ALREADY_SENT
+        if entry is not None and entry.status is EntryStatus.PENDING:
+            if await channel.find_sale(ref_ext) is not None:
+                self.settle(ref_ext, EntryStatus.SENT, Delivery.FOUND_IN_POLARIS)
+                return Delivery.FOUND_IN_POLARIS
+
+        self.record_intent(ref_ext, order_id, kind, payload)
+        try:
+            await channel.send_sale(dict(payload))
+        except ItemRejected as rejected:
+            if rejected.status == 409:
+                self.settle(ref_ext, EntryStatus.SENT, Delivery.ALREADY_IN_POLARIS)
+                return Delivery.ALREADY_IN_POLARIS
+            self.settle(ref_ext, EntryStatus.REJECTED, str(rejected))
+            raise
+        self.settle(ref_ext, EntryStatus.SENT, Delivery.SENT)
+        return Delivery.SENT
+
+    # -- per-order export records --------------------------------------------
+
+    def order_export(self, order_id: int) -> OrderExport | None:
+        row = self.state.execute(
+            "SELECT order_id, status, reason, record, date_upd, current_state"
+            " FROM order_exports WHERE order_id = ?",
+            (order_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        record = _record_from_json(row[3]) if row[3] else None
+        return OrderExport(row[0], row[1], row[2], record, row[4], row[5])
+
+    def set_order_export(
+        self,
+        order_id: int,
+        *,
+        status: str,
+        reason: str = "",
+        record: ExportRecord | None,
+        date_upd: str,
+        current_state: int,
+    ) -> None:
+        encoded = _record_to_json(record) if record is not None else None
+        with self.state.transaction():
+            self.state.execute(
+                "INSERT INTO order_exports (order_id, status, reason, record,"
+                " date_upd, current_state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (order_id) DO UPDATE SET status = excluded.status,"
+                " reason = excluded.reason, record = excluded.record,"
+                " date_upd = excluded.date_upd,"
+                " current_state = excluded.current_state,"
+                " updated_at = excluded.updated_at",
+                (order_id, status, reason, encoded, date_upd, current_state,
+                 time.time()),
+            )
+
+    def highest_order_id(self) -> int:
+        row = self.state.execute("SELECT MAX(order_id) FROM order_exports").fetchone()
+        return int(row[0] or 0)
+
+
+def _record_to_json(record: ExportRecord) -> str:
+    return json.dumps(
+        {
+            "order_id": record.order_id,
+            "version": record.version,
+            "fingerprint": record.fingerprint,
+            "chain": [sale.to_payload() for sale in record.chain],
+            "sent_slips": sorted(record.sent_slips),
+            "cancellations": record.cancellations,
+            "active": record.active,
+        }
+    )
+
+
+def _record_from_json(text: str) -> ExportRecord:
+    raw = json.loads(text)
+    return ExportRecord(
+        order_id=raw["order_id"],
+        version=raw["version"],
+        fingerprint=raw["fingerprint"],
+        chain=tuple(sale_from_payload(payload) for payload in raw["chain"]),
+        sent_slips=frozenset(raw["sent_slips"]),
+        cancellations=raw["cancellations"],
+        active=raw["active"],
+    )

@@ -1,0 +1,136 @@
+"""The merchant's side of the mappings (F1-F9): set, list, CSV out and in.
+
+How a row is *used* (wildcard, ignore, defaults) lives in
+``polaris_sync.mapping``; this module only checks and stores what the merchant
+writes, so a spreadsheet round trip can never leave a row the sync cannot read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+from polaris_sync.errors import ConfigError
+from polaris_sync.state import IGNORE, MAPPING_KINDS, WILDCARD, MappingRow, State
+
+CSV_COLUMNS = ("kind", "source", "label", "target", "default_weight")
+
+# Kinds whose target is one PrestaShop id; categories take several (F3).
+SINGLE_ID_KINDS = ("brand", "size-grid", "store")
+# Kinds whose target is a name or code: a generic colour, a Polaris payment code.
+TEXT_KINDS = ("colour", "payment")
+
+
+def check_kind(kind: str) -> str:
+    if kind not in MAPPING_KINDS:
+        raise ConfigError(
+            f"unknown mapping kind {kind!r}: use one of {', '.join(MAPPING_KINDS)}"
+        )
+    return kind
+
+
+def check_target(kind: str, source: str, target: str | None) -> str | None:
+    """The target in stored form, or a ConfigError saying what is expected."""
+    if target is None or not target.strip():
+        return None
+    target = target.strip()
+    if target.lower() == IGNORE:
+        return IGNORE
+    if kind in TEXT_KINDS:
+        return target
+    parts = [part.strip() for part in target.split(",")]
+    if not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise ConfigError(
+            f"{kind} {source!r}: target {target!r} must be a PrestaShop id"
+            + (" or ids separated by commas" if kind == "category" else "")
+            + f", or {IGNORE}"
+        )
+    if kind in SINGLE_ID_KINDS and len(parts) > 1:
+        raise ConfigError(f"{kind} {source!r}: one PrestaShop id only, got {target!r}")
+    return ",".join(parts)
+
+
+def check_weight(kind: str, source: str, weight: str | float | None) -> float | None:
+    if weight is None or (isinstance(weight, str) and not weight.strip()):
+        return None
+    if kind != "category":
+        raise ConfigError(f"{kind} {source!r}: only categories carry a default weight")
+    try:
+        value = float(weight)
+    except ValueError:
+        raise ConfigError(
+            f"category {source!r}: default weight {weight!r} is not a number"
+        ) from None
+    if value < 0:
+        raise ConfigError(f"category {source!r}: default weight cannot be negative")
+    return value
+
+
+def set_mapping(
+    state: State,
+    kind: str,
+    source: str,
+    target: str | None,
+    weight: str | float | None = None,
+) -> MappingRow:
+    kind = check_kind(kind)
+    source = source.strip()
+    if not source:
+        raise ConfigError(
+            f"{kind}: the Polaris value is empty (use {WILDCARD} for all)"
+        )
+    stored = check_target(kind, source, target)
+    default_weight = check_weight(kind, source, weight)
+    state.set_mapping(kind, source, stored, default_weight=default_weight)
+    row = state.mapping(kind, source)
+    assert row is not None
+    return row
+
+
+def export_csv(rows: Iterable[MappingRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        weight = "" if row.default_weight is None else f"{row.default_weight:g}"
+        writer.writerow([row.kind, row.source, row.label, row.target or "", weight])
+    return out.getvalue()
+
+
+def import_csv(state: State, path: Path) -> int:
+    """Apply every row of the file, or none when one is wrong. Returns the count."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
+    reader = csv.DictReader(io.StringIO(text), delimiter=_delimiter(text))
+    missing = {"kind", "source", "target"} - set(reader.fieldnames or ())
+    if missing:
+        raise ConfigError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+
+    checked = []
+    for line, record in enumerate(reader, start=2):
+        try:
+            kind = check_kind((record.get("kind") or "").strip())
+            source = (record.get("source") or "").strip()
+            if not source:
+                raise ConfigError("the source column is empty")
+            target = check_target(kind, source, record.get("target"))
+            weight = check_weight(kind, source, record.get("default_weight"))
+        except ConfigError as error:
+            raise ConfigError(f"{path}, line {line}: {error}") from None
+        label = (record.get("label") or "").strip() or None
+        checked.append((kind, source, target, label, weight))
+
+    with state.transaction():
+        for kind, source, target, label, weight in checked:
+            state.set_mapping(kind, source, target, label=label, default_weight=weight)
+    return len(checked)
+
+
+def _delimiter(text: str) -> str:
+    """Spreadsheets set to French write ';' between columns."""
+    header = text.splitlines()[0] if text else ""
+    return ";" if header.count(";") > header.count(",") else ","

@@ -1,0 +1,410 @@
+"""One scheduled cycle: lock, due stages, resync requests, summary, exit code.
+
+cron starts ``polaris-sync run`` every few minutes. A cycle:
+
+1. does nothing at all when the configuration says ``enabled = false`` (B2);
+2. takes the run lock, or stops at once when another run holds it (B1);
+3. picks the stages that are due by their interval (B3), all of them when a
+   full resync was requested (B4, E12);
+4. connects to Polaris (stopping before anything else when the pairing is
+   missing or refused, A2) and to PrestaShop;
+5. runs each due stage in order, within the time budget;
+6. records the run and prints one summary line; the exit code says whether
+   everything went through (0), some items failed (1) or a stage failed (2, 3).
+
+A dry run reads a private copy of the state, forbids every write to both
+servers, writes no audit file and prints the plan instead (nothing anywhere is
+changed, not even the state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import importlib
+import os
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+
+from polaris_sync.audit import Audit
+from polaris_sync.config import Config
+from polaris_sync.errors import ConfigError, PolarisSyncError, RemoteError
+from polaris_sync.polaris.association import client_from_state
+from polaris_sync.progress import Progress
+from polaris_sync.stages.base import STAGE_NAMES, Stage, StageContext, StageResult
+from polaris_sync.state import State
+
+LOCK_FILENAME = "polaris-sync.lock"
+
+# A stage started up to this much early still counts as due: cron starts runs
+# a few seconds apart from one period to the next.
+DUE_GRACE_SECONDS = 30
+
+# Each stage is the `run` coroutine of its module.
+STAGE_MODULES = {name: f"polaris_sync.stages.{name}" for name in STAGE_NAMES}
+
+PRESTASHOP_KEY_CREDENTIAL = "prestashop.key"
+
+# Under cron every line printed is mailed: past this many, the log has them.
+MAX_ERRORS_PRINTED = 20
+
+
+@dataclass
+class RunOptions:
+    dry_run: bool = False
+    # Run every stage now, whatever their intervals say.
+    force: bool = False
+    # Run only these stages (still in their usual order).
+    only: tuple[str, ...] = ()
+    # Re-sync the properties of these Polaris references only (E11).
+    resync_refs: frozenset[str] = frozenset()
+
+
+@dataclass
+class Connections:
+    """How to reach the servers; tests give in-process transports."""
+
+    polaris_transport: httpx.AsyncBaseTransport | None = None
+    prestashop_transport: httpx.AsyncBaseTransport | None = None
+
+
+@dataclass
+class RunReport:
+    exit_code: int
+    summary: str
+    errors: list[str] = field(default_factory=list)
+    plan: list[str] = field(default_factory=list)
+    results: list[StageResult] = field(default_factory=list)
+    run_id: int | None = None
+    # Requests sent to both servers, and how many of them wrote something.
+    requests: int = 0
+    writes: int = 0
+
+
+class RunLocked(Exception):
+    """Another run holds the lock."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(holder)
+        self.holder = holder
+
+
+# -- the lock (B1) -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def run_lock(state_dir: Path) -> Iterator[None]:
+    """Hold the run lock for the duration of the block.
+
+    The lock is an OS lock on a file: it vanishes with the process holding it,
+    so a run killed half-way leaves nothing to clean up and the next run takes
+    over. The file names the holder for the message of a run turned away.
+    """
+    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = state_dir / LOCK_FILENAME
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "r+", encoding="utf-8") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunLocked(lock_file.read().strip() or "unknown process") from None
+        _write_holder(lock_file)
+        try:
+            yield
+        finally:
+            lock_file.truncate(0)
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _write_holder(lock_file: IO[str]) -> None:
+    lock_file.seek(0)
+    lock_file.truncate()
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+    lock_file.write(f"pid {os.getpid()} since {started}")
+    lock_file.flush()
+
+
+# -- which stages are due (B3) -------------------------------------------------
+
+
+def stage_interval(config: Config, stage: str) -> float:
+    """Seconds between two runs of ``stage``."""
+    return float(getattr(config.intervals, stage)) * 60
+
+
+def next_due(config: Config, state: State, stage: str) -> float | None:
+    """When ``stage`` is next due (epoch seconds); None: due now."""
+    last = state.last_stage_success(stage)
+    interval = stage_interval(config, stage)
+    if last is None or interval == 0:
+        return None
+    due_at = last + interval
+    return None if due_at - DUE_GRACE_SECONDS <= time.time() else due_at
+
+
+def due_stages(config: Config, state: State, options: RunOptions) -> list[str]:
+    full_resync = any(r.kind == "full" for r in state.pending_resyncs())
+    names = [name for name in STAGE_NAMES if not options.only or name in options.only]
+    if options.force or options.only or full_resync:
+        return names
+    return [name for name in names if next_due(config, state, name) is None]
+
+
+def load_stage(name: str) -> Stage | None:
+    """The stage's ``run`` coroutine, or None when this build has no such stage."""
+    module_name = STAGE_MODULES[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name == module_name:
+            return None
+        raise
+    stage: Stage = module.run
+    return stage
+
+
+# -- the cycle -------------------------------------------------------------------
+
+
+def run_cycle(
+    config: Config,
+    options: RunOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    connections: Connections | None = None,
+    stages: Mapping[str, Stage] | None = None,
+) -> RunReport:
+    """Run one cycle and report; never raises for a stage or item failure."""
+    options = options or RunOptions()
+    if not config.enabled:
+        return RunReport(0, "polaris-sync is paused (enabled = false): nothing done")
+    if options.dry_run:
+        return _cycle(config, options, progress, connections, stages)
+    try:
+        with run_lock(config.state_dir):
+            return _cycle(config, options, progress, connections, stages)
+    except RunLocked as locked:
+        return RunReport(
+            0, f"another run is still going ({locked.holder}): this one stops"
+        )
+
+
+def _cycle(
+    config: Config,
+    options: RunOptions,
+    progress: Progress | None,
+    connections: Connections | None,
+    stages: Mapping[str, Stage] | None,
+) -> RunReport:
+    started = time.time()
+    opener = State.open_snapshot if options.dry_run else State.open
+    with opener(config.state_dir) as state:
+        run_id = state.start_run(dry_run=options.dry_run)
+        try:
+            report = asyncio.run(
+                _run_stages(
+                    config,
+                    state,
+                    options,
+                    run_id,
+                    progress or Progress(enabled=False),
+                    connections or Connections(),
+                    stages,
+                )
+            )
+        except PolarisSyncError as error:
+            report = RunReport(error.exit_code, f"run stopped: {error}", [str(error)])
+        except BaseException as error:
+            # A bug or an interruption: the history must not show a run that
+            # never ends.
+            summary = f"run crashed: {type(error).__name__}: {error}"
+            state.finish_run(run_id, exit_code=3, summary=summary)
+            raise
+        report.run_id = run_id
+        report.summary += f" ({time.time() - started:.1f} s)"
+        state.finish_run(run_id, exit_code=report.exit_code, summary=report.summary)
+    return report
+
+
+async def _run_stages(
+    config: Config,
+    state: State,
+    options: RunOptions,
+    run_id: int,
+    progress: Progress,
+    connections: Connections,
+    stages: Mapping[str, Stage] | None,
+) -> RunReport:
+    due = due_stages(config, state, options)
+    if not due:
+        return RunReport(0, "nothing due")
+    resyncs = _start_full_resync(state) if not options.only else []
+
+    polaris = client_from_state(config, state, transport=connections.polaris_transport)
+    prestashop = _prestashop_client(config, state, connections, options.dry_run)
+    audit = Audit(
+        None if options.dry_run else config.audit_path, dry_run=options.dry_run
+    )
+    deadline = _deadline(config)
+    async with polaris, prestashop:
+        with audit:
+            results, stopped = await _each_stage(
+                due,
+                stages,
+                StageContext(
+                    config=config,
+                    state=state,
+                    polaris=polaris,
+                    prestashop=prestashop,
+                    audit=audit,
+                    progress=progress,
+                    dry_run=options.dry_run,
+                    deadline=deadline,
+                    resync_refs=options.resync_refs,
+                ),
+                run_id,
+            )
+
+    if stopped is None and all(result.complete for result in results):
+        for request_id in resyncs:
+            state.finish_resync(request_id)
+    report = _report(results, stopped, audit, options.dry_run)
+    report.requests = polaris.requests + sum(prestashop.requests.values())
+    report.writes = polaris.writes + sum(
+        count
+        for (method, _), count in prestashop.requests.items()
+        if method not in ("GET", "HEAD")
+    )
+    report.summary += f"; {report.requests} requests, {report.writes} writes"
+    return report
+
+
+async def _each_stage(
+    due: list[str],
+    stages: Mapping[str, Stage] | None,
+    context: StageContext,
+    run_id: int,
+) -> tuple[list[StageResult], PolarisSyncError | None]:
+    results: list[StageResult] = []
+    for name in due:
+        stage = stages.get(name) if stages is not None else load_stage(name)
+        if stage is None:
+            continue
+        if context.out_of_time():
+            break
+        started = time.time()
+        try:
+            result = await stage(context)
+        except RemoteError as error:
+            result = StageResult(name, complete=False)
+            result.errors.append(f"{name}: {error}")
+            _record(context.state, run_id, result, started)
+            results.append(result)
+            return results, error
+        finally:
+            context.progress.finish()
+        _record(context.state, run_id, result, started)
+        results.append(result)
+    return results, None
+
+
+def _record(state: State, run_id: int, result: StageResult, started: float) -> None:
+    state.record_stage(
+        run_id,
+        result.stage,
+        started_at=started,
+        complete=result.complete,
+        counts=result.counts,
+        errors=result.errors,
+    )
+
+
+def _start_full_resync(state: State) -> list[int]:
+    """Forget cursors and fingerprints: everything is read and checked again."""
+    requests = [r.id for r in state.pending_resyncs() if r.kind == "full"]
+    if requests:
+        with state.transaction():
+            state.clear_cursors()
+            state.clear_fingerprints()
+    return requests
+
+
+def _deadline(config: Config) -> float | None:
+    if not config.time_budget_seconds:
+        return None
+    return time.monotonic() + config.time_budget_seconds
+
+
+def _prestashop_client(
+    config: Config, state: State, connections: Connections, dry_run: bool
+) -> Any:
+    from polaris_sync.prestashop.client import PrestaShopClient
+
+    key = config.prestashop_key(stored=state.credential(PRESTASHOP_KEY_CREDENTIAL))
+    if not key:
+        raise ConfigError(
+            "no PrestaShop Webservice key: run `polaris-sync init`, set "
+            "POLARIS_SYNC_PRESTASHOP_KEY, or set prestashop.key in the configuration"
+        )
+    client = PrestaShopClient(
+        config.prestashop.url,
+        key,
+        max_concurrency=config.prestashop.max_concurrency,
+        max_requests_per_second=config.prestashop.max_requests_per_second,
+        timeout=config.prestashop.timeout_seconds,
+        transport=connections.prestashop_transport,
+    )
+    client.writes_forbidden = dry_run
+    return client
+
+
+# -- the report -------------------------------------------------------------------
+
+
+def _report(
+    results: list[StageResult],
+    stopped: PolarisSyncError | None,
+    audit: Audit,
+    dry_run: bool,
+) -> RunReport:
+    errors = [line for result in results for line in result.errors]
+    parts = [_stage_summary(result) for result in results]
+    summary = ("dry run: " if dry_run else "") + ("; ".join(parts) or "no stage ran")
+    if stopped is not None:
+        exit_code = stopped.exit_code
+        summary += f"; stopped: {stopped}"
+    elif any(result.failed for result in results):
+        exit_code = 1
+    else:
+        exit_code = 0
+    plan = [_plan_line(event) for event in audit.planned] if dry_run else []
+    return RunReport(exit_code, summary, errors, plan, results)
+
+
+def _stage_summary(result: StageResult) -> str:
+    counts = ", ".join(
+        f"{count} {action}" for action, count in sorted(result.counts.items()) if count
+    )
+    text = f"{result.stage}: {counts or 'nothing to do'}"
+    if not result.complete:
+        text += " (unfinished, continues next run)"
+    return text
+
+
+WOULD = {"created": "would create", "updated": "would update", "skipped": "would skip"}
+
+
+def _plan_line(event: Mapping[str, Any]) -> str:
+    """One line of a dry run's plan: stage, item, what would happen and why."""
+    target = str(event.get("polaris_key") or "")
+    if event.get("prestashop_id") is not None:
+        target += f" (PrestaShop #{event['prestashop_id']})"
+    action = event["action"]
+    verb = "" if action == "planned" else WOULD.get(action, action) + " "
+    return f"{event['stage']}: {verb}{target}: {event['reason']}"

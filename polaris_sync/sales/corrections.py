@@ -1,0 +1,291 @@
+"""What to send Polaris about an order, first export and corrections (G5, G8).
+
+Polaris sales are never edited. An order already exported is corrected by
+new sales:
+
+- a credit slip becomes a refund `<version ref>-R<slip id>`: its lines and
+  refunded shipping with negative quantities;
+- a cancellation (the order left its valid states) cancels the whole chain
+  sent for the current version (the sale and its refunds), with the same lines
+  and payments negated, `RefExt` `<order ref>-A<n>` and `RefExtOrigine` the
+  version's reference; nothing new follows it;
+- a modification without credit slip cancels the chain the same way and sends
+  the order as it is now under `<order ref>-<version>`, followed by refunds of
+  the order's credit slips.
+
+Every reference is derived from the export record and the order, so planning
+again after a crash yields the same references and the journal sends each one
+once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from polaris_sync.sales.order import CreditSlip, ShopOrder, money
+from polaris_sync.sales.rules import ExportRules, Refusal, Severity, check_exportable
+from polaris_sync.sales.sale import (
+    Payment,
+    Sale,
+    SaleLine,
+    SaleRefused,
+    SaleSettings,
+    SkuFinder,
+    build_sale,
+    content_fingerprint,
+    sale_ref,
+    utc_iso,
+)
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """What Polaris holds about one order, as the export left it."""
+
+    order_id: int
+    version: int
+    fingerprint: str
+    chain: tuple[Sale, ...]
+    sent_slips: frozenset[int] = frozenset()
+    cancellations: int = 0
+    active: bool = True
+
+    @property
+    def version_ref(self) -> str:
+        return self.chain[0].ref_ext if self.chain else ""
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """Sales to send in this order, and the record once they are all sent."""
+
+    sales: tuple[tuple[str, Sale], ...] = ()
+    record: ExportRecord | None = None
+    refusal: Refusal | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.sales and self.refusal is None
+
+
+def plan_export(
+    order: ShopOrder,
+    record: ExportRecord | None,
+    rules: ExportRules,
+    settings: SaleSettings,
+    sku_for: SkuFinder,
+    *,
+    now: datetime,
+    corrections: bool,
+    forced: bool = False,
+    client: dict[str, Any] | None = None,
+) -> ExportPlan:
+    """The sales that bring Polaris in line with `order`."""
+    if record is not None and not record.active and not order.valid:
+        return ExportPlan(record=record)
+    try:
+        if record is None or not record.active:
+            return _plan_new_version(
+                order, record, rules, settings, sku_for,
+                now=now, corrections=corrections, forced=forced, client=client,
+            )
+        if not corrections:
+            return ExportPlan(record=record)
+        if not order.valid:
+            return _plan_cancellation(order, record, settings)
+        if content_fingerprint(order) != record.fingerprint:
+            return _plan_modification(order, record, settings, sku_for, client)
+        refunds = _refunds(order, record, settings, sku_for)
+    except SaleRefused as refused:
+        return ExportPlan(record=record, refusal=refused.refusal)
+
+    return ExportPlan(
+        sales=tuple(("refund", sale) for sale in refunds),
+        record=_with_refunds(record, refunds, order),
+    )
+
+
+def _plan_new_version(
+    order: ShopOrder,
+    record: ExportRecord | None,
+    rules: ExportRules,
+    settings: SaleSettings,
+    sku_for: SkuFinder,
+    *,
+    now: datetime,
+    corrections: bool,
+    forced: bool,
+    client: dict[str, Any] | None,
+) -> ExportPlan:
+    """First export, or export again of an order that was cancelled in Polaris."""
+    refusal = check_exportable(order, rules, now=now, forced=forced or bool(record))
+    if refusal is not None:
+        return ExportPlan(record=record, refusal=refusal)
+
+    version = record.version + 1 if record else 1
+    sale = build_sale(order, settings, sku_for, version=version, client=client)
+    fresh = ExportRecord(
+        order_id=order.order_id,
+        version=version,
+        fingerprint=content_fingerprint(order),
+        chain=(sale,),
+        cancellations=record.cancellations if record else 0,
+    )
+    if not corrections:
+        return ExportPlan(sales=(("sale", sale),), record=fresh)
+
+    refunds = _refunds(order, fresh, settings, sku_for)
+    return ExportPlan(
+        sales=(("sale", sale),) + tuple(("refund", refund) for refund in refunds),
+        record=_with_refunds(fresh, refunds, order),
+    )
+
+
+def _plan_cancellation(
+    order: ShopOrder, record: ExportRecord, settings: SaleSettings
+) -> ExportPlan:
+    """The order left its valid states: cancel what Polaris has, send nothing new."""
+    cancel = cancellation_of(
+        record,
+        base_ref=sale_ref(order, settings),
+        date=utc_iso(order.date_upd, settings.shop_timezone),
+    )
+    done = replace(
+        record,
+        chain=record.chain + (cancel,),
+        cancellations=record.cancellations + 1,
+        sent_slips=frozenset(slip.slip_id for slip in order.slips),
+        active=False,
+    )
+    return ExportPlan(sales=(("cancellation", cancel),), record=done)
+
+
+def _plan_modification(
+    order: ShopOrder,
+    record: ExportRecord,
+    settings: SaleSettings,
+    sku_for: SkuFinder,
+    client: dict[str, Any] | None,
+) -> ExportPlan:
+    """Cancel what Polaris has, then send the order as it is now."""
+    version = record.version + 1
+    sale = build_sale(order, settings, sku_for, version=version, client=client)
+    cancel = cancellation_of(
+        record,
+        base_ref=sale_ref(order, settings),
+        date=utc_iso(order.date_upd, settings.shop_timezone),
+    )
+    fresh = ExportRecord(
+        order_id=order.order_id,
+        version=version,
+        fingerprint=content_fingerprint(order),
+        chain=(sale,),
+        cancellations=record.cancellations + 1,
+    )
+    refunds = _refunds(order, fresh, settings, sku_for)
+    return ExportPlan(
+        sales=(("cancellation", cancel), ("sale", sale))
+        + tuple(("refund", refund) for refund in refunds),
+        record=_with_refunds(fresh, refunds, order),
+    )
+
+
+def cancellation_of(record: ExportRecord, *, base_ref: str, date: str) -> Sale:
+    """The sale that cancels every sale sent for the record's current version."""
+    first = record.chain[0]
+    lines = tuple(line.negated() for sale in record.chain for line in sale.lines)
+    payments = tuple(
+        Payment(payment.code, -payment.amount)
+        for sale in record.chain
+        for payment in sale.payments
+    )
+    return Sale(
+        ref_ext=f"{base_ref}-A{record.cancellations + 1}",
+        date=date,
+        store_code=first.store_code,
+        lines=lines,
+        payments=payments,
+        memo=f"Cancellation of {first.ref_ext}",
+        client=first.client,
+        ref_ext_origin=first.ref_ext,
+        sale_type=first.sale_type,
+    )
+
+
+def _refunds(
+    order: ShopOrder, record: ExportRecord, settings: SaleSettings, sku_for: SkuFinder
+) -> list[Sale]:
+    return [
+        refund
+        for slip in order.slips
+        if slip.slip_id not in record.sent_slips
+        and (refund := refund_of(order, slip, record, settings, sku_for)) is not None
+    ]
+
+
+def _with_refunds(
+    record: ExportRecord, refunds: list[Sale], order: ShopOrder
+) -> ExportRecord:
+    return replace(
+        record,
+        chain=record.chain + tuple(refunds),
+        sent_slips=frozenset(slip.slip_id for slip in order.slips),
+    )
+
+
+def refund_of(
+    order: ShopOrder,
+    slip: CreditSlip,
+    record: ExportRecord,
+    settings: SaleSettings,
+    sku_for: SkuFinder,
+) -> Sale | None:
+    """The refund sale of a credit slip; None when the slip refunds nothing."""
+    lines = [
+        _refund_line(order, slip_line.detail_id, slip_line.quantity,
+                     slip_line.amount_tax_incl, sku_for)
+        for slip_line in slip.lines
+        if slip_line.quantity or slip_line.amount_tax_incl
+    ]
+    if slip.shipping_tax_incl:
+        lines.append(SaleLine(settings.shipping_reference, -1, slip.shipping_tax_incl))
+    if not lines:
+        return None
+
+    version_sale = record.chain[0]
+    total = sum((line.total for line in lines), Decimal("0.00"))
+    return Sale(
+        ref_ext=f"{version_sale.ref_ext}-R{slip.slip_id}",
+        date=utc_iso(slip.date_add or order.date_upd, settings.shop_timezone),
+        store_code=version_sale.store_code,
+        lines=tuple(lines),
+        payments=(Payment(version_sale.payments[0].code, total),),
+        memo=f"Refund (credit slip {slip.slip_id}) of {version_sale.ref_ext}",
+        client=version_sale.client,
+        ref_ext_origin=version_sale.ref_ext,
+        sale_type=version_sale.sale_type,
+    )
+
+
+def _refund_line(
+    order: ShopOrder, detail_id: int, quantity: int, amount: Decimal, sku_for: SkuFinder
+) -> SaleLine:
+    """A refunded line worth exactly `-amount`, at the unit price it was sold."""
+    line = next((line for line in order.lines if line.detail_id == detail_id), None)
+    sku = sku_for(line) if line is not None else None
+    if line is None or not sku:
+        raise SaleRefused(
+            Refusal(
+                "slip_line_unknown",
+                f"order {order.order_id}: a credit slip refunds order line "
+                f"{detail_id}, which has no Polaris reference",
+                Severity.ERROR,
+            )
+        )
+    unit_price = line.unit_price_tax_incl + line.unit_reduction_tax_incl
+    discount = money(amount) - quantity * unit_price
+    return SaleLine(sku, -quantity, unit_price, discount)

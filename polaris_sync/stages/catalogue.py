@@ -1,0 +1,298 @@
+"""The catalogue stage (full mode, C2): product sheets, combinations, photos.
+
+Fetch the Polaris delta, plan each item with the pure core, then write only
+what differs from the fingerprint of what was last written. Prices after the
+creation, promotions and stock belong to the prices and stock stages.
+"""
+
+from __future__ import annotations
+
+from polaris_sync.errors import ItemRejected
+from polaris_sync.mapping.item import CatalogueItem
+from polaris_sync.mapping.product import (
+    CatalogueOptions,
+    DesiredProduct,
+    Mappings,
+    Skipped,
+    build_product,
+    desired_combinations,
+    fingerprint,
+    mapping_values,
+    product_key,
+)
+from polaris_sync.stages.base import StageContext, StageResult
+from polaris_sync.stages.items import ItemRun, describe
+from polaris_sync.stages.photos import PHOTO_SET, sync_photos
+from polaris_sync.stages.products_feed import (
+    advance_cursor,
+    catalogue_options,
+    current_mappings,
+    read_feed,
+    read_models,
+    report_unreadable,
+)
+from polaris_sync.stages.shop import COMBINATION, PRODUCT, ShopLookups
+from polaris_sync.stages.stock import STOCK
+
+STAGE = "catalogue"
+
+
+async def run(ctx: StageContext) -> StageResult:
+    result = StageResult(STAGE)
+    if ctx.config.mode != "full":
+        # C1: basic mode creates and edits no product sheet.
+        return result
+
+    options = catalogue_options(ctx.config)
+    if ctx.resync_refs:
+        return await resync_products(ctx, result, options)
+
+    feed = await read_feed(ctx, STAGE)
+    report_unreadable(ctx, STAGE, feed, result)
+    note_new_values(ctx, feed.items)
+    sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
+    await sync.items.for_each(feed.items, sync.item)
+
+    if result.complete:
+        advance_cursor(ctx, STAGE, feed, sync.items.failed)
+    return result
+
+
+async def resync_products(
+    ctx: StageContext, result: StageResult, options: CatalogueOptions
+) -> StageResult:
+    """E11: rewrite the sheets of some models now, as if they had changed.
+
+    Stock and promotions are left to their stages; no cursor moves.
+    """
+    feed = await read_models(ctx, ctx.resync_refs)
+    sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
+    with ctx.state.transaction():
+        for item in feed.items:
+            key = product_key(item, options)
+            item_key = f"{item.model}:{item.variant_key}"
+            forget = [(PRODUCT, key), (PHOTO_SET, item_key)] + [
+                (COMBINATION, c.key) for c in desired_combinations(item, options)
+            ]
+            for kind, fingerprint_key in forget:
+                ctx.state.forget_fingerprint(kind, fingerprint_key)
+    await sync.items.for_each(feed.items, sync.item)
+    for ref in ctx.resync_refs - {item.ref for item in feed.items}:
+        sync.items.skip(ref, f"model {ref} is not in the Polaris catalogue")
+    return result
+
+
+def note_new_values(ctx: StageContext, items: list[CatalogueItem]) -> None:
+    """F7: every brand, grid, category or colour met gets a mapping row."""
+    for item in items:
+        for kind, source, label in mapping_values(item):
+            ctx.state.note_mapping_value(kind, source, label)
+
+
+class CatalogueSync:
+    def __init__(
+        self,
+        ctx: StageContext,
+        result: StageResult,
+        options: CatalogueOptions,
+        mappings: Mappings,
+    ) -> None:
+        self.ctx = ctx
+        self.state = ctx.state
+        self.shop = ctx.prestashop
+        self.options = options
+        self.mappings = mappings
+        self.items = ItemRun(ctx, result)
+        self.lookups = ShopLookups(ctx)
+        self.synced = options.synced_fields
+
+    async def item(self, item: CatalogueItem) -> None:
+        desired = build_product(item, self.mappings, self.options)
+        if isinstance(desired, Skipped):
+            self.items.skip(f"{item.model}", f"{describe(item)}: {desired.reason}")
+            return
+        if self.state.is_locked(item.ref):
+            self.items.skip(
+                desired.key,
+                f"{describe(item)} is locked: only its prices and stock are kept "
+                "up to date",
+                self.state.link(PRODUCT, desired.key),
+            )
+            return
+
+        # Items of one model share one product when products_per = "model".
+        async with self.lookups.lock(f"product-{desired.key}"):
+            product_id, created = await self._product(desired)
+            if product_id is None:
+                return
+            await self._combinations(desired, product_id, created)
+            if created or "photos" in self.synced:
+                await sync_photos(
+                    self.ctx, self.items, self.lookups, desired, product_id
+                )
+
+    async def _product(self, desired: DesiredProduct) -> tuple[int | None, bool]:
+        product_id = self.state.link(PRODUCT, desired.key)
+        if product_id is None:
+            product_id = await self.lookups.find_product(desired.reference)
+            if product_id is not None:
+                self.state.set_link(PRODUCT, desired.key, product_id)
+        if product_id is None:
+            return await self._create(desired), True
+
+        wanted = desired.catalogue_fingerprint(self.synced)
+        if self.state.fingerprint(PRODUCT, desired.key) == wanted:
+            self.items.unchanged(desired.key, product_id)
+            return product_id, False
+        languages = tuple(await self.shop.languages())
+        try:
+            await self.items.write(
+                "updated",
+                _update_reason(desired),
+                lambda: self.shop.update(
+                    "products",
+                    product_id,
+                    desired.catalogue_fields(languages, self.synced),
+                ),
+                polaris_key=desired.key,
+                prestashop_id=product_id,
+                warnings=list(desired.warnings) or None,
+            )
+        except ItemRejected as error:
+            if error.status == 404:
+                # Deleted in the shop: forget it, the next run creates it again.
+                self.state.remove_link(PRODUCT, desired.key)
+            raise
+        if not self.ctx.dry_run:
+            self.state.set_fingerprint(PRODUCT, desired.key, wanted)
+        return product_id, False
+
+    async def _create(self, desired: DesiredProduct) -> int | None:
+        if not desired.active:
+            self.items.skip(
+                desired.key, f"{desired.name}: withdrawn or unpublished, not created"
+            )
+            return None
+        languages = tuple(await self.shop.languages())
+        visible = not (
+            self.ctx.config.stock.out_of_stock == "hide" and not desired.quantity
+        )
+        created = await self.items.write(
+            "created",
+            f"new product {desired.reference} with {len(desired.combinations)} sizes",
+            lambda: self.shop.create(
+                "products",
+                desired.create_fields(languages, visible),
+                lookup={"reference": desired.reference},
+            ),
+            polaris_key=desired.key,
+            warnings=list(desired.warnings) or None,
+        )
+        if created is None:
+            return None
+        product_id = int(created["id"])
+        # Linked and fingerprinted at once: a crash after this point finds the
+        # product again instead of creating a second one.
+        with self.state.transaction():
+            self.state.set_link(PRODUCT, desired.key, product_id)
+            self.state.set_fingerprint(
+                PRODUCT, desired.key, desired.catalogue_fingerprint(self.synced)
+            )
+            self.state.set_fingerprint(
+                "price", desired.key, desired.target_price.price_fingerprint()
+            )
+            self.state.set_fingerprint(
+                "visibility", desired.key, "both" if visible else "none"
+            )
+        return product_id
+
+    async def _combinations(
+        self, desired: DesiredProduct, product_id: int, created: bool
+    ) -> None:
+        if not created:
+            await self.lookups.link_combinations(product_id, desired.combinations)
+        for combination in desired.combinations:
+            wanted = fingerprint(
+                {
+                    "product": product_id,
+                    "reference": combination.reference,
+                    "ean13": combination.ean13,
+                    "size": [desired.size_group, combination.size],
+                    "colour": [self.options.colour_group, desired.colour],
+                }
+            )
+            combination_id = self.state.link(COMBINATION, combination.key)
+            if (
+                combination_id
+                and self.state.fingerprint(COMBINATION, combination.key) == wanted
+            ):
+                continue
+            values = await self._attribute_values(desired, combination.size)
+            if values is None:
+                self.items.result.count("planned")
+                continue
+            fields = {
+                "id_product": product_id,
+                "reference": combination.reference,
+                "ean13": combination.ean13 or None,
+                "price": 0,
+                "minimal_quantity": 1,
+                "associations": {
+                    "product_option_values": [{"id": value} for value in values]
+                },
+            }
+            await self._write_combination(combination.key, combination_id, fields)
+            if not self.ctx.dry_run:
+                self.state.set_fingerprint(COMBINATION, combination.key, wanted)
+
+    async def _attribute_values(
+        self, desired: DesiredProduct, size: str
+    ) -> list[int] | None:
+        values = [await self.lookups.attribute_value(desired.size_group, size)]
+        if self.options.colour_group and desired.colour:
+            values.append(
+                await self.lookups.attribute_value(
+                    self.options.colour_group, desired.colour
+                )
+            )
+        if any(value is None for value in values):
+            return None  # dry run: the value would be created first
+        return [value for value in values if value is not None]
+
+    async def _write_combination(
+        self, key: str, combination_id: int | None, fields: dict[str, object]
+    ) -> None:
+        if combination_id is not None:
+            await self.items.write(
+                "updated",
+                f"size {key} changed in Polaris",
+                lambda: self.shop.update("combinations", combination_id, fields),
+                polaris_key=key,
+                prestashop_id=combination_id,
+            )
+            return
+        created = await self.items.write(
+            "created",
+            f"new size {key}",
+            lambda: self.shop.create(
+                "combinations",
+                fields,
+                lookup={
+                    "id_product": fields["id_product"],
+                    "reference": fields["reference"],
+                },
+            ),
+            polaris_key=key,
+        )
+        if created is not None:
+            with self.state.transaction():
+                self.state.set_link(COMBINATION, key, int(created["id"]))
+                # A new combination's stock row starts at 0: nothing to write
+                # for a size Polaris has none of.
+                self.state.set_fingerprint(STOCK, key, "0")
+
+
+def _update_reason(desired: DesiredProduct) -> str:
+    if not desired.active:
+        return f"{desired.name}: withdrawn from the web in Polaris, deactivated"
+    return f"{desired.name}: product sheet changed in Polaris"

@@ -1,0 +1,131 @@
+"""Handling feed items one by one, each on its own, several at a time.
+
+A product the shop refuses, or a write that fails, is audited with the reason
+and counted; the other items go on, and the failed one is read again next run.
+Only stage-wide failures (refused key, shop unreachable) stop the stage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from polaris_sync.errors import ItemRejected, ServerUnreachable, TransientError
+from polaris_sync.mapping.item import CatalogueItem
+from polaris_sync.stages.base import StageContext, StageResult
+
+T = TypeVar("T")
+
+
+def describe(item: CatalogueItem) -> str:
+    variant = f" {item.variant_label or item.variant_key}" if item.variant_key else ""
+    return f"model {item.model}{variant} ({item.label})"
+
+
+class ItemRun:
+    """One stage's pass over the feed: counting, auditing, applying or planning."""
+
+    def __init__(self, ctx: StageContext, result: StageResult) -> None:
+        self.ctx = ctx
+        self.result = result
+        self.stage = result.stage
+        self.failed: list[CatalogueItem] = []
+
+    async def for_each(
+        self,
+        items: list[CatalogueItem],
+        handle: Callable[[CatalogueItem], Awaitable[None]],
+    ) -> None:
+        """Run `handle` on every item, up to the shop's concurrency at a time."""
+        slots = asyncio.Semaphore(self.ctx.config.prestashop.max_concurrency)
+        self.ctx.progress.start(self.stage, len(items))
+
+        async def one(item: CatalogueItem) -> None:
+            async with slots:
+                if self.ctx.out_of_time():
+                    self.result.complete = False
+                    return
+                try:
+                    await handle(item)
+                except ServerUnreachable:
+                    raise
+                except (ItemRejected, TransientError) as error:
+                    self.failed.append(item)
+                    self.fail(item, str(error))
+                finally:
+                    self.ctx.progress.advance()
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for item in items:
+                    group.create_task(one(item))
+        except* ServerUnreachable as errors:
+            raise errors.exceptions[0] from None
+        except* Exception as errors:
+            raise errors.exceptions[0] from None
+        finally:
+            self.ctx.progress.finish()
+
+    async def write(
+        self,
+        action: str,
+        reason: str,
+        operation: Callable[[], Awaitable[T]],
+        *,
+        polaris_key: str,
+        prestashop_id: int | None = None,
+        **fields: Any,
+    ) -> T | None:
+        """Apply one write and audit it; in a dry run only plan it (None)."""
+        if self.ctx.dry_run:
+            self.ctx.audit.event(
+                "planned",
+                stage=self.stage,
+                reason=f"would be {action}: {reason}",
+                polaris_key=polaris_key,
+                prestashop_id=prestashop_id,
+                **fields,
+            )
+            self.result.count("planned")
+            return None
+        outcome = await operation()
+        if prestashop_id is None and isinstance(outcome, dict) and "id" in outcome:
+            prestashop_id = int(outcome["id"])
+        self.ctx.audit.event(
+            action,
+            stage=self.stage,
+            reason=reason,
+            polaris_key=polaris_key,
+            prestashop_id=prestashop_id,
+            **fields,
+        )
+        self.result.count(action)
+        return outcome
+
+    def skip(self, key: str, reason: str, prestashop_id: int | None = None) -> None:
+        self.ctx.audit.event(
+            "skipped",
+            stage=self.stage,
+            reason=reason,
+            polaris_key=key,
+            prestashop_id=prestashop_id,
+        )
+        self.result.count("skipped")
+
+    def unchanged(self, key: str, prestashop_id: int | None = None) -> None:
+        self.ctx.audit.event(
+            "unchanged",
+            stage=self.stage,
+            reason="nothing changed since the last write",
+            polaris_key=key,
+            prestashop_id=prestashop_id,
+        )
+        self.result.count("unchanged")
+
+    def fail(self, item: CatalogueItem, why: str) -> None:
+        reason = f"{describe(item)}: {why}; retried next run"
+        self.ctx.audit.event(
+            "failed", stage=self.stage, reason=reason, polaris_key=f"{item.model}"
+        )
+        self.result.fail(reason)

@@ -1,0 +1,383 @@
+"""Stage `orders`: send the shop's orders to Polaris, each sale once (G3-G11).
+
+Fetch: orders new or changed since the last run, with what their sales are
+built from (`order_reads`). Plan: for each, the pure core decides whether it
+is exported and builds its sale, or the corrections since its export
+(`polaris_sync.sales`). Apply: every sale goes through the journal, then the
+order gets the state "Exported to Polaris"; an order that cannot go gets
+"Polaris export error" and the reason in the audit, and is looked at again
+when its state changes (or by `export-order`).
+
+When more new orders than the ceiling are due at once, none is sent: a guard
+set wrong (or a new shop plugged in) would otherwise flood Polaris with fiscal
+records. `export-orders --confirm` lifts it for one run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from polaris_sync.errors import ConfigError, ItemRejected
+from polaris_sync.journal import Journal
+from polaris_sync.polaris.association import load_association
+from polaris_sync.sales.corrections import ExportPlan, plan_export
+from polaris_sync.sales.customers import CustomerRules, is_marketplace_customer
+from polaris_sync.sales.order import OrderLine, ShopOrder
+from polaris_sync.sales.rules import ExportRules, Severity
+from polaris_sync.sales.sale import SaleSettings, client_of
+from polaris_sync.stages.base import StageContext, StageResult
+from polaris_sync.stages.order_reads import (
+    PAGE_SIZE,
+    Entity,
+    changed_since,
+    complete_orders,
+    orders_above_id,
+    orders_by_id,
+    window_start,
+)
+from polaris_sync.stages.order_states import OrderStates, Purpose
+
+# The catalogue's links: an order line is a Polaris item only when linked.
+from polaris_sync.stages.shop import COMBINATION as COMBINATION_LINKS
+from polaris_sync.stages.shop import PRODUCT as PRODUCT_LINKS
+
+STAGE = "orders"
+DATE_CURSOR = "orders.date_upd"
+ID_CURSOR = "orders.last_id"
+
+
+async def run(ctx: StageContext) -> StageResult:
+    """The scheduled stage."""
+    return await export_orders(ctx)
+
+
+async def export_orders(ctx: StageContext, *, confirm: bool = False) -> StageResult:
+    """Export new and changed orders; `confirm` lifts the ceiling for this run."""
+    exporter = await OrderExporter.start(ctx)
+    entries = await exporter.changed_entries()
+    orders = await exporter.complete(
+        [entry for entry in entries if exporter.needs_look(entry)]
+    )
+    plans = [(order, exporter.plan(order)) for order in orders]
+
+    new = [order for order, plan in plans if exporter.is_first_export(order, plan)]
+    ceiling = ctx.config.orders.ceiling
+    if len(new) > ceiling and not confirm:
+        exporter.hold(new, ceiling)
+        return exporter.result
+
+    ctx.progress.start(STAGE, len(plans))
+    for order, plan in plans:
+        if ctx.out_of_time():
+            exporter.result.complete = False
+            break
+        await exporter.apply(order, plan)
+        ctx.progress.advance()
+    ctx.progress.finish()
+
+    if exporter.result.complete and not ctx.dry_run:
+        exporter.advance_cursors(entries)
+    return exporter.result
+
+
+async def export_order(ctx: StageContext, order_id: int) -> StageResult:
+    """Export (or export again) one order now, whatever the guards (G6)."""
+    exporter = await OrderExporter.start(ctx)
+    entries = await orders_by_id(ctx.prestashop, [order_id])
+    if not entries:
+        raise ConfigError(f"order {order_id} does not exist in the shop")
+    [order] = await exporter.complete(entries)
+    plan = exporter.plan(order, forced=True)
+    if plan.is_empty:
+        export = exporter.journal.order_export(order_id)
+        sent = export.record.version_ref if export and export.record else ""
+        ctx.audit.event(
+            "unchanged", stage=STAGE, prestashop_id=order_id,
+            reason=f"order {order_id} is already in Polaris as sale {sent}",
+        )
+        exporter.result.count("unchanged")
+        return exporter.result
+    await exporter.apply(order, plan)
+    return exporter.result
+
+
+class OrderExporter:
+    """One run of the order export: options, reads, plans and their application."""
+
+    def __init__(self, ctx: StageContext, states: OrderStates) -> None:
+        self.ctx = ctx
+        self.states = states
+        self.options = ctx.config.orders
+        self.journal = Journal(ctx.state)
+        self.result = StageResult(STAGE)
+        self.now = datetime.now(ZoneInfo(self.options.shop_timezone)).replace(
+            tzinfo=None
+        )
+        payment_codes = {
+            row.source: row.target
+            for row in ctx.state.mapping_rows("payment")
+            if row.target
+        }
+        self.rules = ExportRules(
+            max_age_days=self.options.max_age_days,
+            min_order_id=self.options.min_order_id,
+            payment_codes=payment_codes,
+        )
+        self.settings = SaleSettings(
+            store_code=self.options.store_code or _associated_store(ctx),
+            payment_codes=payment_codes,
+            shipping_reference=self.options.shipping_reference,
+            wrapping_reference=self.options.wrapping_reference,
+            voucher_reference=self.options.voucher_reference,
+            ref_prefix=self.options.sale_ref_prefix,
+            customer_ref_prefix=ctx.config.customers.ref_prefix,
+            shop_timezone=self.options.shop_timezone,
+        )
+        self.customer_rules = CustomerRules(
+            marketplace_domains=ctx.config.customers.marketplace_domains
+        )
+        self._combinations = set(ctx.state.links(COMBINATION_LINKS).values())
+        self._products = set(ctx.state.links(PRODUCT_LINKS).values())
+
+    @classmethod
+    async def start(cls, ctx: StageContext) -> OrderExporter:
+        states = OrderStates(ctx.prestashop)
+        await states.load()
+        return cls(ctx, states)
+
+    # -- fetch ----------------------------------------------------------------
+
+    async def changed_entries(self) -> list[Entity]:
+        """Orders changed since the last run, and orders above the last id seen."""
+        since = window_start(
+            self.ctx.state.cursor(DATE_CURSOR),
+            now=self.now,
+            max_age_days=self.options.max_age_days,
+        )
+        entries: dict[int, Entity] = {}
+        async for page in changed_since(self.ctx.prestashop, "orders", since):
+            entries.update((int(entry["id"]), entry) for entry in page)
+        last_id = self.ctx.state.cursor(ID_CURSOR)
+        if last_id is not None:
+            async for page in orders_above_id(self.ctx.prestashop, int(last_id)):
+                entries.update((int(entry["id"]), entry) for entry in page)
+        return sorted(entries.values(), key=lambda entry: int(entry["id"]))
+
+    def needs_look(self, entry: Entity) -> bool:
+        """False for an order seen as it is now; an order in error waits for a
+        change of its state."""
+        export = self.journal.order_export(int(entry["id"]))
+        if export is None:
+            return True
+        if export.status == "error":
+            return int(entry.get("current_state") or 0) != export.current_state
+        return str(entry.get("date_upd")) != export.date_upd
+
+    async def complete(self, entries: list[Entity]) -> list[ShopOrder]:
+        orders: list[ShopOrder] = []
+        for start in range(0, len(entries), PAGE_SIZE):
+            orders += await complete_orders(
+                self.ctx.prestashop,
+                entries[start : start + PAGE_SIZE],
+                with_customers=self.ctx.config.customers.export,
+            )
+        return orders
+
+    # -- plan -----------------------------------------------------------------
+
+    def plan(self, order: ShopOrder, *, forced: bool = False) -> ExportPlan:
+        export = self.journal.order_export(order.order_id)
+        return plan_export(
+            order,
+            export.record if export else None,
+            self.rules,
+            self.settings,
+            self.sku_for,
+            now=self.now,
+            corrections=self.options.export_corrections,
+            forced=forced,
+            client=self.client_for(order),
+        )
+
+    def sku_for(self, line: OrderLine) -> str | None:
+        """The Polaris reference of an ordered item; None when not from Polaris."""
+        if line.combination_id:
+            linked = line.combination_id in self._combinations
+        else:
+            linked = line.product_id in self._products
+        if not linked:
+            return None
+        return line.ean13 or line.reference or None
+
+    def client_for(self, order: ShopOrder) -> dict[str, Any] | None:
+        """The sale's customer, only when the merchant exports customers (G1)."""
+        customer = order.customer
+        if not self.ctx.config.customers.export or customer is None:
+            return None
+        if is_marketplace_customer(customer, self.customer_rules):
+            return None
+        return client_of(customer, order.invoice_address, self.settings)
+
+    def is_first_export(self, order: ShopOrder, plan: ExportPlan) -> bool:
+        export = self.journal.order_export(order.order_id)
+        first = export is None or export.record is None
+        return first and any(kind == "sale" for kind, _ in plan.sales)
+
+    def hold(self, new: list[ShopOrder], ceiling: int) -> None:
+        message = (
+            f"{len(new)} orders are ready to go to Polaris, more than the ceiling "
+            f"of {ceiling}: none was sent. Check the guards (max_age_days, "
+            f"min_order_id), then run `polaris-sync export-orders --confirm`"
+        )
+        for order in new:
+            self.ctx.audit.event(
+                "skipped", stage=STAGE, prestashop_id=order.order_id, reason=message
+            )
+        self.result.count("skipped", len(new))
+        self.result.fail(message)
+
+    # -- apply ----------------------------------------------------------------
+
+    async def apply(self, order: ShopOrder, plan: ExportPlan) -> None:
+        if plan.refusal is not None:
+            if plan.refusal.severity is Severity.ERROR:
+                await self._failed(order, plan, plan.refusal.reason)
+            else:
+                self._skipped(order, plan, plan.refusal.reason)
+            return
+        if not plan.sales:
+            self._unchanged(order, plan)
+            return
+        if self.ctx.dry_run:
+            self._planned(order, plan)
+            return
+        await self._send(order, plan)
+
+    async def _send(self, order: ShopOrder, plan: ExportPlan) -> None:
+        for kind, sale in plan.sales:
+            try:
+                delivery = await self.journal.deliver(
+                    self.ctx.polaris,
+                    order_id=order.order_id,
+                    kind=kind,
+                    payload=sale.to_payload(),
+                )
+            except ItemRejected as rejected:
+                reason = f"Polaris refused the {kind} {sale.ref_ext}: {rejected}"
+                await self._failed(order, plan, reason)
+                return
+            self.ctx.audit.event(
+                "created", stage=STAGE, prestashop_id=order.order_id,
+                polaris_key=sale.ref_ext, kind=kind, total=str(sale.total),
+                reason=f"{kind} {sale.ref_ext} of order {order.order_id}: {delivery}",
+            )
+
+        assert plan.record is not None
+        state = order.current_state
+        sent_sale = any(kind == "sale" for kind, _ in plan.sales)
+        if plan.record.active and (
+            sent_sale or self.states.is_ours(state, Purpose.ERROR)
+        ):
+            state = await self._move(order, Purpose.EXPORTED)
+        self.journal.set_order_export(
+            order.order_id,
+            status="exported" if plan.record.active else "cancelled",
+            record=plan.record,
+            date_upd=order.date_upd,
+            current_state=state,
+        )
+        self.result.count("created" if sent_sale else "updated")
+
+    async def _failed(self, order: ShopOrder, plan: ExportPlan, reason: str) -> None:
+        self.ctx.audit.event(
+            "failed", stage=STAGE, prestashop_id=order.order_id, reason=reason
+        )
+        self.result.fail(reason)
+        if self.ctx.dry_run:
+            return
+        state = order.current_state
+        if order.valid:
+            state = await self._move(order, Purpose.ERROR)
+        self.journal.set_order_export(
+            order.order_id,
+            status="error",
+            reason=reason,
+            record=plan.record,
+            date_upd=order.date_upd,
+            current_state=state,
+        )
+
+    async def _move(self, order: ShopOrder, purpose: Purpose) -> int:
+        """Put the order in our state; a refusal is audited, never fatal: what
+        Polaris received must be recorded whatever the shop answers."""
+        try:
+            return await self.states.move(
+                order.order_id, purpose, order.current_state
+            )
+        except ItemRejected as rejected:
+            reason = (
+                f"order {order.order_id}: the shop refused the state "
+                f"'{purpose}' ({rejected})"
+            )
+            self.ctx.audit.event(
+                "failed", stage=STAGE, prestashop_id=order.order_id, reason=reason
+            )
+            self.result.fail(reason)
+            return order.current_state
+
+    def _skipped(self, order: ShopOrder, plan: ExportPlan, reason: str) -> None:
+        self.ctx.audit.event(
+            "skipped", stage=STAGE, prestashop_id=order.order_id, reason=reason
+        )
+        self.result.count("skipped")
+        self._remember(order, plan, "skipped", reason)
+
+    def _unchanged(self, order: ShopOrder, plan: ExportPlan) -> None:
+        self.ctx.audit.event(
+            "unchanged", stage=STAGE, prestashop_id=order.order_id,
+            reason=f"order {order.order_id}: Polaris is up to date",
+        )
+        self.result.count("unchanged")
+        status = "cancelled" if plan.record and not plan.record.active else "exported"
+        self._remember(order, plan, status if plan.record else "skipped", "")
+
+    def _remember(
+        self, order: ShopOrder, plan: ExportPlan, status: str, reason: str
+    ) -> None:
+        if self.ctx.dry_run:
+            return
+        self.journal.set_order_export(
+            order.order_id,
+            status=status,
+            reason=reason,
+            record=plan.record,
+            date_upd=order.date_upd,
+            current_state=order.current_state,
+        )
+
+    def _planned(self, order: ShopOrder, plan: ExportPlan) -> None:
+        for kind, sale in plan.sales:
+            self.ctx.audit.event(
+                "planned", stage=STAGE, prestashop_id=order.order_id,
+                polaris_key=sale.ref_ext, kind=kind, total=str(sale.total),
+                reason=f"would send the {kind} {sale.ref_ext} of order "
+                f"{order.order_id}",
+            )
+        self.result.count("planned")
+
+    def advance_cursors(self, entries: list[Entity]) -> None:
+        if not entries:
+            return
+        newest = max(str(entry["date_upd"]) for entry in entries)
+        highest = max(int(entry["id"]) for entry in entries)
+        previous = int(self.ctx.state.cursor(ID_CURSOR) or 0)
+        with self.ctx.state.transaction():
+            self.ctx.state.set_cursor(DATE_CURSOR, newest)
+            self.ctx.state.set_cursor(ID_CURSOR, str(max(highest, previous)))
+
+
+def _associated_store(ctx: StageContext) -> int:
+    association = load_association(ctx.state)
+    return association.store_code if association is not None else 0

@@ -1,0 +1,206 @@
+"""Finding PrestaShop ids for Polaris things: links first, the shop when needed.
+
+Links live in the state (kinds below). When one is missing the shop is asked
+once (an attribute group's values, a product's combinations or stock rows)
+and every answer becomes a link, so the next item and the next run need no
+request. Looking up by reference before creating is also how an interrupted
+run converges without duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from polaris_sync.mapping.colours import COLOUR_HEX, plain
+from polaris_sync.mapping.item import CatalogueItem
+from polaris_sync.mapping.product import DesiredCombination
+from polaris_sync.prestashop.client import exact
+from polaris_sync.stages.base import StageContext
+
+PRODUCT = "product"
+COMBINATION = "combination"
+STOCK_ROW = "stock-row"
+ATTRIBUTE_VALUE = "attribute-value"
+SPECIFIC_PRICE = "specific-price"
+IMAGE = "image"
+
+
+class ShopLookups:
+    """Per-stage caches and locks over the shop's ids."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        self.ctx = ctx
+        self.shop = ctx.prestashop
+        self.state = ctx.state
+        self._group_values: dict[int, dict[str, int]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def lock(self, name: str) -> asyncio.Lock:
+        """One lock per name: two items never work on one shop object at once."""
+        return self._locks.setdefault(name, asyncio.Lock())
+
+    # -- attribute values (sizes, colours) -----------------------------------
+
+    async def attribute_value(self, group_id: int, name: str) -> int | None:
+        """The id of value `name` in attribute group `group_id`, created if new.
+
+        In a dry run a missing value is not created: None.
+        """
+        key = f"{group_id}:{name}"
+        linked = self.state.link(ATTRIBUTE_VALUE, key)
+        if linked is not None:
+            return linked
+        async with self.lock(f"group-{group_id}"):
+            values = await self._values_of(group_id)
+            found = values.get(plain(name))
+            if found is None and not self.ctx.dry_run:
+                found = await self._create_value(group_id, name)
+                values[plain(name)] = found
+            if found is not None and not self.ctx.dry_run:
+                self.state.set_link(ATTRIBUTE_VALUE, key, found)
+            return found
+
+    async def _values_of(self, group_id: int) -> dict[str, int]:
+        if group_id not in self._group_values:
+            rows = await self.shop.list(
+                "product_option_values",
+                filters={"id_attribute_group": group_id},
+                display="[id,name]",
+            )
+            values: dict[str, int] = {}
+            for row in rows:
+                for text in _texts(row.get("name")):
+                    values.setdefault(plain(text), int(row["id"]))
+            self._group_values[group_id] = values
+        return self._group_values[group_id]
+
+    async def _create_value(self, group_id: int, name: str) -> int:
+        languages = await self.shop.languages()
+        fields: dict[str, Any] = {
+            "id_attribute_group": group_id,
+            "name": {language: name for language in languages},
+        }
+        if plain(name) in COLOUR_HEX:
+            fields["color"] = COLOUR_HEX[plain(name)]
+        created = await self.shop.create("product_option_values", fields)
+        return int(created["id"])
+
+    # -- combinations and stock rows ------------------------------------------
+
+    async def link_combinations(
+        self, product_id: int, combinations: Sequence[DesiredCombination]
+    ) -> None:
+        """Link the product's combinations in the shop to ours, by EAN or reference."""
+        missing = [
+            c for c in combinations if self.state.link(COMBINATION, c.key) is None
+        ]
+        if not missing:
+            return
+        rows = await self.shop.list(
+            "combinations",
+            filters={"id_product": product_id},
+            display="[id,reference,ean13]",
+        )
+        for combination in missing:
+            for row in rows:
+                same_ean = combination.ean13 and row.get("ean13") == combination.ean13
+                if same_ean or row.get("reference") == combination.reference:
+                    self.state.set_link(COMBINATION, combination.key, int(row["id"]))
+                    break
+
+    async def stock_row(
+        self, product_id: int, combinations: Sequence[DesiredCombination], key: str
+    ) -> int | None:
+        """The stock row of one combination; all rows of the product get linked."""
+        linked = self.state.link(STOCK_ROW, key)
+        if linked is not None:
+            return linked
+        async with self.lock(f"stock-{product_id}"):
+            linked = self.state.link(STOCK_ROW, key)
+            if linked is not None:
+                return linked
+            by_combination = {
+                self.state.link(COMBINATION, c.key): c.key for c in combinations
+            }
+            rows = await self.shop.list(
+                "stock_availables",
+                filters={"id_product": product_id},
+                display="[id,id_product_attribute]",
+            )
+            for row in rows:
+                combination_key = by_combination.get(int(row["id_product_attribute"]))
+                if combination_key is not None:
+                    self.state.set_link(STOCK_ROW, combination_key, int(row["id"]))
+            return self.state.link(STOCK_ROW, key)
+
+    # -- products that exist in the shop without a link -----------------------
+
+    async def find_product(
+        self, reference: str, combinations: Sequence[DesiredCombination] = ()
+    ) -> int | None:
+        """A shop product with our reference, else one owning one of our EANs."""
+        found = await self.shop.find_one("products", {"reference": exact(reference)})
+        if found is not None:
+            return int(found["id"])
+        for combination in combinations:
+            if not combination.ean13:
+                continue
+            row = await self.shop.find_one(
+                "combinations", {"ean13": combination.ean13}, fields=["id_product"]
+            )
+            if row is not None:
+                return int(row["id_product"])
+        return None
+
+    async def adopt(
+        self,
+        item: CatalogueItem,
+        product_key: str,
+        reference: str,
+        combinations: Sequence[DesiredCombination],
+    ) -> int | None:
+        """Link an existing shop product to a Polaris item (F10), then lock it.
+
+        Taking over a shop starts in basic mode: only price and stock change on
+        adopted products until the merchant unlocks them.
+        """
+        async with self.lock(f"adopt-{product_key}"):
+            linked = self.state.link(PRODUCT, product_key)
+            if linked is not None:
+                return linked
+            product_id = await self.find_product(reference, combinations)
+            if product_id is None:
+                return None
+            self.state.set_link(PRODUCT, product_key, product_id)
+            self.state.lock(item.ref)
+            await self.link_combinations(product_id, combinations)
+            self.ctx.audit.event(
+                "updated",
+                stage="catalogue",
+                reason=(
+                    f"linked to the existing PrestaShop product {product_id} by "
+                    "reference or EAN; locked: only its prices and stock follow "
+                    f"Polaris until `polaris-sync unlock {item.ref}`"
+                ),
+                polaris_key=product_key,
+                prestashop_id=product_id,
+            )
+            return product_id
+
+    def photo_links(self, product_key: str) -> dict[str, int]:
+        """Image ids of the photos we uploaded for a product, by photo fingerprint."""
+        prefix = f"{product_key}#"
+        rows = self.state.execute(
+            "SELECT polaris_key, prestashop_id FROM links"
+            " WHERE kind = ? AND polaris_key >= ? AND polaris_key < ?",
+            (IMAGE, prefix, prefix + "\U0010ffff"),
+        )
+        return {row[0][len(prefix) :]: int(row[1]) for row in rows}
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [str(text) for text in value.values()]
+    return [str(value)] if value else []

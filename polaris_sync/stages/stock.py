@@ -1,0 +1,169 @@
+"""The stock stage (both modes): each size's sellable quantity (D1, D2, D3).
+
+The quantity is Polaris' stock over the stores that count, minus safety
+stock. Only a quantity that differs from the last one written is sent, as
+one write to that combination's stock row (PATCH, or a full PUT keeping the
+row's shop on 1.7.8).
+"""
+
+from __future__ import annotations
+
+from polaris_sync.errors import ItemRejected
+from polaris_sync.mapping.item import CatalogueItem
+from polaris_sync.mapping.product import (
+    CatalogueOptions,
+    DesiredCombination,
+    desired_combinations,
+    product_key,
+    product_reference,
+)
+from polaris_sync.stages.base import StageContext, StageResult
+from polaris_sync.stages.items import ItemRun, describe
+from polaris_sync.stages.products_feed import (
+    advance_cursor,
+    catalogue_options,
+    read_feed,
+    report_unreadable,
+)
+from polaris_sync.stages.shop import COMBINATION, PRODUCT, STOCK_ROW, ShopLookups
+
+STAGE = "stock"
+STOCK = "stock"
+VISIBILITY = "visibility"
+
+
+async def run(ctx: StageContext) -> StageResult:
+    result = StageResult(STAGE)
+    feed = await read_feed(ctx, STAGE)
+    report_unreadable(ctx, STAGE, feed, result)
+    sync = StockSync(ctx, result, catalogue_options(ctx.config))
+    await sync.items.for_each(feed.items, sync.item)
+    if result.complete:
+        advance_cursor(ctx, STAGE, feed, sync.items.failed)
+    return result
+
+
+async def linked_product(
+    ctx: StageContext,
+    lookups: ShopLookups,
+    options: CatalogueOptions,
+    item: CatalogueItem,
+    combinations: tuple[DesiredCombination, ...],
+) -> int | None:
+    """The shop product of an item; basic mode adopts an existing one (F10)."""
+    key = product_key(item, options)
+    product_id = ctx.state.link(PRODUCT, key)
+    if product_id is None and ctx.config.mode == "basic":
+        product_id = await lookups.adopt(
+            item, key, product_reference(item, options), combinations
+        )
+    return product_id
+
+
+class StockSync:
+    def __init__(
+        self, ctx: StageContext, result: StageResult, options: CatalogueOptions
+    ) -> None:
+        self.ctx = ctx
+        self.state = ctx.state
+        self.options = options
+        self.items = ItemRun(ctx, result)
+        self.lookups = ShopLookups(ctx)
+        # D2 judges a product by all its sizes; with one product per model an
+        # item holds only one colour's sizes, so sold-out hiding needs one
+        # product per colour.
+        self.hide_sold_out = (
+            ctx.config.stock.out_of_stock == "hide"
+            and options.products_per == "model-colour"
+        )
+
+    async def item(self, item: CatalogueItem) -> None:
+        combinations = desired_combinations(item, self.options)
+        key = product_key(item, self.options)
+        changed = [
+            c
+            for c in combinations
+            if self.state.fingerprint(STOCK, c.key) != str(c.quantity)
+        ]
+        visibility = self._visibility(combinations)
+        if not changed and not self._visibility_changed(key, visibility):
+            self.items.unchanged(key)
+            return
+
+        product_id = await linked_product(
+            self.ctx, self.lookups, self.options, item, combinations
+        )
+        if product_id is None:
+            self.items.skip(key, f"{describe(item)} is not in the shop yet")
+            return
+        for combination in changed:
+            await self._quantity(product_id, combinations, combination)
+        await self._visibility_write(key, product_id, visibility)
+
+    async def _quantity(
+        self,
+        product_id: int,
+        combinations: tuple[DesiredCombination, ...],
+        combination: DesiredCombination,
+    ) -> None:
+        if self.state.link(COMBINATION, combination.key) is None:
+            await self.lookups.link_combinations(product_id, combinations)
+        if self.state.link(COMBINATION, combination.key) is None:
+            self.items.skip(
+                combination.key, f"size {combination.key} is not in the shop"
+            )
+            return
+        row = await self.lookups.stock_row(product_id, combinations, combination.key)
+        if row is None:
+            self.items.skip(combination.key, f"size {combination.key} has no stock row")
+            return
+        try:
+            await self.items.write(
+                "updated",
+                f"stock of {combination.reference} is now {combination.quantity}",
+                lambda: self.ctx.prestashop.update(
+                    "stock_availables", row, {"quantity": combination.quantity}
+                ),
+                polaris_key=combination.key,
+                prestashop_id=row,
+            )
+        except ItemRejected as error:
+            if error.status == 404:
+                self.state.remove_link(STOCK_ROW, combination.key)
+            raise
+        if not self.ctx.dry_run:
+            self.state.set_fingerprint(
+                STOCK, combination.key, str(combination.quantity)
+            )
+
+    def _visibility(self, combinations: tuple[DesiredCombination, ...]) -> str:
+        # D2: a sold-out product leaves listings and search; its page stays.
+        sold_out = not any(c.quantity for c in combinations)
+        return "none" if self.hide_sold_out and sold_out else "both"
+
+    def _visibility_changed(self, key: str, visibility: str) -> bool:
+        known = self.state.fingerprint(VISIBILITY, key)
+        # Products are created visible: no record means "both".
+        return (known or "both") != visibility
+
+    async def _visibility_write(
+        self, key: str, product_id: int, visibility: str
+    ) -> None:
+        if not self._visibility_changed(key, visibility):
+            return
+        reason = (
+            "sold out: hidden from listings and search"
+            if visibility == "none"
+            else "back in stock: shown again"
+        )
+        await self.items.write(
+            "updated",
+            reason,
+            lambda: self.ctx.prestashop.update(
+                "products", product_id, {"visibility": visibility}
+            ),
+            polaris_key=key,
+            prestashop_id=product_id,
+        )
+        if not self.ctx.dry_run:
+            self.state.set_fingerprint(VISIBILITY, key, visibility)

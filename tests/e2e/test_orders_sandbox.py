@@ -1,0 +1,389 @@
+"""Orders to the Polaris simulator over loopback HTTP, end to end (G2-G11).
+
+The Polaris side is the sandbox simulator, which validates every sale (known
+SKUs, stores, payment codes, RefExtOrigine) and records what it received. The
+shop side is the in-memory order double served over loopback. Runs go through
+the real command line; the crash tests run it in a child process and kill it
+(SIGKILL) at each step of an export, then run it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from polaris_sync.cli import cli
+from polaris_sync.journal import Journal
+from polaris_sync.sandbox.http import BackgroundServer
+from polaris_sync.sandbox.polaris import create_app as create_polaris
+from polaris_sync.state import State
+from tests.stages.order_doubles import FakeShop, asgi_app
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Gate:
+    """ASGI middleware that can hold one kind of request, before or after the
+    app handled it, until released: the moment a test kills the client."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.match: tuple[str, str, str] | None = None
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    def arm(self, method: str, path_end: str, when: str) -> None:
+        self.reached.clear()
+        self.released.clear()
+        self.match = (method, path_end, when)
+
+    def release(self) -> None:
+        self.match = None
+        self.released.set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        match = self.match
+        if (
+            scope["type"] != "http"
+            or match is None
+            or scope["method"] != match[0]
+            or not scope["path"].endswith(match[1])
+        ):
+            await self.app(scope, receive, send)
+            return
+        if match[2] == "before":
+            await self._hold()
+            await self.app(scope, receive, send)
+            return
+        held: list[Any] = []
+
+        async def keep(message: Any) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, keep)
+        await self._hold()
+        for message in held:
+            await send(message)
+
+    async def _hold(self) -> None:
+        self.reached.set()
+        while not self.released.is_set():
+            await asyncio.sleep(0.02)
+
+
+@dataclass
+class Sandbox:
+    root: Path
+    config: Path
+    shop: FakeShop
+    shop_gate: Gate
+    polaris_gate: Gate
+    simulator: Any
+    skus: list[str]
+
+    def cli(self, *args: str) -> Any:
+        return CliRunner().invoke(cli, ["--config", str(self.config), *args])
+
+    def child(self, *args: str) -> subprocess.Popen[bytes]:
+        code = "from polaris_sync.cli import main; main()"
+        return subprocess.Popen(
+            [sys.executable, "-c", code, "--config", str(self.config), *args],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
+
+    def sales(self, ref_ext: str | None = None) -> list[dict[str, Any]]:
+        return self.simulator.sales(ref_ext)
+
+    def sale(self, ref_ext: str) -> dict[str, Any]:
+        [sale] = self.sales(ref_ext)
+        return sale
+
+    def order_state(self, order_id: int) -> str:
+        order = self.shop.tables["orders"][order_id]
+        return self.shop.state_name(order["current_state"])
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    polaris_app = create_polaris(tmp_path / "polaris", models=2, seed=5)
+    simulator = polaris_app.state.simulator
+    now = datetime.now(ZoneInfo("Europe/Paris")).replace(tzinfo=None, microsecond=0)
+    shop = FakeShop(now=now)
+    shop.add_customer(1, "anne@example.test")
+    polaris_gate, shop_gate = Gate(polaris_app), Gate(asgi_app(shop.handle))
+
+    with BackgroundServer(polaris_gate) as polaris, BackgroundServer(shop_gate) as web:
+        config = tmp_path / "polaris-sync.toml"
+        config.write_text(
+            'state_dir = "state"\n'
+            "[polaris]\n"
+            f'association_url = "{polaris.url}/api/WebConnect"\n'
+            "[prestashop]\n"
+            f'url = "{web.url}/api"\nkey = "SHOPKEY"\nmax_requests_per_second = 0\n'
+            "[orders]\n"
+            'shipping_reference = "PORT"\nwrapping_reference = "EMBAL"\n'
+            'voucher_reference = "BON"\nexport_corrections = true\n',
+            encoding="utf-8",
+        )
+        box = Sandbox(tmp_path, config, shop, shop_gate, polaris_gate, simulator, [])
+        answer = box.cli("associate", "--licence", simulator.licence,
+                         "--pin", simulator.pin)
+        assert answer.exit_code == 0, answer.output
+        box.skus = _catalogue_skus(polaris.url, tmp_path / "state")
+        with State.open(tmp_path / "state") as state:
+            state.set_mapping("payment", "ps_checkpayment", "CHQ")
+            state.set_mapping("payment", "ps_wirepayment", "VIR")
+            for combination, _ in enumerate(box.skus, start=40):
+                state.set_link("combination", f"sku-{combination}", combination)
+        yield box
+
+
+def _catalogue_skus(polaris_url: str, state_dir: Path) -> list[str]:
+    """Barcodes of a few sizes the simulator sells."""
+    from polaris_sync.polaris.association import load_association
+
+    with State.open(state_dir) as state:
+        association = load_association(state)
+    assert association is not None
+    answer = httpx.get(
+        f"{polaris_url}/api/WebConnect/Catalog/Produits",
+        params={"filtreProduit": '{"DerniereDateChangement": ""}',
+                "pager": '{"TI": true, "Nb": 5, "From": ""}'},
+        headers={"X-API-Key": association.key},
+    )
+    sizes = [size for item in answer.json()["Items"] for size in item["Tailles"]]
+    return [next(ref for ref in size["Refs"] if ref.isdigit()) for size in sizes[:3]]
+
+
+def _lines(prices: list[str]) -> list[tuple[int, int, int, str]]:
+    """One unit per price; equal neighbouring prices are one line of the same
+    size. Sizes are the linked combinations 40, 41..."""
+    lines: list[tuple[int, int, int, str]] = []
+    for price in prices:
+        if lines and lines[-1][3] == price:
+            lines.append(lines[-1])
+            continue
+        slot = len({line[0] for line in lines})
+        lines.append((slot + 1, 20, 40 + slot, price))
+    return lines
+
+
+def _use_real_skus(sandbox: Sandbox, order_id: int) -> None:
+    for row in sandbox.shop.tables["orders"][order_id]["associations"]["order_rows"]:
+        sku = sandbox.skus[row["product_attribute_id"] - 40]
+        row["product_ean13"] = sku
+        sandbox.shop.tables["order_details"][row["id"]]["product_ean13"] = sku
+
+
+def place(sandbox: Sandbox, order_id: int, prices: list[str], **options: Any) -> None:
+    sandbox.shop.add_order(order_id, _lines(prices), **options)
+    _use_real_skus(sandbox, order_id)
+
+
+def amounts(sale: dict[str, Any]) -> list[tuple[str, int, Decimal, Decimal]]:
+    return [
+        (d["SKU"], d["Qte"], _decimal(d["MontantTTC"]), _decimal(d["RemiseTTC"]))
+        for d in sale["Details"]
+    ]
+
+
+def _decimal(amount: float) -> Decimal:
+    return Decimal(str(amount))
+
+
+def assert_balanced(sale: dict[str, Any]) -> None:
+    assert sale["Controle"]["EcartTTC"] == 0, sale["Controle"]
+
+
+# -- what Polaris receives ----------------------------------------------------------
+
+
+def test_orders_reach_polaris_line_by_line(sandbox):
+    sku = sandbox.skus
+    place(sandbox, 501, ["19.900000", "19.900000", "35.500000"], shipping="4.900000")
+    place(sandbox, 502, ["49.000000"], module="ps_wirepayment")  # free shipping
+    place(sandbox, 503, ["25.000000", "12.000000"], wrapping="2.500000",
+          discounts="7.500000")
+    sandbox.shop.add_voucher(503, 4, "5.000000")
+    sandbox.shop.add_voucher(503, 6, "2.500000")
+    place(sandbox, 504, ["30.000000"], state=10)  # awaiting payment
+    place(sandbox, 505, ["30.000000"], paid="20.000000")  # paid less than due
+    place(sandbox, 506, ["30.000000"], module="ps_cashondelivery")  # unmapped
+
+    result = sandbox.cli("export-orders")
+    assert result.exit_code == 1, result.output  # order 506 failed, and says so
+    assert "ps_cashondelivery" in result.output
+
+    assert sorted(sale["RefExt"] for sale in sandbox.sales()) == ["501", "502", "503"]
+    first = sandbox.sale("501")
+    assert amounts(first) == [
+        (sku[0], 2, Decimal("19.9"), Decimal("0")),
+        (sku[1], 1, Decimal("35.5"), Decimal("0")),
+        ("PORT", 1, Decimal("4.9"), Decimal("0")),
+    ]
+    assert first["Reglements"] == [{"Code": "CHQ", "Montant": 80.2}]
+    assert first["CodeMagasin"] == 1 and first["DateVente"].endswith("Z")
+    assert [d["SKU"] for d in sandbox.sale("502")["Details"]] == [sku[0]]
+    assert sandbox.sale("502")["Reglements"] == [{"Code": "VIR", "Montant": 49.0}]
+    assert amounts(sandbox.sale("503"))[2:] == [
+        ("EMBAL", 1, Decimal("2.5"), Decimal("0")),
+        ("BON", 1, Decimal("-5.0"), Decimal("0")),
+        ("BON", 1, Decimal("-2.5"), Decimal("0")),
+    ]
+    assert sandbox.sale("503")["Reglements"][0]["Montant"] == 32.0
+    for sale in sandbox.sales():
+        assert_balanced(sale)
+        assert "Client" not in sale
+
+    assert sandbox.order_state(501) == "Exported to Polaris"
+    assert sandbox.order_state(504) == "Awaiting bank wire payment"
+    assert sandbox.order_state(506) == "Polaris export error"
+
+    again = sandbox.cli("run", "--stage", "orders")
+    assert again.exit_code == 0, again.output
+    assert len(sandbox.sales()) == 3
+
+
+def test_customers_guards_catch_all_and_unsynced_products(sandbox):
+    text = sandbox.config.read_text(encoding="utf-8")
+    sandbox.config.write_text(
+        text + "[customers]\nexport = true\n", encoding="utf-8"
+    )
+    with State.open(sandbox.root / "state") as state:
+        state.set_mapping("payment", "*", "CB")
+    sandbox.shop.add_customer(2, "k7@marketplace.amazon.fr")
+    sandbox.shop.add_customer(3, "guest@example.test", groups=(2,), guest=True)
+    place(sandbox, 541, ["18.000000"], customer_id=2)  # marketplace customer
+    place(sandbox, 542, ["18.000000"], customer_id=3)  # guest checkout
+    place(sandbox, 543, ["18.000000"], module="ps_cashondelivery")  # catch-all
+    place(sandbox, 544, ["18.000000"], date_add="2020-01-02 10:00:00")  # too old
+    sandbox.shop.add_order(545, [(1, 99, 990, "18.000000")])  # never synced
+    place(sandbox, 546, ["18.000000"])
+    sandbox.shop.add_slip(546, 8, [(1, 1, "18.000000")])  # refunded before export
+
+    result = sandbox.cli("export-orders")
+    assert result.exit_code == 1 and "not linked to Polaris" in result.output
+
+    assert sorted(sale["RefExt"] for sale in sandbox.sales()) == ["541", "542", "543"]
+    assert "Client" not in sandbox.sale("541")
+    guest = sandbox.sale("542")["Client"]
+    assert guest["Mail"] == "guest@example.test" and guest["RefsExt"] == ["PS-3"]
+    assert guest["Adresse"]["CodePays"] == "FR"
+    assert sandbox.sale("543")["Reglements"] == [{"Code": "CB", "Montant": 18.0}]
+    assert sandbox.order_state(545) == "Polaris export error"
+
+    reasons = {
+        event["prestashop_id"]: event["reason"]
+        for event in _audit_events(sandbox) if event["action"] == "skipped"
+    }
+    assert "more than 90 days ago" in reasons[544]
+    assert "nothing left to ship" in reasons[546]
+    assert not any("guest@example.test" in str(e) for e in _audit_events(sandbox))
+
+
+def _audit_events(sandbox: Sandbox) -> list[dict[str, Any]]:
+    from polaris_sync.audit import read_events
+
+    return list(read_events(sandbox.root / "state" / "audit"))
+
+
+def test_refund_cancellation_and_modification_after_export(sandbox):
+    place(sandbox, 511, ["20.000000", "15.000000"], shipping="5.000000")
+    place(sandbox, 512, ["20.000000", "15.000000"])
+    assert sandbox.cli("export-orders").exit_code == 0
+
+    sandbox.shop.add_slip(511, 3, [(2, 1, "15.000000")], shipping="5.000000")
+    sandbox.shop.remove_line(512, 2)
+    assert sandbox.cli("export-orders").exit_code == 0
+    refund = sandbox.sale("511-R3")
+    assert refund["RefExtOrigine"] == "511"
+    assert [(d["SKU"], d["Qte"]) for d in refund["Details"]] == [
+        (sandbox.skus[1], -1), ("PORT", -1)
+    ]
+    assert refund["Reglements"] == [{"Code": "CHQ", "Montant": -20.0}]
+    assert sandbox.sale("512-A1")["Reglements"] == [{"Code": "CHQ", "Montant": -35.0}]
+    assert sandbox.sale("512-2")["Reglements"] == [{"Code": "CHQ", "Montant": 20.0}]
+
+    sandbox.shop.set_state(511, 6)
+    assert sandbox.cli("export-orders").exit_code == 0
+    cancel = sandbox.sale("511-A1")
+    assert cancel["RefExtOrigine"] == "511"
+    assert sum(p["Montant"] for p in cancel["Reglements"]) == -20.0
+    for sale in sandbox.sales():
+        assert_balanced(sale)
+
+
+def test_export_order_sends_one_old_order_below_the_minimum_id(sandbox):
+    text = sandbox.config.read_text(encoding="utf-8")
+    sandbox.config.write_text(text + "min_order_id = 1000\n", encoding="utf-8")
+    place(sandbox, 521, ["10.000000"])
+    assert sandbox.cli("export-orders").exit_code == 0
+    assert sandbox.sales() == []
+
+    result = sandbox.cli("export-order", "521")
+    assert result.exit_code == 0, result.output
+    assert [sale["RefExt"] for sale in sandbox.sales()] == ["521"]
+    assert sandbox.cli("export-order", "521").exit_code == 0
+    assert len(sandbox.sales()) == 1
+
+
+# -- killed at every step, then run again: each sale exactly once (G11) -----------
+
+
+KILL_POINTS = {
+    "before the sale is sent": ("polaris", "POST", "/Ventes/Vente", "before"),
+    "after the send, before its outcome is committed": (
+        "polaris", "POST", "/Ventes/Vente", "after"
+    ),
+    "after the outcome is committed, before the order is marked": (
+        "shop", "POST", "/api/order_histories", "before"
+    ),
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_g11_a_killed_export_sends_each_sale_exactly_once(sandbox, point):
+    side, method, path, when = KILL_POINTS[point]
+    gate = sandbox.polaris_gate if side == "polaris" else sandbox.shop_gate
+    place(sandbox, 531, ["10.000000"])
+    place(sandbox, 532, ["20.000000"])
+
+    gate.arm(method, path, when)
+    child = sandbox.child("export-orders")
+    try:
+        assert gate.reached.wait(60), child.communicate(timeout=5)[0]
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+    finally:
+        gate.release()
+    assert child.returncode == -signal.SIGKILL
+
+    finished = sandbox.child("export-orders")
+    output = finished.communicate(timeout=120)[0].decode()
+    assert finished.returncode == 0, output
+    assert sandbox.cli("export-orders").exit_code == 0
+
+    assert sorted(sale["RefExt"] for sale in sandbox.sales()) == ["531", "532"]
+    assert sandbox.order_state(531) == "Exported to Polaris"
+    assert sandbox.order_state(532) == "Exported to Polaris"
+    with State.open(sandbox.root / "state") as state:
+        journal = Journal(state)
+        assert journal.entry("531").status == "sent"
+        assert journal.order_export(532).status == "exported"

@@ -1,0 +1,61 @@
+"""The feed stages inside the real run cycle (`polaris-sync run`)."""
+
+from __future__ import annotations
+
+import httpx
+
+import e2e.requires_sandboxes  # noqa: F401  (skips when they are missing)
+from e2e.sandbox import API_KEY, POLARIS_URL, Sandbox
+from e2e.test_catalogue_sync import expected_stock, polaris_items, shop_stock
+from polaris_sync.polaris.association import Association, save_association
+from polaris_sync.run import Connections, RunOptions, run_cycle
+
+FEED_STAGES = ("catalogue", "stock", "prices")
+
+
+def connections(sandbox: Sandbox) -> Connections:
+    return Connections(
+        polaris_transport=httpx.ASGITransport(app=sandbox.polaris_app),
+        prestashop_transport=httpx.ASGITransport(app=sandbox.shop_app),
+    )
+
+
+def test_a_scheduled_run_syncs_then_a_dry_run_plans_nothing_new(tmp_path):
+    sandbox = Sandbox(tmp_path, models=2)
+    try:
+        sandbox.prepare_shop()
+        save_association(
+            sandbox.state,
+            Association(
+                licence=sandbox.simulator.licence,
+                url=f"{POLARIS_URL}/api/WebConnect",
+                key=sandbox.polaris_key,
+                store_code=1,
+                test_mode=False,
+                associated_at="2026-12-04T10:00:00+00:00",
+            ),
+        )
+        sandbox.config_data["prestashop"]["key"] = API_KEY
+        options = RunOptions(only=FEED_STAGES)
+
+        report = run_cycle(sandbox.config, options, connections=connections(sandbox))
+
+        assert report.exit_code == 0, report.summary
+        assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+        assert shop_stock(sandbox) == expected_stock(sandbox)
+
+        size = polaris_items(sandbox)[0]["Tailles"][0]
+        sandbox.polaris_admin(
+            "stock", {"SKU": size["Refs"][0], "CodeMagasin": 1, "Dispo": 4}
+        )
+        plan = run_cycle(
+            sandbox.config,
+            RunOptions(only=FEED_STAGES, dry_run=True),
+            connections=connections(sandbox),
+        )
+        assert plan.exit_code == 0, plan.summary
+        planned = [line for line in plan.plan if "would be" in line]
+        assert len(planned) == 1 and "stock" in planned[0]
+        assert shop_stock(sandbox) != expected_stock(sandbox)
+    finally:
+        sandbox.close()

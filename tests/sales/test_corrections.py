@@ -1,0 +1,154 @@
+"""Refunds, cancellations and modifications after the first export (G5, G8)."""
+
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from polaris_sync.sales.corrections import plan_export
+from polaris_sync.sales.order import CreditSlip, SlipLine, order_from_json
+from polaris_sync.sales.rules import ExportRules
+from polaris_sync.sales.sale import SaleSettings
+
+SKUS = {40: "SKU-S", 41: "SKU-M"}
+SETTINGS = SaleSettings(
+    store_code=1,
+    payment_codes={"ps_checkpayment": "CHQ"},
+    shipping_reference="FRAISPORT",
+)
+RULES = ExportRules(payment_codes={"ps_checkpayment": "CHQ"})
+NOW = datetime(2026, 12, 5, 9, 0, 0)
+
+
+def sku_for(line):
+    return SKUS.get(line.combination_id)
+
+
+def plan(order, record, corrections=True):
+    result = plan_export(order, record, RULES, SETTINGS, sku_for, now=NOW,
+                         corrections=corrections)
+    for _, sale in result.sales:
+        assert sale.total == sale.paid, sale.ref_ext
+    return result
+
+
+@pytest.fixture
+def order(recordings):
+    return order_from_json(recordings.json("25-order-create", 22)["orders"][0])
+
+
+@pytest.fixture
+def exported(order):
+    first = plan(order, None)
+    assert [sale.ref_ext for _, sale in first.sales] == ["6"]
+    return first.record
+
+
+def refund_slip(order, slip_id=3, quantity=1, shipping="8.40"):
+    small = order.lines[0]
+    return CreditSlip(
+        slip_id=slip_id,
+        lines=(SlipLine(small.detail_id, quantity, Decimal("12.00") * quantity),),
+        shipping_tax_incl=Decimal(shipping),
+        date_add="2026-12-05 10:00:00",
+    )
+
+
+def test_an_unchanged_exported_order_plans_nothing(order, exported):
+    assert plan(order, exported).is_empty
+
+
+def test_g8_a_credit_slip_is_sent_as_a_refund_with_negative_quantities(
+    order, exported
+):
+    refunded = replace(order, slips=(refund_slip(order),))
+    result = plan(refunded, exported)
+
+    [(kind, refund)] = result.sales
+    assert kind == "refund" and refund.ref_ext == "6-R3"
+    assert refund.ref_ext_origin == "6"
+    assert [(line.sku, line.quantity, line.total) for line in refund.lines] == [
+        ("SKU-S", -1, Decimal("-12.00")),
+        ("FRAISPORT", -1, Decimal("-8.40")),
+    ]
+    assert refund.paid == Decimal("-20.40") and refund.date == "2026-12-05T09:00:00Z"
+    assert plan(refunded, result.record).is_empty
+
+
+def test_g8_a_cancellation_negates_the_whole_sale(order, exported):
+    cancelled = replace(order, valid=False, current_state=6,
+                        date_upd="2026-12-06 11:00:00")
+    result = plan(cancelled, exported)
+
+    [(kind, cancel)] = result.sales
+    assert kind == "cancellation" and cancel.ref_ext == "6-A1"
+    assert cancel.ref_ext_origin == "6"
+    assert [(line.sku, line.quantity) for line in cancel.lines] == [
+        ("SKU-S", -2), ("SKU-M", -1), ("FRAISPORT", -1),
+    ]
+    assert cancel.paid == Decimal("-47.40")
+    assert [(p.code, p.amount) for p in cancel.payments] == [("CHQ", Decimal("-47.40"))]
+    # Nothing is sent for a full cancellation, and nothing twice.
+    assert plan(cancelled, result.record).is_empty
+
+
+def test_g8_a_cancellation_after_a_refund_reverses_only_what_is_left(order, exported):
+    refunded = replace(order, slips=(refund_slip(order),))
+    after_refund = plan(refunded, exported).record
+    cancelled = replace(refunded, valid=False)
+
+    [(_, cancel)] = plan(cancelled, after_refund).sales
+    assert cancel.paid == Decimal("-27.00")
+
+
+def test_g8_a_modification_cancels_then_sends_the_new_version(order, exported):
+    fewer = replace(
+        order,
+        lines=order.lines[:1],
+        total_paid_tax_incl=Decimal("32.40"),
+        date_upd="2026-12-06 11:00:00",
+    )
+    result = plan(fewer, exported)
+
+    assert [(kind, sale.ref_ext) for kind, sale in result.sales] == [
+        ("cancellation", "6-A1"),
+        ("sale", "6-2"),
+    ]
+    assert result.sales[0][1].paid == Decimal("-47.40")
+    assert result.sales[1][1].paid == Decimal("32.40")
+    assert plan(fewer, result.record).is_empty
+
+    # A later cancellation cancels the version Polaris now has.
+    [(_, cancel)] = plan(replace(fewer, valid=False), result.record).sales
+    assert (cancel.ref_ext, cancel.ref_ext_origin) == ("6-A2", "6-2")
+    assert cancel.paid == Decimal("-32.40")
+
+
+def test_g5_with_corrections_off_only_the_first_sale_is_sent(order, exported):
+    refunded = replace(order, slips=(refund_slip(order),))
+    assert plan(refunded, exported, corrections=False).is_empty
+    assert plan(replace(order, valid=False), exported, corrections=False).is_empty
+
+
+def test_a_cancelled_order_made_valid_again_is_sent_as_a_new_version(
+    order, exported
+):
+    cancelled = plan(replace(order, valid=False), exported).record
+    result = plan(order, cancelled)
+    assert [sale.ref_ext for _, sale in result.sales] == ["6-2"]
+
+
+def test_replanning_after_a_crash_gives_the_same_references(order, exported):
+    refunded = replace(order, slips=(refund_slip(order), refund_slip(order, 4, 1, "0")))
+    first = [sale.to_payload() for _, sale in plan(refunded, exported).sales]
+    again = [sale.to_payload() for _, sale in plan(refunded, exported).sales]
+    assert first == again
+    assert [payload["RefExt"] for payload in first] == ["6-R3", "6-R4"]
+
+
+def test_a_refund_of_an_unlinked_line_is_an_error_not_a_crash(order, exported):
+    slip = CreditSlip(9, (SlipLine(999, 1, Decimal("5")),), Decimal("0"))
+    result = plan(replace(order, slips=(slip,)), exported)
+    assert result.refusal is not None and result.refusal.code == "slip_line_unknown"
+    assert result.sales == ()
