@@ -300,3 +300,17 @@ def test_lines_with_two_carriers_make_two_orders_under_one_reference(
         "order_payments", f"filter[order_reference]=[{placed['reference']}]"
     )
     assert [p["amount"] for p in payments] == ["44.400000"]
+
+
+def test_credit_slip_can_refund_part_of_the_shipping(shop: OrderShop) -> None:
+    placed = _place(shop)
+
+    shop.admin("orders/slips", {"order": placed["order"], "shipping": "4.20"})
+
+    slip = shop.rows("order_slip", f"filter[id_order]=[{placed['order']}]")[0]
+    assert (slip["total_shipping_tax_incl"], slip["total_shipping_tax_excl"]) == (
+        "4.200000",
+        "3.500000",
+    )
+    assert (slip["shipping_cost"], slip["shipping_cost_amount"]) == (1, "4.200000")
+    assert "associations" not in slip

@@ -43,7 +43,8 @@ Each of these takes ``{"order": id, ...}`` and answers the order summary:
   wire", "transaction_id": "T1"}``: one more payment row, keyed by the order
   reference; total_paid_real grows by the amount;
 - ``POST /_sandbox/orders/slips`` ``{"lines": [{"order_detail": 8,
-  "quantity": 1}], "shipping": true, "restock": true}``: a credit slip;
+  "quantity": 1}], "shipping": true, "restock": true}``: a credit slip
+  (``"shipping"``: true for all of it, or an amount tax included);
   refunded quantities and amounts of the lines follow, restocked units go
   back to stock; the summary carries ``"order_slip": id``;
 - ``POST /_sandbox/orders/cancel``: state 6 "Canceled" (stock comes back);
@@ -459,16 +460,27 @@ def refund(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
         )
         for line in payload.get("lines", [])
     ]
-    if not refunds and not payload.get("shipping"):
-        raise BadRequest('a credit slip needs "lines" or "shipping": true')
+    shipping = _shipping_wanted(ctx, order_id, payload.get("shipping"))
+    if not refunds and not shipping:
+        raise BadRequest('a credit slip needs "lines" or "shipping"')
     slip_id = order_changes.create_slip(
         ctx,
         order_id,
         refunds,
-        refund_shipping=bool(payload.get("shipping")),
+        shipping_tax_incl=shipping,
         restock=bool(payload.get("restock")),
     )
     return {**summary(ctx, order_id), "order_slip": slip_id}
+
+
+def _shipping_wanted(ctx: Context, order_id: int, wanted: Any) -> Decimal:
+    """``true``: all the shipping paid; an amount: that much, tax included."""
+    if wanted is True:
+        order = order_rows.fetch(ctx, "orders", order_id) or {}
+        return order_rows.money(order.get("total_shipping_tax_incl"))
+    if not wanted:
+        return ZERO
+    return _amount({"shipping": wanted}, "shipping")
 
 
 @route("POST", "orders/lines")

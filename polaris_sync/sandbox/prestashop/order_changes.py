@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .checkout import add_details
 from .errors import WsError
 from .model import Entity
 from .order_lifecycle import ERROR_STATES, move_stock
-from .order_math import ZERO, Discount, RefundLine, slip_totals, to_cents
+from .order_math import (
+    ZERO,
+    Discount,
+    RefundLine,
+    remove_tax,
+    slip_totals,
+    to_cents,
+)
 from .order_pricing import cart_buyer, priced_line
 from .order_rows import fetch, fetch_where, insert, money, resource, update
 
@@ -28,11 +36,12 @@ def create_slip(
     order_id: int,
     refunds: list[RefundRequest],
     *,
-    refund_shipping: bool = False,
+    shipping_tax_incl: Decimal = ZERO,
     restock: bool = False,
 ) -> int:
-    """A credit slip for some lines (and the shipping), as the back office
-    makes one: the lines' refunded quantities and amounts follow."""
+    """A credit slip for some lines and/or part of the shipping (an amount
+    tax included, at most what was paid for it), as the back office makes
+    one: the lines' refunded quantities and amounts follow."""
     order = fetch(ctx, "orders", order_id)
     assert order is not None
     now = ctx.now()
@@ -61,14 +70,7 @@ def create_slip(
         lines.append(line)
         slip_details.append((detail, line))
 
-    shipping = (
-        Discount(
-            money(order["total_shipping_tax_incl"]),
-            money(order["total_shipping_tax_excl"]),
-        )
-        if refund_shipping
-        else Discount(ZERO, ZERO)
-    )
+    shipping = _shipping_refund(order, shipping_tax_incl)
     totals = slip_totals(lines, shipping)
     slip_id = insert(
         ctx,
@@ -82,7 +84,7 @@ def create_slip(
             "total_shipping_tax_excl": totals.shipping_tax_excl,
             "total_shipping_tax_incl": totals.shipping_tax_incl,
             "amount": totals.amount,
-            "shipping_cost": int(refund_shipping),
+            "shipping_cost": int(shipping.tax_incl > ZERO),
             "shipping_cost_amount": totals.shipping_tax_incl,
             "partial": 0,
             "order_slip_type": 0,
@@ -97,6 +99,16 @@ def create_slip(
         _mark_refunded(ctx, detail, line, restock)
     update(ctx, "orders", order_id, {"date_upd": now})
     return slip_id
+
+
+def _shipping_refund(order: Entity, wanted_tax_incl: Decimal) -> Discount:
+    paid_incl = money(order["total_shipping_tax_incl"])
+    if wanted_tax_incl <= ZERO or paid_incl <= ZERO:
+        return Discount(ZERO, ZERO)
+    if wanted_tax_incl >= paid_incl:
+        return Discount(paid_incl, money(order["total_shipping_tax_excl"]))
+    rate = money(order["carrier_tax_rate"])
+    return Discount(wanted_tax_incl, to_cents(remove_tax(wanted_tax_incl, rate)))
 
 
 def _slip_item(detail: Entity, line: RefundLine) -> dict[str, Any]:
