@@ -314,3 +314,23 @@ def test_credit_slip_can_refund_part_of_the_shipping(shop: OrderShop) -> None:
     )
     assert (slip["shipping_cost"], slip["shipping_cost_amount"]) == (1, "4.200000")
     assert "associations" not in slip
+
+
+def test_order_placed_in_the_past_carries_its_dates(shop: OrderShop) -> None:
+    placed = _place(shop, placed_at="2025-01-31T10:00:00")
+    order_id = placed["order"]
+
+    order = shop.one("orders", order_id, "id,date_add,date_upd,invoice_date")
+    history = shop.rows("order_histories", f"filter[id_order]=[{order_id}]")[0]
+    recent = shop.json(
+        "orders?display=[id]&date=1&filter[date_add]=>[2026-01-01 00:00:00]"
+    )
+
+    assert order == {
+        "id": order_id,
+        "date_add": "2025-01-31 10:00:00",
+        "date_upd": "2025-01-31 10:00:00",
+        "invoice_date": "2025-01-31 10:00:00",
+    }
+    assert history["date_add"] == "2025-01-31 10:00:00"
+    assert recent == []

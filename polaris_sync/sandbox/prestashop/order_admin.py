@@ -24,8 +24,9 @@ Amounts are decimal strings (``"47.40"``); ids are integers.
      "vouchers": [1, "CODE"],               # cart rule ids or codes
      "free_shipping": true,                 # adds a free-shipping voucher
      "gift": true, "gift_message": "...", "wrapping": "2.00",
-     "state": 2}                            # force a state instead of the
+     "state": 2,                            # force a state instead of the
                                             # paid-amount check (optional)
+     "placed_at": "2025-01-31T10:00:00"}    # an order of the past (optional)
 
 answers 201 with the order summary (below) plus ``"orders"``: lines with
 different carriers make one order per carrier, all under one reference, with
@@ -200,7 +201,35 @@ def place(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
         payload, "amount_paid", checkout.expected_total(ctx, placement)
     )
     order_ids = checkout.place_order(ctx, placement)
+    if payload.get("placed_at"):
+        _backdate(ctx, order_ids, _timestamp(payload["placed_at"]))
     return {**summary(ctx, order_ids[0]), "orders": order_ids}
+
+
+def _timestamp(raw: Any) -> str:
+    try:
+        return datetime.fromisoformat(str(raw)).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError as exc:
+        raise BadRequest(f'"placed_at" is not a date and time: {raw!r}') from exc
+
+
+def _backdate(ctx: Context, order_ids: list[int], when: str) -> None:
+    """An order placed in the past: every date the placing wrote moves back."""
+    for order_id in order_ids:
+        order = order_rows.fetch(ctx, "orders", order_id) or {}
+        dates = {"date_add": when, "date_upd": when}
+        if order.get("invoice_number"):
+            dates["invoice_date"] = when
+        order_rows.update(ctx, "orders", order_id, dates)
+        order_rows.update(ctx, "carts", int(order["id_cart"]), dates)
+        for name in ("order_histories", "order_invoices", "order_carriers"):
+            for row in order_rows.fetch_where(ctx, name, "id_order = ?", order_id):
+                order_rows.update(ctx, name, int(row["id"]), {"date_add": when})
+        reference = str(order.get("reference") or "")
+        for row in order_rows.fetch_where(
+            ctx, "order_payments", "order_reference = ?", reference
+        ):
+            order_rows.update(ctx, "order_payments", int(row["id"]), {"date_add": when})
 
 
 def _row_carriers(payload: dict[str, Any]) -> list[int]:
