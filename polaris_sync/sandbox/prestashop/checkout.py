@@ -25,6 +25,8 @@ from .errors import EmptyAnswer
 from .model import Entity
 from .order_lifecycle import (
     ERROR_STATES,
+    STATE_BACKORDER_PAID,
+    STATE_BACKORDER_UNPAID,
     STATE_PAYMENT_ERROR,
     STATE_REMOTE_PAYMENT_ACCEPTED,
     add_payment,
@@ -80,6 +82,9 @@ def check_placeable(ctx: Context, cart_id: Any, module: str) -> Entity:
     """The cart to place, or the answer the real shop gives instead."""
     cart = fetch(ctx, "carts", cart_id)
     if cart is None or fetch_where(ctx, "orders", "id_cart = ?", int(cart["id"])):
+        raise EmptyAnswer(500, SQL_FAILURE, CART_ALREADY_USED)
+    if not cart.get("_assoc", {}).get("cart_rows"):
+        # An empty cart cannot be loaded for an order either.
         raise EmptyAnswer(500, SQL_FAILURE, CART_ALREADY_USED)
     if module not in PAYMENT_MODULES:
         raise EmptyAnswer(500, SQL_FAILURE)
@@ -193,7 +198,25 @@ def place_order(
             paid_real = money(order.get("total_paid_tax_incl"))
         update(ctx, "orders", created, {"total_paid_real": paid_real})
         change_state(ctx, created, state, first=True)
+        _switch_to_backorder(ctx, created, state)
     return order_ids
+
+
+def _switch_to_backorder(ctx: Context, order_id: int, state_id: int) -> None:
+    """A line sold beyond the stock puts the order "on backorder" right after
+    its first state, paid (9) or not (12), as the real shop does."""
+    details = fetch_where(ctx, "order_details", "id_order = ?", order_id)
+    short = any(
+        int(d["product_quantity_in_stock"]) < int(d["product_quantity"])
+        for d in details
+    )
+    if not short:
+        return
+    state = fetch(ctx, "order_states", state_id) or {}
+    paid = bool(int(state.get("paid") or 0))
+    change_state(
+        ctx, order_id, STATE_BACKORDER_PAID if paid else STATE_BACKORDER_UNPAID
+    )
 
 
 def _automatic(
