@@ -58,6 +58,20 @@ def _ids(ctx: Context, table: str, where: str, params: tuple[Any, ...]) -> list[
     ]
 
 
+def _delete_children(
+    ctx: Context,
+    resource_name: str,
+    column: str,
+    parent_id: int,
+    keep: set[int] | frozenset[int] = frozenset(),
+) -> None:
+    """Delete (with their side effects) the rows pointing at a parent."""
+    resource = ctx.resource(resource_name)
+    for child_id in _ids(ctx, resource.table, f"{column} = ?", (parent_id,)):
+        if child_id not in keep:
+            delete_entity(ctx, resource, child_id)
+
+
 def _submitted_names(entity: Entity) -> set[str]:
     submitted = entity.get("_submitted")
     return set(submitted.values) if submitted is not None else set()
@@ -133,12 +147,8 @@ def _set_product_combinations(
     # Unlisted combinations are deleted; unknown or empty ids leave a phantom
     # row that belongs to no shop (not listed anywhere, GET answers 404).
     listed = {php_int(item.get("id", "")) for item in items}
+    _delete_children(ctx, "combinations", "id_product", product["id"], keep=listed)
     combinations = ctx.resource("combinations")
-    for combination_id in _ids(
-        ctx, "ws_combinations", "id_product = ?", (product["id"],)
-    ):
-        if combination_id not in listed:
-            delete_entity(ctx, combinations, combination_id)
     existing = set(_ids(ctx, "ws_combinations", "1", ()))
     for _phantom in listed - existing:
         ctx.store.insert(combinations, {"id_product": 0, "_visible": 0, "_assoc": {}})
@@ -239,11 +249,7 @@ def _product_after_save(ctx: Context, product: Entity, method: str) -> None:
 def _product_before_delete(ctx: Context, product: Entity) -> None:
     from .images import delete_product_images
 
-    combinations = ctx.resource("combinations")
-    for combination_id in _ids(
-        ctx, "ws_combinations", "id_product = ?", (product["id"],)
-    ):
-        delete_entity(ctx, combinations, combination_id)
+    _delete_children(ctx, "combinations", "id_product", product["id"])
     ctx.store.execute(
         "DELETE FROM ws_stock_availables WHERE id_product = ?", (product["id"],)
     )
@@ -701,14 +707,10 @@ def _set_option_values(
     # Every value of the group that is not listed is deleted; an empty list
     # deletes nothing.
     listed = {php_int(item.get("id", "")) for item in items}
-    if not listed:
-        return
-    values = ctx.resource("product_option_values")
-    for value_id in _ids(
-        ctx, "ws_product_option_values", "id_attribute_group = ?", (group["id"],)
-    ):
-        if value_id not in listed:
-            delete_entity(ctx, values, value_id)
+    if listed:
+        _delete_children(
+            ctx, "product_option_values", "id_attribute_group", group["id"], keep=listed
+        )
 
 
 PRODUCT_OPTIONS = Resource(
@@ -775,11 +777,7 @@ def _feature_before_save(ctx: Context, feature: Entity, method: str) -> None:
 
 
 def _feature_after_delete(ctx: Context, feature: Entity) -> None:
-    values = ctx.resource("product_feature_values")
-    for value_id in _ids(
-        ctx, "ws_product_feature_values", "id_feature = ?", (feature["id"],)
-    ):
-        delete_entity(ctx, values, value_id)
+    _delete_children(ctx, "product_feature_values", "id_feature", feature["id"])
 
 
 PRODUCT_FEATURES = Resource(

@@ -296,16 +296,8 @@ def _validate_ml(
     if f.required and not texts.get(ctx.shop.default_language):
         raise validation_error(84, f"Property {prop} is empty for default language")
     for text in texts.values():
-        if empty_value(text):
-            continue
-        if f.max_size and len(text) > f.max_size:
-            raise validation_error(
-                84,
-                f"The length of property {prop} is currently {len(text)} chars. "
-                f"It must be between 0 and {f.max_size} chars.",
-            )
-        if not is_valid(f.validator, text):
-            raise validation_error(84, f"Property {prop} is not valid")
+        if not empty_value(text):
+            _check_text(84, prop, f, text)
 
 
 def _validate_scalar(resource: Resource, f: Field, value: Any) -> None:
@@ -320,16 +312,20 @@ def _validate_scalar(resource: Resource, f: Field, value: Any) -> None:
         raise validation_error(
             85, f"Property {prop} has a bad value (allowed values are: {allowed})."
         )
-    if empty_value(value):
-        return
-    if f.max_size and len(value) > f.max_size:
+    if not empty_value(value):
+        _check_text(85, prop, f, value)
+
+
+def _check_text(code: int, prop: str, f: Field, text: str) -> None:
+    """Length first, then the validator (PHP counts characters, not bytes)."""
+    if f.max_size and len(text) > f.max_size:
         raise validation_error(
-            85,
-            f"The length of property {prop} is currently {len(value)} chars. "
+            code,
+            f"The length of property {prop} is currently {len(text)} chars. "
             f"It must be between 0 and {f.max_size} chars.",
         )
-    if not is_valid(f.validator, value):
-        raise validation_error(85, f"Property {prop} is not valid")
+    if not is_valid(f.validator, text):
+        raise validation_error(code, f"Property {prop} is not valid")
 
 
 def _stamp_dates(ctx: Context, resource: Resource, entity: Entity, method: str) -> None:
