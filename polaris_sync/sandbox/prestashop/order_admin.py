@@ -62,6 +62,7 @@ The summary: ``{"order", "reference", "cart", "customer", "current_state",
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -82,6 +83,9 @@ if TYPE_CHECKING:
 
 DEFAULT_CARRIER = 2
 GUEST_GROUP = 2
+
+# What a route does with the parsed JSON, inside one transaction.
+Action = Callable[[Context, dict[str, Any]], dict[str, Any]]
 
 
 class BadRequest(Exception):
@@ -125,9 +129,7 @@ def _id(payload: dict[str, Any], key: str) -> int:
     return value
 
 
-async def _run(
-    shop: Shop, request: Request, action: Any, status: int = 200
-) -> Response:
+async def _run(shop: Shop, request: Request, action: Action, status: int) -> Response:
     """Parse, act in one transaction, answer; input errors become 400/404."""
     try:
         payload = await _payload(request)
@@ -166,11 +168,6 @@ def _order(ctx: Context, payload: dict[str, Any]) -> int:
 
 
 # --- placing --------------------------------------------------------------------
-
-
-@route("POST", "orders")
-async def post_order(shop: Shop, request: Request) -> Response:
-    return await _run(shop, request, place, status=201)
 
 
 def place(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
@@ -421,12 +418,7 @@ def _free_shipping_voucher(
     return order_pricing.as_voucher(ctx, rule, ctx.shop.default_language)
 
 
-# --- after the order ----------------------------------------------------------------
-
-
-@route("POST", "orders/state")
-async def post_state(shop: Shop, request: Request) -> Response:
-    return await _run(shop, request, change_state)
+# --- after the order ---
 
 
 def change_state(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
@@ -440,20 +432,10 @@ def change_state(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     return summary(ctx, order_id)
 
 
-@route("POST", "orders/cancel")
-async def post_cancel(shop: Shop, request: Request) -> Response:
-    return await _run(shop, request, cancel)
-
-
 def cancel(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     order_id = _order(ctx, payload)
     order_lifecycle.change_state(ctx, order_id, order_lifecycle.STATE_CANCELED)
     return summary(ctx, order_id)
-
-
-@route("POST", "orders/payments")
-async def post_payment(shop: Shop, request: Request) -> Response:
-    return await _run(shop, request, pay)
 
 
 def pay(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
@@ -474,11 +456,6 @@ def pay(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
         ctx, "orders", order_id, {"total_paid_real": paid, "date_upd": ctx.now()}
     )
     return summary(ctx, order_id)
-
-
-@route("POST", "orders/slips")
-async def post_slip(shop: Shop, request: Request) -> Response:
-    return await _run(shop, request, refund, status=201)
 
 
 def refund(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
@@ -512,11 +489,6 @@ def _shipping_wanted(ctx: Context, order_id: int, wanted: Any) -> Decimal:
     return _amount({"shipping": wanted}, "shipping")
 
 
-@route("POST", "orders/lines")
-async def post_lines(shop: Shop, request: Request) -> Response:
-    return await _run(shop, request, edit_lines)
-
-
 def edit_lines(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     order_id = _order(ctx, payload)
     changes = [
@@ -535,3 +507,24 @@ def edit_lines(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     ]
     order_changes.edit_lines(ctx, order_id, changes, additions)
     return summary(ctx, order_id)
+
+
+# --- routes ---
+
+
+def _register(path: str, action: Action, status: int) -> None:
+    async def handler(shop: Shop, request: Request) -> Response:
+        return await _run(shop, request, action, status)
+
+    route("POST", path)(handler)
+
+
+for _path, _action, _status in (
+    ("orders", place, 201),
+    ("orders/state", change_state, 200),
+    ("orders/cancel", cancel, 200),
+    ("orders/payments", pay, 200),
+    ("orders/slips", refund, 201),
+    ("orders/lines", edit_lines, 200),
+):
+    _register(_path, _action, _status)
