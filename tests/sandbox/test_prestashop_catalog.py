@@ -612,3 +612,16 @@ def test_a_product_without_images_is_an_empty_404(shop: CatalogShop) -> None:
     assert answer.status_code == 404 and answer.content == b""
     unknown = _upload(shop, "999999", _picture("PNG"))
     assert error_codes(unknown) == [76]
+
+
+def test_categories_list_their_products_and_count_the_whole_subtree(
+    shop: CatalogShop,
+) -> None:
+    placed = "<associations><categories><category><id>2</id></category><category>"
+    placed += "<id>3</id></category></categories></associations>"
+    product = shop.simple_product(extra=placed)
+    shop.simple_product()
+    assert association_ids(shop.get("categories/3"), "products") == [product]
+    assert shop.one("categories", 1, "nb_products_recursive") == {
+        "nb_products_recursive": 1
+    }

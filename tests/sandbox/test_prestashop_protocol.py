@@ -287,3 +287,14 @@ def test_latency_and_timeout_faults_over_real_http(server: BackgroundServer) -> 
 def test_bad_fault_settings_are_refused(shop: CatalogShop) -> None:
     answer = shop.client.put("/_sandbox/faults", json={"latency_ms": "slow"})
     assert answer.status_code == 400
+
+
+def test_an_unknown_shop_is_redirected_to_the_front_office(shop: CatalogShop) -> None:
+    """Section 3.5: a single-shop 8.1.2 answers 302 for id_shop it lacks."""
+    unknown = shop.client.get("/api/products?id_shop=7", follow_redirects=False)
+    known = shop.get("products?id_shop=1")
+    every = shop.get("products?id_shop=all")
+    assert unknown.status_code == 302
+    assert unknown.headers["location"] == "/?url=products&id_shop=7"
+    assert unknown.content == b""
+    assert (known.status_code, every.status_code) == (200, 200)

@@ -885,17 +885,37 @@ def _category_children(ctx: Context, category: Entity) -> list[dict[str, Any]]:
     ]
 
 
+_IN_CATEGORIES = (
+    "EXISTS (SELECT 1 FROM json_each(ws_products._assoc, '$.categories') c "
+    "WHERE json_extract(c.value, '$.id') IN ({marks}))"
+)
+
+
+def _products_in(ctx: Context, category_ids: list[int]) -> list[int]:
+    """Products whose category association lists one of these categories."""
+    marks = ", ".join("?" for _ in category_ids)
+    where = _IN_CATEGORIES.format(marks=marks)
+    return _ids(ctx, "ws_products", where, tuple(category_ids))
+
+
 def _category_products(ctx: Context, category: Entity) -> list[dict[str, Any]]:
-    # Products placed in the category by default; the real shop also lists
-    # products that merely carry it in their category association.
-    return [
-        {"id": i}
-        for i in _ids(ctx, "ws_products", "id_category_default = ?", (category["id"],))
-    ]
+    return [{"id": i} for i in _products_in(ctx, [category["id"]])]
 
 
 def _category_product_count(ctx: Context, category: Entity) -> int:
-    return len(_category_products(ctx, category))
+    """Distinct products of the category and of every category below it."""
+    subtree = [category["id"]]
+    frontier = [category["id"]]
+    while frontier:
+        marks = ", ".join("?" for _ in frontier)
+        frontier = _ids(
+            ctx,
+            "ws_categories",
+            f"id_parent IN ({marks}) AND id != id_parent",
+            tuple(frontier),
+        )
+        subtree.extend(frontier)
+    return len(_products_in(ctx, subtree))
 
 
 CATEGORIES = Resource(
