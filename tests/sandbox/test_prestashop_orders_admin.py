@@ -334,3 +334,34 @@ def test_order_placed_in_the_past_carries_its_dates(shop: OrderShop) -> None:
     }
     assert history["date_add"] == "2025-01-31 10:00:00"
     assert recent == []
+
+
+def test_credit_slip_posted_through_the_webservice_leaves_the_order_alone(
+    shop: OrderShop,
+) -> None:
+    placed = _place(shop)
+    order_id = placed["order"]
+    detail = shop.rows("order_details", f"filter[id_order]=[{order_id}]")[0]["id"]
+
+    answer = shop.send(
+        "POST",
+        "order_slip",
+        f"<order_slip><id_customer>{placed['customer']}</id_customer>"
+        f"<id_order>{order_id}</id_order><conversion_rate>1</conversion_rate>"
+        "<total_products_tax_excl>10</total_products_tax_excl>"
+        "<total_products_tax_incl>12</total_products_tax_incl>"
+        "<total_shipping_tax_excl>0</total_shipping_tax_excl>"
+        "<total_shipping_tax_incl>0</total_shipping_tax_incl>"
+        "<associations><order_slip_details><order_slip_detail>"
+        f"<id_order_detail>{detail}</id_order_detail>"
+        "<product_quantity>1</product_quantity><amount_tax_excl>10</amount_tax_excl>"
+        "<amount_tax_incl>12</amount_tax_incl></order_slip_detail>"
+        "</order_slip_details></associations></order_slip>",
+    )
+
+    assert answer.status_code == 201, answer.text
+    slip = shop.rows("order_slip", f"filter[id_order]=[{order_id}]")[0]
+    slip_line = slip["associations"]["order_slip_details"][0]
+    assert (slip_line["id"], slip_line["amount_tax_incl"]) == (slip["id"], "12.000000")
+    line = shop.one("order_details", detail, "id,product_quantity_refunded")
+    assert line["product_quantity_refunded"] == 0

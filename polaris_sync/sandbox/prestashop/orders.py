@@ -34,6 +34,7 @@ from .order_resources import (
     ORDER_SLIP_DETAILS,
     ORDER_SLIP_FIELDS,
 )
+from .values import php_float
 
 if TYPE_CHECKING:
     from .engine import Context
@@ -222,6 +223,32 @@ def _cart_rule_before_save(ctx: Context, entity: Entity, method: str) -> None:
         entity["reduction_currency"] = "1"
 
 
+def _set_slip_details(
+    ctx: Context, entity: Entity, items: list[dict[str, str]]
+) -> None:
+    """Stored as the shop's table holds them: amounts with six decimals."""
+    details = [
+        {
+            "id": 0,
+            "id_order_detail": _number(item.get("id_order_detail")),
+            "product_quantity": _number(item.get("product_quantity")),
+            "amount_tax_excl": _decimal6(item.get("amount_tax_excl")),
+            "amount_tax_incl": _decimal6(item.get("amount_tax_incl")),
+        }
+        for item in items
+    ]
+    entity.setdefault("_assoc", {})["order_slip_details"] = details
+    ctx.store.update(
+        order_rows.resource(ctx, "order_slip"),
+        entity["id"],
+        {"_assoc": entity["_assoc"]},
+    )
+
+
+def _decimal6(raw: Any) -> str:
+    return f"{php_float(str(raw or '0')):.6f}"
+
+
 def slip_details(ctx: Context, entity: Entity) -> list[dict[str, Any]]:
     items = entity.get("_assoc", {}).get("order_slip_details", [])
     return [{**item, "id": entity.get("id")} for item in items]
@@ -309,7 +336,11 @@ def _resources() -> list[Resource]:
             "order_slip",
             "OrderSlip",
             ORDER_SLIP_FIELDS,
-            (replace(ORDER_SLIP_DETAILS, getter=slip_details),),
+            (
+                replace(
+                    ORDER_SLIP_DETAILS, getter=slip_details, setter=_set_slip_details
+                ),
+            ),
             indexes=("id_order",),
             description="The Order slips",
             plural="order_slips",
