@@ -625,3 +625,35 @@ def test_categories_list_their_products_and_count_the_whole_subtree(
     assert shop.one("categories", 1, "nb_products_recursive") == {
         "nb_products_recursive": 1
     }
+
+
+def test_price_aliases_compute_the_price_a_customer_pays(shop: CatalogShop) -> None:
+    """Section 7.9: tax, combination impact and specific prices."""
+    product = shop.simple_product(price="10")
+    shop.send("POST", "specific_prices", _specific_price(product, "0.2"))
+    query = (
+        "price[ttc][use_tax]=1&price[ht][use_tax]=0&price[full][use_reduction]=0"
+        "&price[off][only_reduction]=1"
+    )
+    prices = entity(shop.get(f"products/{product}?{query}"))
+    listed = shop.get(f"products/{product}?display=[id,price]&{query}")
+    assert [prices.findtext(alias) for alias in ("ttc", "ht", "full", "off")] == [
+        "9.600000",
+        "8.000000",
+        "12.000000",
+        "2.400000",
+    ]
+    assert entity(listed).find("ttc") is None
+
+
+def test_price_aliases_need_the_combination_of_a_product_that_has_some(
+    shop: CatalogShop,
+) -> None:
+    product = shop.simple_product(price="10")
+    combination = shop.combination(product, "A", "<price>1.5</price>")
+    plain = entity(shop.get(f"products/{product}?price[p][use_tax]=1"))
+    chosen = entity(
+        shop.get(f"products/{product}?price[p][product_attribute]={combination}")
+    )
+    assert plain.findtext("p") == "0.000000"
+    assert chosen.findtext("p") == "13.800000"

@@ -283,6 +283,61 @@ def _default_image(ctx: Context, product: Entity) -> Any:
     return cover_id(ctx.shop, product["id"]) or ""
 
 
+# --- price[alias][param] -----------------------------------------------------
+
+
+def _price_requests(ctx: Context) -> dict[str, dict[str, str]]:
+    """`price[alias][param]=value` query parameters, by alias in query order."""
+    import re
+
+    wanted: dict[str, dict[str, str]] = {}
+    for key, value in ctx.params:
+        match = re.fullmatch(r"price\[(\w+)\]\[(\w+)\]", key)
+        if match:
+            wanted.setdefault(match.group(1), {})[match.group(2)] = value
+    return wanted
+
+
+def _price_aliases(
+    ctx: Context, product_id: int, combination_id: int | None
+) -> list[tuple[str, str]]:
+    return [
+        (alias, _alias_price(ctx, product_id, combination_id, options))
+        for alias, options in _price_requests(ctx).items()
+    ]
+
+
+def _alias_price(
+    ctx: Context, product_id: int, combination_id: int | None, options: dict[str, str]
+) -> str:
+    from decimal import Decimal
+
+    from .order_pricing import priced_line
+
+    attribute = combination_id
+    if attribute is None:
+        attribute = php_int(options.get("product_attribute", "0"))
+    if attribute == 0 and default_combination(ctx, product_id):
+        # Observed on 8.1.2: without product_attribute, a product with
+        # combinations prices at 0.
+        return f"{0:.6f}"
+    quantity = max(php_int(options.get("quantity", "1")), 1)
+    line = priced_line(ctx, product_id, attribute, quantity, ctx.shop.default_language)
+    factor = (
+        1 + line.tax_rate / 100 if options.get("use_tax", "1") != "0" else Decimal(1)
+    )
+    full = line.base_price * factor
+    reduced = line.promoted.unit_price_tax_excl * factor
+    if options.get("only_reduction") == "1":
+        value = full - reduced
+    elif options.get("use_reduction") == "0":
+        value = full
+    else:
+        value = reduced
+    decimals = php_int(options.get("decimals", "6"))
+    return f"{round(value, decimals):.6f}"
+
+
 PRODUCTS = Resource(
     name="products",
     node="product",
@@ -454,6 +509,7 @@ PRODUCTS = Resource(
         before_save=_product_before_save,
         after_save=_product_after_save,
         before_delete=_product_before_delete,
+        extra_fields=lambda ctx, p: _price_aliases(ctx, p["id"], None),
         getters={
             "id_default_image": _default_image,
             "id_default_combination": lambda ctx, p: (
@@ -584,6 +640,9 @@ COMBINATIONS = Resource(
         before_save=_combination_before_save,
         after_save=_combination_after_save,
         after_delete=_combination_after_delete,
+        extra_fields=lambda ctx, c: _price_aliases(
+            ctx, php_int(str(c.get("id_product") or 0)), c["id"]
+        ),
     ),
     hidden_columns={"_visible": "INTEGER DEFAULT 1"},
     in_shop="t._visible = 1",

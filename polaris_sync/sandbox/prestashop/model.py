@@ -112,6 +112,9 @@ class Hooks:
     getters: dict[str, Callable[[Any, Entity], Any]] = field(default_factory=dict)
     # JSON tweaks for one entity (e.g. values PrestaShop prints typed).
     json_types: Callable[[Any, Entity, dict[str, Any]], None] | None = None
+    # Computed values printed after the fields of a full view, as
+    # (element name, text): the `price[alias][...]` prices of products.
+    extra_fields: Callable[[Any, Entity], list[tuple[str, str]]] | None = None
 
 
 @dataclass
