@@ -284,9 +284,27 @@ def test_latency_and_timeout_faults_over_real_http(server: BackgroundServer) -> 
     assert httpx.get(f"{server.url}/api/languages", auth=(KEY, "")).status_code == 200
 
 
-def test_bad_fault_settings_are_refused(shop: CatalogShop) -> None:
-    answer = shop.client.put("/_sandbox/faults", json={"latency_ms": "slow"})
+@pytest.mark.parametrize(
+    "settings",
+    [{"latency_ms": "slow"}, {"error_rate": 1.5}, {"latency": 10}],
+    ids=["not-a-number", "rate-above-one", "unknown-key"],
+)
+def test_bad_fault_settings_are_refused(shop: CatalogShop, settings: dict) -> None:
+    answer = shop.client.put("/_sandbox/faults", json=settings)
     assert answer.status_code == 400
+    assert shop.client.get("/_sandbox/faults").json()["error_rate"] == 0.0
+
+
+def test_notice_fault_prefixes_answers_with_php_noise(shop: CatalogShop) -> None:
+    """Pitfall L2."""
+    shop.client.put("/_sandbox/faults", json={"notice_rate": 1.0})
+    noisy = shop.get("languages/1")
+    missing = shop.get("languages/99")
+    shop.client.delete("/_sandbox/faults")
+    assert noisy.headers["content-type"] == "application/javascript"
+    assert noisy.text.startswith("<br />\n<b>Notice</b>")
+    assert '<?xml version="1.0"' in noisy.text
+    assert missing.status_code == 404 and missing.content == b""
 
 
 def test_an_unknown_shop_is_redirected_to_the_front_office(shop: CatalogShop) -> None:

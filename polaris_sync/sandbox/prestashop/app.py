@@ -64,6 +64,11 @@ class PrestaShopApp:
         late_fault = self.admin.after_request(method, answer.status)
         if late_fault is not None:
             return late_fault
+        notice = self.admin.notice(answer.status)
+        if notice is not None and answer.data is None:
+            # PHP printed before the dispatcher: noise first, type switched.
+            answer.body = notice + answer.body
+            answer.content_type = "application/javascript"
         return self._respond(answer, method, request.headers.get("local-content-sha1"))
 
     def _answer(
