@@ -406,6 +406,8 @@ def delete_entity(ctx: Context, resource: Resource, entity_id: int) -> None:
         return
     if resource.hooks.before_delete:
         resource.hooks.before_delete(ctx, entity)
+    if resource.hooks.soft_delete and resource.hooks.soft_delete(ctx, entity):
+        return
     ctx.store.delete(resource, entity_id)
     if resource.hooks.after_delete:
         resource.hooks.after_delete(ctx, entity)

@@ -108,6 +108,9 @@ class Hooks:
     after_save: Callable[[Any, Entity, str], None] | None = None
     before_delete: Callable[[Any, Entity], None] | None = None
     after_delete: Callable[[Any, Entity], None] | None = None
+    # Returns True when the object is only marked deleted and keeps its row
+    # (an address an order uses): DELETE answers 200, GET still finds it.
+    soft_delete: Callable[[Any, Entity], bool] | None = None
     # Virtual field values: name -> getter(ctx, entity) at render time.
     getters: dict[str, Callable[[Any, Entity], Any]] = field(default_factory=dict)
     # JSON tweaks for one entity (e.g. values PrestaShop prints typed).
