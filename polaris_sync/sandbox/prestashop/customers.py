@@ -198,11 +198,33 @@ GROUPS = Resource(
     description="The customer's groups",
 )
 
+
+def address_in_use(ctx: Context, address_id: int) -> bool:
+    return bool(
+        order_rows.fetch_where(
+            ctx,
+            "orders",
+            "id_address_delivery = ? OR id_address_invoice = ?",
+            address_id,
+            address_id,
+        )
+    )
+
+
+def _address_soft_delete(ctx: Context, entity: Entity) -> bool:
+    """An address an order uses is only marked deleted: the order keeps it."""
+    if not address_in_use(ctx, int(entity["id"])):
+        return False
+    order_rows.update(ctx, "addresses", int(entity["id"]), {"deleted": 1})
+    return True
+
+
 ADDRESSES = Resource(
     name="addresses",
     node="address",
     class_name="Address",
     fields=ADDRESS_FIELDS,
+    hooks=Hooks(soft_delete=_address_soft_delete),
     indexes=("id_customer",),
     description="The Customer, Brand and Customer addresses",
 )

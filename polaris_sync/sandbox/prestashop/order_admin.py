@@ -54,6 +54,12 @@ Each of these takes ``{"order": id, ...}`` and answers the order summary:
   lines as the back office does (quantity 0 removes a line); totals, invoice
   and stock follow.
 
+``POST /_sandbox/addresses/edit`` ``{"address": 5, "city": "Lille", ...}``
+is a customer editing an address from the shop's front office: an address
+no order uses is updated in place; one an order uses is marked ``deleted``
+(the order keeps pointing at it) and the edit becomes a new address. It
+answers ``{"address": new or same id, "replaced": old id or null}``.
+
 The summary: ``{"order", "reference", "cart", "customer", "current_state",
 "valid", "total_paid", "total_paid_real"}``. Errors answer 400 (bad input) or
 404 (unknown order) with ``{"error": "..."}``.
@@ -72,7 +78,12 @@ from starlette.responses import JSONResponse, Response
 
 from . import checkout, order_changes, order_lifecycle, order_pricing, order_rows
 from .admin import route
-from .customers import new_secure_key, password_generated_at, password_hash
+from .customers import (
+    address_in_use,
+    new_secure_key,
+    password_generated_at,
+    password_hash,
+)
 from .engine import Context
 from .errors import EmptyAnswer, WsError
 from .model import Entity
@@ -82,6 +93,23 @@ if TYPE_CHECKING:
     from .shop import Shop
 
 DEFAULT_CARRIER = 2
+# What a customer may change on an address from the front office.
+ADDRESS_EDITABLE = frozenset(
+    {
+        "alias",
+        "company",
+        "lastname",
+        "firstname",
+        "address1",
+        "address2",
+        "postcode",
+        "city",
+        "id_country",
+        "phone",
+        "phone_mobile",
+        "other",
+    }
+)
 GUEST_GROUP = 2
 
 # What a route does with the parsed JSON, inside one transaction.
@@ -509,6 +537,29 @@ def edit_lines(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     return summary(ctx, order_id)
 
 
+# --- customers ---
+
+
+def edit_address(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
+    """A customer edits an address in the front office: an address an order
+    uses is kept (marked deleted) and the edit becomes a new address."""
+    address_id = _id(payload, "address")
+    address = order_rows.fetch(ctx, "addresses", address_id)
+    if address is None:
+        raise BadRequest(f"address {address_id} does not exist", 404)
+    changes = {k: v for k, v in payload.items() if k in ADDRESS_EDITABLE}
+    now = ctx.now()
+    if not address_in_use(ctx, address_id):
+        order_rows.update(ctx, "addresses", address_id, {**changes, "date_upd": now})
+        return {"address": address_id, "replaced": None}
+    order_rows.update(ctx, "addresses", address_id, {"deleted": 1, "date_upd": now})
+    kept = {k: v for k, v in address.items() if k not in ("id", "_assoc")}
+    new_id = order_rows.insert(
+        ctx, "addresses", {**kept, **changes, "date_add": now, "date_upd": now}
+    )
+    return {"address": new_id, "replaced": address_id}
+
+
 # --- routes ---
 
 
@@ -526,5 +577,6 @@ for _path, _action, _status in (
     ("orders/payments", pay, 200),
     ("orders/slips", refund, 201),
     ("orders/lines", edit_lines, 200),
+    ("addresses/edit", edit_address, 200),
 ):
     _register(_path, _action, _status)
