@@ -657,3 +657,22 @@ def test_price_aliases_need_the_combination_of_a_product_that_has_some(
     )
     assert plain.findtext("p") == "0.000000"
     assert chosen.findtext("p") == "13.800000"
+
+
+def test_an_empty_element_stores_zero_where_absence_stores_null(
+    shop: CatalogShop,
+) -> None:
+    """Section 7.2: a GET-then-PUT round trip turns a NULL threshold into 0."""
+    product = shop.simple_product()
+    combination = shop.combination(product, "A")
+    before = shop.one("combinations", combination, "low_stock_threshold")
+    shop.send(
+        "PUT",
+        f"combinations/{combination}",
+        f"<combination><id>{combination}</id><id_product>{product}</id_product>"
+        "<minimal_quantity>1</minimal_quantity>"
+        "<low_stock_threshold></low_stock_threshold></combination>",
+    )
+    after = shop.one("combinations", combination, "low_stock_threshold")
+    assert before == {"low_stock_threshold": None}
+    assert after == {"low_stock_threshold": 0}

@@ -531,9 +531,9 @@ PRODUCTS = Resource(
 
 def _combination_before_save(ctx: Context, combination: Entity, method: str) -> None:
     if combination.get("default_on") in (None, "", "0", 0):
-        combination["default_on"] = (
-            None if method != "PATCH" else combination["default_on"]
-        )
+        # Falsy is NULL: the unique key (id_product, default_on) allows
+        # any number of NULLs but one 1.
+        combination["default_on"] = None
         return
     product_id = php_int(str(combination.get("id_product") or 0))
     other = ctx.store.scalar(
