@@ -365,3 +365,19 @@ def test_credit_slip_posted_through_the_webservice_leaves_the_order_alone(
     assert (slip_line["id"], slip_line["amount_tax_incl"]) == (slip["id"], "12.000000")
     line = shop.one("order_details", detail, "id,product_quantity_refunded")
     assert line["product_quantity_refunded"] == 0
+
+
+def test_refused_order_request_writes_nothing(shop: OrderShop) -> None:
+    answer = shop.admin(
+        "orders",
+        {
+            "guest": {"email": "g@example.test", "firstname": "Gus", "lastname": "G"},
+            "address": {"address1": "2 rue Neuve", "city": "Lyon"},
+            "lines": [{"product": shop.product("10.00"), "quantity": 1}],
+            "vouchers": ["NO-SUCH-CODE"],
+        },
+    )
+
+    assert answer.status_code == 400 and "NO-SUCH-CODE" in answer.json()["error"]
+    assert shop.json("customers?filter[email]=[g@example.test]") == []
+    assert shop.json("carts") == []

@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -198,36 +199,78 @@ def _order(ctx: Context, payload: dict[str, Any]) -> int:
 # --- placing --------------------------------------------------------------------
 
 
-def place(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
-    customer = _customer(ctx, payload)
-    address_id = _address(ctx, payload, customer)
+@dataclass(frozen=True)
+class _Checked:
+    """What an order request holds once everything that can be refused was
+    refused: nothing is written before this exists."""
+
+    module: str
+    voucher_rules: list[Entity]
+    wrapping: Decimal
+    amount_paid: Decimal | None
+    placed_at: str | None
+
+
+def _check(ctx: Context, payload: dict[str, Any]) -> _Checked:
     module = str(payload.get("payment_module") or "ps_checkpayment")
     if module not in checkout.PAYMENT_MODULES:
         raise BadRequest(f"unknown payment module {module!r}")
+    if "guest" in payload:
+        _check_guest(payload["guest"], payload.get("address"))
+    else:
+        _existing_customer(ctx, payload)
+    lines = payload.get("lines") or []
+    if not lines:
+        raise BadRequest('"lines" must list at least one product')
+    for line in lines:
+        _cart_row(ctx, line, 0)
+    for carrier in _carriers(payload):
+        if order_rows.fetch(ctx, "carriers", carrier) is None:
+            raise BadRequest(f"carrier {carrier} does not exist")
+    default_wrapping = Decimal("2.00") if payload.get("gift") else ZERO
+    return _Checked(
+        module=module,
+        voucher_rules=[_voucher_rule(ctx, v) for v in payload.get("vouchers", [])],
+        wrapping=_amount(payload, "wrapping", default_wrapping),
+        amount_paid=_amount(payload, "amount_paid", ZERO)
+        if "amount_paid" in payload
+        else None,
+        placed_at=_timestamp(payload["placed_at"])
+        if payload.get("placed_at")
+        else None,
+    )
+
+
+def place(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
+    checked = _check(ctx, payload)
+    customer = _customer(ctx, payload)
+    address_id = _address(ctx, payload, customer)
     cart = _new_cart(ctx, payload, customer, address_id)
 
-    vouchers = [_voucher(ctx, wanted, cart) for wanted in payload.get("vouchers", [])]
+    id_lang = int(cart["id_lang"])
+    vouchers = [
+        order_pricing.as_voucher(ctx, rule, id_lang) for rule in checked.voucher_rules
+    ]
     if payload.get("free_shipping"):
         vouchers.append(_free_shipping_voucher(ctx, customer))
-    wrapping = _amount(
-        payload, "wrapping", Decimal("2.00") if payload.get("gift") else ZERO
-    )
     placement = checkout.Placement(
         cart=cart,
-        module=module,
-        payment=str(payload.get("payment") or checkout.PAYMENT_MODULES[module]),
+        module=checked.module,
+        payment=str(payload.get("payment") or checkout.PAYMENT_MODULES[checked.module]),
         amount_paid=ZERO,
         vouchers=vouchers,
         state=payload.get("state"),
-        wrapping_tax_incl=wrapping,
+        wrapping_tax_incl=checked.wrapping,
         row_carriers=_row_carriers(payload),
     )
-    placement.amount_paid = _amount(
-        payload, "amount_paid", checkout.expected_total(ctx, placement)
+    placement.amount_paid = (
+        checked.amount_paid
+        if checked.amount_paid is not None
+        else checkout.expected_total(ctx, placement)
     )
     order_ids = checkout.place_order(ctx, placement)
-    if payload.get("placed_at"):
-        _backdate(ctx, order_ids, _timestamp(payload["placed_at"]))
+    if checked.placed_at:
+        _backdate(ctx, order_ids, checked.placed_at)
     return {**summary(ctx, order_ids[0]), "orders": order_ids}
 
 
@@ -269,17 +312,36 @@ def _row_carriers(payload: dict[str, Any]) -> list[int]:
 def _customer(ctx: Context, payload: dict[str, Any]) -> Entity:
     if "guest" in payload:
         return _guest(ctx, payload["guest"])
+    return _existing_customer(ctx, payload)
+
+
+def _existing_customer(ctx: Context, payload: dict[str, Any]) -> Entity:
     customer = order_rows.fetch(ctx, "customers", _id(payload, "customer"))
     if customer is None:
         raise BadRequest(f"customer {payload['customer']} does not exist")
+    if not isinstance(payload.get("address"), dict | int):
+        if not order_rows.fetch_where(
+            ctx, "addresses", "id_customer = ? AND deleted = 0", int(customer["id"])
+        ):
+            raise BadRequest(f"customer {customer['id']} has no address: give one")
     return customer
+
+
+def _check_guest(guest: Any, address: Any) -> None:
+    if not isinstance(guest, dict):
+        raise BadRequest('"guest" must be an object')
+    for key in ("email", "firstname", "lastname"):
+        if not guest.get(key):
+            raise BadRequest(f'"guest.{key}" is required')
+    if not isinstance(address, dict):
+        raise BadRequest('a guest needs an "address" object')
+    for key in ("address1", "city"):
+        if not address.get(key):
+            raise BadRequest(f'"address.{key}" is required')
 
 
 def _guest(ctx: Context, guest: dict[str, Any]) -> Entity:
     """A guest checkout: a customer flagged is_guest, in the Guest group."""
-    for key in ("email", "firstname", "lastname"):
-        if not guest.get(key):
-            raise BadRequest(f'"guest.{key}" is required')
     now = ctx.now()
     customer_id = order_rows.insert(
         ctx,
@@ -352,15 +414,9 @@ def _new_address(ctx: Context, fields: dict[str, Any], customer: Entity) -> int:
 def _new_cart(
     ctx: Context, payload: dict[str, Any], customer: Entity, address_id: int
 ) -> Entity:
-    lines = payload.get("lines") or []
-    if not lines:
-        raise BadRequest('"lines" must list at least one product')
     carrier = int(payload.get("carrier", DEFAULT_CARRIER))
-    carriers = sorted({carrier, *_row_carriers(payload)})
-    for known in carriers:
-        if order_rows.fetch(ctx, "carriers", known) is None:
-            raise BadRequest(f"carrier {known} does not exist")
-    rows = [_cart_row(ctx, line, address_id) for line in lines]
+    carriers = _carriers(payload)
+    rows = [_cart_row(ctx, line, address_id) for line in payload["lines"]]
     now = ctx.now()
     cart_id = order_rows.insert(
         ctx,
@@ -390,6 +446,12 @@ def _new_cart(
     return cart
 
 
+def _carriers(payload: dict[str, Any]) -> list[int]:
+    """Every carrier the cart uses: the cart's and the ones lines name."""
+    carrier = int(payload.get("carrier", DEFAULT_CARRIER))
+    return sorted({carrier, *_row_carriers(payload)})
+
+
 def _cart_row(ctx: Context, line: dict[str, Any], address_id: int) -> dict[str, int]:
     product = _id(line, "product")
     combination = int(line.get("combination") or 0)
@@ -407,14 +469,14 @@ def _cart_row(ctx: Context, line: dict[str, Any], address_id: int) -> dict[str, 
     }
 
 
-def _voucher(ctx: Context, wanted: Any, cart: Entity) -> order_pricing.AppliedVoucher:
+def _voucher_rule(ctx: Context, wanted: Any) -> Entity:
     if isinstance(wanted, int):
         rules = order_rows.fetch_where(ctx, "cart_rules", "id = ?", wanted)
     else:
         rules = order_rows.fetch_where(ctx, "cart_rules", "code = ?", str(wanted))
     if not rules or not int(rules[0]["active"]) or int(rules[0]["quantity"]) <= 0:
         raise BadRequest(f"voucher {wanted!r} does not exist or is used up")
-    return order_pricing.as_voucher(ctx, rules[0], int(cart["id_lang"]))
+    return rules[0]
 
 
 def _free_shipping_voucher(
