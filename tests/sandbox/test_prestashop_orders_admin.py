@@ -381,3 +381,14 @@ def test_refused_order_request_writes_nothing(shop: OrderShop) -> None:
     assert answer.status_code == 400 and "NO-SUCH-CODE" in answer.json()["error"]
     assert shop.json("customers?filter[email]=[g@example.test]") == []
     assert shop.json("carts") == []
+
+
+def test_slip_for_a_line_of_another_order_is_refused(shop: OrderShop) -> None:
+    first, second = _place(shop), _place(shop)
+    other_line = shop.rows("order_details", f"filter[id_order]=[{second['order']}]")
+    wrong = {"order_detail": other_line[0]["id"], "quantity": 1}
+
+    answer = shop.admin("orders/slips", {"order": first["order"], "lines": [wrong]})
+
+    assert answer.status_code == 400 and "not in the order" in answer.json()["error"]
+    assert shop.json("order_slip") == []

@@ -167,6 +167,8 @@ async def _run(shop: Shop, request: Request, action: Action, status: int) -> Res
             result = action(ctx, payload)
     except BadRequest as error:
         return JSONResponse({"error": str(error)}, error.status)
+    except order_changes.UnknownLine as error:
+        return JSONResponse({"error": str(error)}, 400)
     except WsError as error:
         return JSONResponse({"error": "; ".join(m for _, m in error.errors)}, 400)
     except EmptyAnswer as error:
@@ -595,6 +597,8 @@ def edit_lines(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
         )
         for line in payload.get("add", [])
     ]
+    for line in payload.get("add", []):
+        _cart_row(ctx, line, 0)
     order_changes.edit_lines(ctx, order_id, changes, additions)
     return summary(ctx, order_id)
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .checkout import add_details
-from .errors import WsError
 from .model import Entity
 from .order_lifecycle import ERROR_STATES, move_stock
 from .order_math import (
@@ -23,6 +22,10 @@ from .order_rows import fetch, fetch_where, insert, money, resource, update
 
 if TYPE_CHECKING:
     from .engine import Context
+
+
+class UnknownLine(LookupError):
+    """An order_detail id that is not a line of the order being changed."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,8 @@ def create_slip(
     for refund in refunds:
         detail = details.get(refund.order_detail_id)
         if detail is None:
-            raise WsError(
-                400, (100, f"order_detail {refund.order_detail_id} is not in the order")
+            raise UnknownLine(
+                f"order_detail {refund.order_detail_id} is not in the order"
             )
         left = int(detail["product_quantity"]) - int(
             detail["product_quantity_refunded"] or 0
@@ -192,9 +195,7 @@ def _change_line(
 ) -> None:
     detail = fetch(ctx, "order_details", change.order_detail_id)
     if detail is None or int(detail["id_order"]) != order_id:
-        raise WsError(
-            400, (100, f"order_detail {change.order_detail_id} is not in the order")
-        )
+        raise UnknownLine(f"order_detail {change.order_detail_id} is not in the order")
     delta = max(change.quantity, 0) - int(detail["product_quantity"])
     if stock_taken and delta:
         move_stock(

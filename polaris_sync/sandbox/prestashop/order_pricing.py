@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .errors import WsError
+from .errors import EmptyAnswer
 from .model import Entity
 from .order_math import (
     ZERO,
@@ -25,7 +25,7 @@ from .order_math import (
     promoted_price,
     shipping_cost,
 )
-from .order_rows import fetch, fetch_where, money
+from .order_rows import SQL_FAILURE, fetch, fetch_where, money
 
 if TYPE_CHECKING:
     from .engine import Context
@@ -69,7 +69,8 @@ def priced_line(
     impact and the best specific price (promotion) that applies."""
     product = fetch(ctx, "products", product_id)
     if product is None:
-        raise WsError(400, (100, f"product {product_id} does not exist"))
+        # A cart naming a product that is gone makes the shop's PHP die.
+        raise EmptyAnswer(500, SQL_FAILURE)
     combination = fetch(ctx, "combinations", combination_id) if combination_id else None
 
     impact = money((combination or {}).get("price"))
