@@ -168,3 +168,20 @@ def test_front_office_edit_of_an_unused_address_changes_it_in_place(
 
     assert edited.json() == {"address": address, "replaced": None}
     assert shop.one("addresses", address, "id,city")["city"] == "Lille"
+
+
+def test_json_answer_to_a_post_prints_the_object_as_php_held_it(
+    shop: OrderShop,
+) -> None:
+    answer = shop.client.post(
+        "/api/customers?output_format=JSON",
+        content=(
+            "<prestashop><customer><passwd>pass-word-1</passwd><lastname>Doe</lastname>"
+            "<firstname>Jo</firstname><email>echo@example.test</email>"
+            "<id_lang>1</id_lang></customer></prestashop>"
+        ),
+    )
+
+    customer = answer.json()["customer"]
+    # The new id and the integers sent stay strings; what the shop set is typed.
+    assert (customer["id"], customer["id_lang"], customer["id_shop"]) == ("1", "1", 1)

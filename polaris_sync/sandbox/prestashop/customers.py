@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import order_rows
+from .echo import answering_like_php
 from .errors import WsError
 from .field_kinds import bool_field, datetime_field, int_field, ml_field, text_field
 from .model import (
@@ -147,8 +148,8 @@ def _customer_before_save(ctx: Context, entity: Entity, method: str) -> None:
         # A full PUT does not make the shop forget the customer's keys.
         for kept in ("secure_key", "last_passwd_gen"):
             entity[kept] = entity.get(kept) or stored.get(kept)
-    entity["id_shop"] = entity.get("id_shop") or "1"
-    entity["id_shop_group"] = entity.get("id_shop_group") or "1"
+    entity["id_shop"] = entity.get("id_shop") or 1
+    entity["id_shop_group"] = entity.get("id_shop_group") or 1
 
 
 def _refuse_duplicate_email(ctx: Context, entity: Entity) -> None:
@@ -229,7 +230,7 @@ ADDRESSES = Resource(
     description="The Customer, Brand and Customer addresses",
 )
 
-RESOURCES = [CUSTOMERS, GROUPS, ADDRESSES]
+RESOURCES = [answering_like_php(r) for r in (CUSTOMERS, GROUPS, ADDRESSES)]
 
 # The three groups of a fresh shop; it names them in English in every language.
 _GROUPS = ((1, "Visitor"), (2, "Guest"), (3, "Customer"))

@@ -16,8 +16,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from . import checkout, order_lifecycle, order_rows
+from .echo import answering_like_php
 from .errors import EmptyAnswer
-from .model import INT, Entity, Hooks, Resource
+from .model import Entity, Hooks, Resource
 from .order_resources import (
     CART_FIELDS,
     CART_ROWS,
@@ -40,17 +41,12 @@ if TYPE_CHECKING:
     from .engine import Context
 
 
-def _mark_echo(entity: Entity) -> None:
-    """Write answers print the object as PHP held it: raw request strings."""
-    entity["_echo"] = True
-
-
 # --- carts ---
 
 
 def _cart_before_save(ctx: Context, entity: Entity, method: str) -> None:
-    entity["id_shop_group"] = entity.get("id_shop_group") or "1"
-    entity["id_shop"] = entity.get("id_shop") or "1"
+    entity["id_shop_group"] = entity.get("id_shop_group") or 1
+    entity["id_shop"] = entity.get("id_shop") or 1
 
 
 def _cart_after_save(ctx: Context, entity: Entity, method: str) -> None:
@@ -113,7 +109,6 @@ def _order_after_save(ctx: Context, entity: Entity, method: str) -> None:
     # The answer echoes the request: no dates, no state, no reference.
     entity["date_add"] = entity["date_upd"] = None
     entity["current_state"] = ""
-    _mark_echo(entity)
 
 
 def _apply_state_from_write(ctx: Context, entity: Entity) -> None:
@@ -171,23 +166,6 @@ def _order_after_delete(ctx: Context, entity: Entity) -> None:
             ctx.store.delete(target, int(row["id"]))
 
 
-def _echo_json(resource_fields: Any, id_as_text: bool) -> Any:
-    """JSON of a write answer: integer fields the client sent stay strings
-    (and so does the new id, for some classes), as PHP held them."""
-
-    def retype(ctx: Context, entity: Entity, out: dict[str, Any]) -> None:
-        if not entity.get("_echo"):
-            return
-        if id_as_text and "id" in out:
-            out["id"] = str(out["id"])
-        for field in resource_fields:
-            raw = entity.get(field.name)
-            if field.kind == INT and field.name in out and isinstance(raw, str):
-                out[field.name] = raw
-
-    return retype
-
-
 # --- order histories ---
 
 
@@ -211,7 +189,6 @@ def _history_after_save(ctx: Context, entity: Entity, method: str) -> None:
     )
     # The state is cast to an integer on the object; the order id is not.
     entity["id_order_state"] = int(str(entity["id_order_state"]))
-    _mark_echo(entity)
 
 
 # --- cart rules, slips ---
@@ -220,7 +197,7 @@ def _history_after_save(ctx: Context, entity: Entity, method: str) -> None:
 def _cart_rule_before_save(ctx: Context, entity: Entity, method: str) -> None:
     # A rule always has a currency for its amount: the shop's default.
     if not entity.get("reduction_currency"):
-        entity["reduction_currency"] = "1"
+        entity["reduction_currency"] = 1
 
 
 def _set_slip_details(
@@ -280,7 +257,6 @@ def _resources() -> list[Resource]:
                 after_save=_order_after_save,
                 after_delete=_order_after_delete,
                 getters={"shipping_number": shipping_number},
-                json_types=_echo_json(ORDER_FIELDS, id_as_text=False),
             ),
             indexes=("id_customer", "reference", "id_cart"),
             description="The Customers orders",
@@ -302,7 +278,6 @@ def _resources() -> list[Resource]:
             hooks=Hooks(
                 before_save=_history_before_save,
                 after_save=_history_after_save,
-                json_types=_echo_json(ORDER_HISTORY_FIELDS, id_as_text=True),
             ),
             indexes=("id_order",),
             description="The Order histories",
@@ -365,4 +340,8 @@ def _resources() -> list[Resource]:
     ]
 
 
-RESOURCES = _resources()
+# Placing an order reloads it: its answer carries a numeric id.
+RESOURCES = [
+    answering_like_php(resource, new_id_as_text=resource.name != "orders")
+    for resource in _resources()
+]
