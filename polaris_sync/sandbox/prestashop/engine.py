@@ -149,17 +149,13 @@ def get_one(ctx: Context, resource: Resource, entity_id: int) -> Answer:
     if display.given and not display.full:
         # XML prints the entity itself; JSON puts it in a list under the
         # plural key.
-        xml = render.entity_xml(ctx, resource, entity, display)
-        payload = {
-            resource.list_node: [
-                render.entity_json(ctx, resource, entity, display, omit_empty=False)
-            ]
-        }
-        return xml_or_json(ctx, 200, xml, payload)
-    full = Display(full=True)
-    xml = render.entity_xml(ctx, resource, entity, full)
-    single = {resource.node: render.entity_json(ctx, resource, entity, full, True)}
-    return xml_or_json(ctx, 200, xml, single)
+        if ctx.as_json:
+            row = render.entity_json(ctx, resource, entity, display, omit_empty=False)
+            return xml_or_json(ctx, 200, "", {resource.list_node: [row]})
+        return xml_or_json(
+            ctx, 200, render.entity_xml(ctx, resource, entity, display), None
+        )
+    return _full_answer(ctx, resource, [entity], 200, echo=False)
 
 
 # --- writing ----------------------------------------------------------------
@@ -380,10 +376,19 @@ def _assoc_value(text: str) -> Any:
 def _write_answer(
     ctx: Context, resource: Resource, saved: list[Entity], status: int
 ) -> Answer:
+    return _full_answer(ctx, resource, saved, status, echo=True)
+
+
+def _full_answer(
+    ctx: Context, resource: Resource, entities: list[Entity], status: int, echo: bool
+) -> Answer:
+    """Whole entities; JSON holds the last one only, empty values left out."""
     full = Display(full=True)
-    xml = "".join(render.entity_xml(ctx, resource, e, full, echo=True) for e in saved)
-    payload = {resource.node: render.entity_json(ctx, resource, saved[-1], full, True)}
-    return xml_or_json(ctx, status, xml, payload)
+    if ctx.as_json:
+        last = render.entity_json(ctx, resource, entities[-1], full, True)
+        return xml_or_json(ctx, status, "", {resource.node: last})
+    xml = "".join(render.entity_xml(ctx, resource, e, full, echo) for e in entities)
+    return xml_or_json(ctx, status, xml, None)
 
 
 # --- deleting ---------------------------------------------------------------

@@ -150,10 +150,7 @@ class Resource:
     def __post_init__(self) -> None:
         self.by_name = {f.name: f for f in self.fields}
         self.assoc_by_name = {a.name: a for a in self.associations}
-
-    @property
-    def stored_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.stored)
+        self.stored_fields = tuple(f for f in self.fields if f.stored)
 
     @property
     def table(self) -> str:
