@@ -244,7 +244,7 @@ _ORDER_STATES: tuple[tuple[str, str, int, int, str, int, int, int, int, str], ..
 # emulator is not empty (and new ones get non-zero positions, as in a shop
 # that already holds some).
 _MANUFACTURERS = ("Atelier Nord", "Maison Brume")
-_CATEGORIES = (("Clothing", "Vêtements"), ("Accessories", "Accessoires"))
+_CATEGORIES = (("Outerwear", "Vestes"), ("Knitwear", "Mailles"))
 _ATTRIBUTE_GROUPS = (
     ("Size", "Taille", "select", 0, (("S", "S", ""), ("M", "M", ""), ("L", "L", ""))),
     (
@@ -256,7 +256,7 @@ _ATTRIBUTE_GROUPS = (
     ),
 )
 _FEATURES = (
-    ("Material", "Matière", (("Wool", "Laine"), ("Linen", "Lin"))),
+    ("Material", "Matière", (("Merino", "Mérinos"), ("Hemp", "Chanvre"))),
     ("Fit", "Coupe", (("Loose", "Ample"), ("Slim", "Ajustée"))),
 )
 
