@@ -72,3 +72,15 @@ def test_replay_command_reports_and_exits_by_outcome(tmp_path: Path) -> None:
     assert (good.exit_code, good.output.splitlines()[-1]) == (0, "10 passed, 0 failed")
     assert bad.exit_code == 1
     assert "FAIL 01-auth step 5" in bad.output
+
+
+@pytest.mark.skipif(not EXCHANGES.is_dir(), reason=f"absent: {EXCHANGES}")
+def test_all_scenarios_in_reverse_order_on_one_shop(tmp_path: Path) -> None:
+    """Ids then differ from the recording: bindings must carry every compare."""
+    app = create_app(tmp_path / "shared.db", api_key=KEY)
+    lines: list[str] = []
+    with BackgroundServer(app) as server, httpx.Client(timeout=30) as client:
+        replayer = Replayer(client, f"{server.url}/api", KEY)
+        for scenario in sorted(EXCHANGES.glob("*.jsonl"), reverse=True):
+            lines.extend(report(replayer.run(load_steps(scenario)))[2])
+    assert lines == []
