@@ -251,6 +251,7 @@ async def _run_stages(
     resyncs = _start_full_resync(state) if not options.only else []
 
     polaris = client_from_state(config, state, transport=connections.polaris_transport)
+    polaris.writes_forbidden = options.dry_run
     prestashop = _prestashop_client(config, state, connections, options.dry_run)
     audit = Audit(
         None if options.dry_run else config.audit_path, dry_run=options.dry_run

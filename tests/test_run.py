@@ -310,6 +310,7 @@ def test_dry_run_changes_nothing_and_prints_the_plan(setup):
             polaris_key="1042/NOIR",
         )
         assert ctx.dry_run and ctx.prestashop.writes_forbidden
+        assert ctx.polaris.writes_forbidden
         return StageResult("catalogue")
 
     recorder.behaviour["catalogue"] = plans

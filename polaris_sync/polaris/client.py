@@ -66,6 +66,8 @@ class PolarisClient:
         self.retry_delays = retry_delays
         self.requests = 0
         self.writes = 0
+        # Set for dry runs: a write reaching this client is a bug, never sent.
+        self.writes_forbidden = False
         verify: Any = True
         if pin is not None and self.base_url.startswith("https://"):
             verify = pinned_context(pin)
@@ -193,6 +195,8 @@ class PolarisClient:
     async def _send_once(
         self, method: str, path: str, *, params: Any, json: Any
     ) -> httpx.Response:
+        if method != "GET" and self.writes_forbidden:
+            raise RuntimeError(f"{method} {path} attempted while writes are off")
         self.requests += 1
         self.writes += method != "GET"
         try:
