@@ -111,6 +111,9 @@ class PolarisClient:
             yield page
             if page.next_cursor is None:
                 return
+            if page.next_cursor == cursor:
+                # Following it would read the same page for ever.
+                raise RemoteError(f"Polaris returned page cursor {cursor!r} twice")
             cursor = page.next_cursor
 
     async def check_access(self) -> None:

@@ -242,3 +242,16 @@ async def test_no_write_leaves_a_client_whose_writes_are_off():
             await client.send_sale({"RefExt": "WEB-1"})
         assert await client.find_sale("WEB-1") is None
     assert [c.method for c in calls] == ["GET"]
+
+
+async def test_a_cursor_that_does_not_move_stops_paging():
+    def handler(request):
+        return httpx.Response(
+            200, json={"Items": [item(1)], "PagerNext": {"From": "c"}}
+        )
+
+    async with client_for(handler) as client:
+        pages = client.iter_product_pages(None, cursor="c")
+        with pytest.raises(RemoteError, match="twice"):
+            async for _ in pages:
+                pass
