@@ -219,7 +219,7 @@ class State:
         memory = sqlite3.connect(":memory:", isolation_level=None)
         if path.exists():
             try:
-                source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                source = sqlite3.connect(_read_only_uri(path), uri=True)
                 source.backup(memory)
                 source.close()
             except sqlite3.Error as error:
@@ -584,6 +584,20 @@ class State:
             "DELETE FROM credentials WHERE name LIKE ? ESCAPE '\\'",
             (prefix.replace("_", "\\_") + "%",),
         )
+
+
+def _read_only_uri(path: Path) -> str:
+    """Open without leaving a trace on disk.
+
+    A read-only connection to a WAL database creates the -wal and -shm files
+    when they are missing, and cannot remove them. When they are missing no
+    writer is active and everything is in the main file, which can then be
+    read as immutable (no side files at all). When they exist, a run may be
+    writing: read through them, creating nothing new.
+    """
+    if Path(f"{path}-wal").exists():
+        return f"file:{path}?mode=ro"
+    return f"file:{path}?mode=ro&immutable=1"
 
 
 def _make_private_dir(path: Path) -> None:

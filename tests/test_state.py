@@ -160,6 +160,7 @@ def test_snapshot_writes_never_reach_the_disk(tmp_path):
         assert snapshot.link("product", "A") == 1
         snapshot.set_link("product", "B", 2)
 
+    assert sorted(path.name for path in tmp_path.iterdir()) == [STATE_FILENAME]
     with State.open(tmp_path) as state:
         assert state.links("product") == {"A": 1}
 
@@ -168,3 +169,11 @@ def test_snapshot_of_missing_state_creates_no_file(tmp_path):
     with State.open_snapshot(tmp_path / "none") as snapshot:
         snapshot.set_cursor("x", "y")
     assert not (tmp_path / "none").exists()
+
+
+def test_snapshot_sees_what_a_running_writer_committed(tmp_path):
+    with State.open(tmp_path) as writer:
+        writer.set_link("product", "A", 1)
+        # The writer is still open: its commit may sit in the WAL only.
+        with State.open_snapshot(tmp_path) as snapshot:
+            assert snapshot.link("product", "A") == 1
