@@ -143,6 +143,7 @@ def init(
             click.echo(f"  {right}", err=True)
         click.echo("grant them in Advanced Parameters > Webservice", err=True)
         ctx.exit(2)
+    click.echo("next: polaris-sync associate --licence <licence> --pin <PIN>")
 
 
 @cli.command()
@@ -174,6 +175,10 @@ def associate(ctx: click.Context, licence: str, pin: str, polaris_url: str) -> N
         click.echo(f"pinned certificate of {pin_record.origin}: {pin_record.sha256}")
     if not granted.url.startswith("https://"):
         click.echo("warning: Polaris is reached without encryption (http)", err=True)
+    click.echo(
+        "next: polaris-sync pull-config, then map brands and size grids "
+        "(polaris-sync mappings list)"
+    )
 
 
 @cli.command()
