@@ -46,6 +46,7 @@ class CatalogueOptions:
     stores: frozenset[int] = frozenset()
     safety_stock: int = 0
     max_ean_digits: int = 13
+    related_colours: bool = False
     synced_fields: frozenset[str] = SYNCABLE_FIELDS
 
 

@@ -33,6 +33,7 @@ from polaris_sync.stages.products_feed import (
     report_unreadable,
     rewind_cursors,
 )
+from polaris_sync.stages.related import link_colours
 from polaris_sync.stages.shop import (
     COMBINATION,
     PRODUCT,
@@ -63,6 +64,8 @@ async def run(ctx: StageContext) -> StageResult:
     sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
     await sync.items.for_each(feed.items, sync.item)
 
+    if options.related_colours and options.products_per == "model-colour":
+        await link_colours(sync.items, (item.model for item in feed.items))
     if sync.created_from is not None and not ctx.dry_run:
         rewind_cursors(ctx, ("stock", "prices"), sync.created_from)
     if result.complete:

@@ -510,3 +510,22 @@ def test_f10_full_mode_never_takes_over_a_product_the_merchant_made(sandbox):
     assert sandbox.state.locked_refs() == [reference_of(raw)]
     assert abs(float(product["price"]) * 1.2 - raw["PrixNormalTTC"]) < 0.01
     assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+
+
+def test_e6_other_colours_become_related_products(sandbox):
+    sandbox.config_data["catalogue"] = {"related_colours": True}
+    sandbox.run()
+
+    products = sandbox.read_shop("products")
+    by_model: dict[str, set[int]] = {}
+    for product in products:
+        by_model.setdefault(product["reference"].split("-")[0], set()).add(
+            int(product["id"])
+        )
+    for product in products:
+        siblings = by_model[product["reference"].split("-")[0]] - {int(product["id"])}
+        related = product["associations"].get("accessories", [])
+        assert {int(item["id"]) for item in related} == siblings
+
+    sandbox.run()
+    assert sandbox.shop_writes() == []
