@@ -17,6 +17,7 @@ coroutines share the one connection.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -186,6 +187,7 @@ class State:
         self._db.row_factory = sqlite3.Row
         self.path = path
         self._depth = 0
+        self._owner: asyncio.Task[Any] | None = None
 
     # -- opening ----------------------------------------------------------
 
@@ -265,6 +267,10 @@ class State:
     def transaction(self) -> Iterator[None]:
         """Group writes; nested uses join the outermost transaction."""
         if self._depth:
+            if _current_task() is not self._owner:
+                # Another coroutine would slip its writes into this item's
+                # transaction, committed or rolled back with it.
+                raise RuntimeError("a state transaction must not span an await")
             self._depth += 1
             try:
                 yield
@@ -273,6 +279,7 @@ class State:
             return
         self._db.execute("BEGIN IMMEDIATE")
         self._depth = 1
+        self._owner = _current_task()
         try:
             yield
         except BaseException:
@@ -584,6 +591,13 @@ class State:
             "DELETE FROM credentials WHERE name LIKE ? ESCAPE '\\'",
             (prefix.replace("_", "\\_") + "%",),
         )
+
+
+def _current_task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no event loop: plain synchronous use
+        return None
 
 
 def _read_only_uri(path: Path) -> str:

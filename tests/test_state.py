@@ -1,5 +1,6 @@
 """The state store: links, fingerprints, cursors, mappings, runs, credentials."""
 
+import asyncio
 import sqlite3
 import stat
 
@@ -177,3 +178,16 @@ def test_snapshot_sees_what_a_running_writer_committed(tmp_path):
         # The writer is still open: its commit may sit in the WAL only.
         with State.open_snapshot(tmp_path) as snapshot:
             assert snapshot.link("product", "A") == 1
+
+
+def test_a_transaction_held_across_an_await_is_refused(state):
+    async def item(name, pause):
+        with state.transaction():
+            state.set_link("product", name, 1)
+            await asyncio.sleep(pause)
+
+    async def two_items():
+        await asyncio.gather(item("A", 0.01), item("B", 0))
+
+    with pytest.raises(RuntimeError, match="must not span an await"):
+        asyncio.run(two_items())
