@@ -250,14 +250,18 @@ async def _run_stages(
         return RunReport(0, "nothing due")
     resyncs = _start_full_resync(state) if not options.only else []
 
-    polaris = client_from_state(config, state, transport=connections.polaris_transport)
-    polaris.writes_forbidden = options.dry_run
-    prestashop = _prestashop_client(config, state, connections, options.dry_run)
     audit = Audit(
         None if options.dry_run else config.audit_path, dry_run=options.dry_run
     )
     deadline = _deadline(config)
-    async with polaris, prestashop:
+    async with contextlib.AsyncExitStack() as clients:
+        polaris = await clients.enter_async_context(
+            client_from_state(config, state, transport=connections.polaris_transport)
+        )
+        polaris.writes_forbidden = options.dry_run
+        prestashop = await clients.enter_async_context(
+            _prestashop_client(config, state, connections, options.dry_run)
+        )
         # Refused credentials stop the run before anything is touched (A2).
         await polaris.check_access()
         with audit:
