@@ -233,6 +233,7 @@ def _cycle(
         report.run_id = run_id
         report.summary += f" ({time.time() - started:.1f} s)"
         state.finish_run(run_id, exit_code=report.exit_code, summary=report.summary)
+        state.prune_runs()
     return report
 
 

@@ -38,6 +38,9 @@ MAPPING_KINDS = ("brand", "size-grid", "colour", "category", "store", "payment")
 WILDCARD = "*"
 IGNORE = "ignore"
 
+# Days of run history kept; the audit files keep the detail for longer.
+HISTORY_DAYS = 60
+
 
 @dataclass(frozen=True)
 class MappingRow:
@@ -489,6 +492,18 @@ class State:
             "UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? WHERE id = ?",
             (time.time(), exit_code, summary, run_id),
         )
+
+    def prune_runs(self, *, keep_days: float = HISTORY_DAYS) -> int:
+        """Forget runs older than ``keep_days``; cron adds 288 runs a day."""
+        cutoff = time.time() - keep_days * 86400
+        with self.transaction():
+            old = "SELECT id FROM runs WHERE started_at < ?"
+            self._db.execute(
+                f"DELETE FROM stage_runs WHERE run_id IN ({old})", (cutoff,)
+            )
+            return self._db.execute(
+                "DELETE FROM runs WHERE started_at < ?", (cutoff,)
+            ).rowcount
 
     def last_runs(self, limit: int = 5) -> list[RunRecord]:
         runs = self._db.execute(

@@ -191,3 +191,16 @@ def test_a_transaction_held_across_an_await_is_refused(state):
 
     with pytest.raises(RuntimeError, match="must not span an await"):
         asyncio.run(two_items())
+
+
+def test_old_run_history_is_pruned_but_stage_successes_stay_recent(state):
+    old_run = state.start_run()
+    state.record_stage(
+        old_run, "stock", started_at=1.0, complete=True, counts={}, errors=[]
+    )
+    state.execute("UPDATE runs SET started_at = 1 WHERE id = ?", (old_run,))
+    recent = state.start_run()
+
+    assert state.prune_runs(keep_days=60) == 1
+    assert [run.id for run in state.last_runs()] == [recent]
+    assert state.last_stage_success("stock") is None
