@@ -68,6 +68,21 @@ def check_weight(kind: str, source: str, weight: str | float | None) -> float | 
     return value
 
 
+def check_payment_code(state: State, source: str, target: str | None) -> None:
+    """A payment target must be a code Polaris knows, once its list is known."""
+    if target is None or target == IGNORE:
+        return
+    modes = state.polaris_table("ModesReglement")
+    if modes is None:
+        return  # not downloaded yet: `pull-config` fetches the list
+    codes = sorted(str(mode.get("Code")) for mode in modes if mode.get("Code"))
+    if target not in codes:
+        raise ConfigError(
+            f"payment {source!r}: {target!r} is not a Polaris payment code "
+            f"(Polaris has: {', '.join(codes) or 'none'})"
+        )
+
+
 def set_mapping(
     state: State,
     kind: str,
@@ -82,6 +97,8 @@ def set_mapping(
             f"{kind}: the Polaris value is empty (use {WILDCARD} for all)"
         )
     stored = check_target(kind, source, target)
+    if kind == "payment":
+        check_payment_code(state, source, stored)
     default_weight = check_weight(kind, source, weight)
     state.set_mapping(kind, source, stored, default_weight=default_weight)
     row = state.mapping(kind, source)
@@ -118,6 +135,8 @@ def import_csv(state: State, path: Path) -> int:
             if not source:
                 raise ConfigError("the source column is empty")
             target = check_target(kind, source, record.get("target"))
+            if kind == "payment":
+                check_payment_code(state, source, target)
             weight = check_weight(kind, source, record.get("default_weight"))
         except ConfigError as error:
             raise ConfigError(f"{path}, line {line}: {error}") from None
