@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from e2e.sandbox import POLARIS_URL, Sandbox
+from polaris_sync.errors import TransientError
 from polaris_sync.mapping.colours import GENERIC_COLOURS, MULTICOLOUR
 from polaris_sync.mapping.item import parse_item
 from polaris_sync.mapping.product import (
@@ -529,3 +530,19 @@ def test_e6_other_colours_become_related_products(sandbox):
 
     sandbox.run()
     assert sandbox.shop_writes() == []
+
+
+def test_a_shop_failing_every_item_stops_the_stage_instead_of_trying_all(tmp_path):
+    sandbox = Sandbox(tmp_path, models=6)
+    try:
+        sandbox.prepare_shop()
+        sandbox.fault = lambda request: "before" if request.method == "POST" else None
+
+        with pytest.raises(TransientError, match="in a row"):
+            sandbox.run(["catalogue"])
+
+        posts = [r for r in sandbox.shop_requests if r.method == "POST"]
+        assert len(posts) < len(polaris_items(sandbox))
+        assert sandbox.state.cursor("feed-since:catalogue") is None
+    finally:
+        sandbox.close()
