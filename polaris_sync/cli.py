@@ -366,6 +366,30 @@ def mappings_list(ctx: click.Context, kind: str | None) -> None:
         click.echo(f"{row.kind:<10} {row.source:<20} {row.label:<30} {target}{weight}")
 
 
+@mappings.command("check")
+@click.pass_context
+def mappings_check(ctx: click.Context) -> None:
+    """Check that every PrestaShop id used as a target exists in the shop."""
+    from polaris_sync.mapping_table import missing_targets
+    from polaris_sync.run import open_prestashop
+
+    config = _config(ctx)
+    with State.open(config.state_dir) as state:
+        rows = state.mapping_rows()
+        shop = open_prestashop(config, state)
+
+    async def check() -> list[str]:
+        async with shop:
+            return await missing_targets(rows, shop)
+
+    missing = asyncio.run(check())
+    for line in missing:
+        click.echo(line, err=True)
+    if missing:
+        ctx.exit(2)
+    click.echo(f"every target of {len(rows)} mapping rows exists in the shop")
+
+
 @mappings.command("export")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.pass_context

@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from polaris_sync.errors import ConfigError
 from polaris_sync.state import IGNORE, MAPPING_KINDS, WILDCARD, MappingRow, State
@@ -104,6 +105,39 @@ def set_mapping(
     row = state.mapping(kind, source)
     assert row is not None
     return row
+
+
+# What a mapping target names in the shop, by kind.
+TARGET_RESOURCES = {
+    "brand": "manufacturers",
+    "size-grid": "product_options",
+    "category": "categories",
+    "store": "stores",
+}
+
+
+async def missing_targets(rows: Iterable[MappingRow], shop: Any) -> list[str]:
+    """``kind source -> id`` for every target id the shop does not have."""
+    wanted: dict[str, set[int]] = {}
+    for row in rows:
+        if row.kind in TARGET_RESOURCES:
+            wanted.setdefault(row.kind, set()).update(row.target_ids())
+
+    existing: dict[str, set[int]] = {}
+    for kind, ids in wanted.items():
+        found = set()
+        async for entity in shop.iter_by_ids(TARGET_RESOURCES[kind], sorted(ids)):
+            found.add(int(entity["id"]))
+        existing[kind] = found
+
+    return [
+        f"{row.kind} {row.source} -> {target}: no such "
+        f"{TARGET_RESOURCES[row.kind].replace('_', ' ')} in the shop"
+        for row in rows
+        if row.kind in TARGET_RESOURCES
+        for target in row.target_ids()
+        if target not in existing[row.kind]
+    ]
 
 
 def export_csv(rows: Iterable[MappingRow]) -> str:

@@ -377,6 +377,17 @@ def _deadline(config: Config) -> float | None:
 def _prestashop_client(
     config: Config, state: State, connections: Connections, dry_run: bool
 ) -> Any:
+    client = open_prestashop(config, state, connections.prestashop_transport)
+    client.writes_forbidden = dry_run
+    return client
+
+
+def open_prestashop(
+    config: Config,
+    state: State,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Any:
+    """The shop's Webservice client, or ConfigError when no key is known."""
     from polaris_sync.prestashop.client import PrestaShopClient
 
     key = config.prestashop_key(stored=state.credential(PRESTASHOP_KEY_CREDENTIAL))
@@ -391,9 +402,8 @@ def _prestashop_client(
         max_concurrency=config.prestashop.max_concurrency,
         max_requests_per_second=config.prestashop.max_requests_per_second,
         timeout=config.prestashop.timeout_seconds,
-        transport=connections.prestashop_transport,
+        transport=transport,
     )
-    client.writes_forbidden = dry_run
     return client
 
 

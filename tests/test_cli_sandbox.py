@@ -43,9 +43,38 @@ def shop_products(info):
     return body.get("products", []) if isinstance(body, dict) else []
 
 
-def test_an_integrator_session_through_the_cli(sandbox, tmp_path, monkeypatch):
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("POLARIS_SYNC_CONFIG", raising=False)
+    return tmp_path
+
+
+def test_mapping_targets_are_checked_against_the_shop(sandbox, workdir):
+    info = sandbox
+    result = invoke(
+        "init",
+        "--prestashop-url", info["prestashop_url"],
+        "--prestashop-key", info["prestashop_key"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output + result.stderr
+    invoke("mappings", "set", "brand", "*", 1)
+    invoke("mappings", "set", "category", "rayon:F", "2,9999")
+
+    result = invoke("mappings", "check")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "category rayon:F -> 9999: no such categories in the shop"
+    )
+
+    invoke("mappings", "set", "category", "rayon:F", "2")
+    result = invoke("mappings", "check")
+    assert result.exit_code == 0, result.stderr
+    assert "every target of 2 mapping rows exists" in result.output
+
+
+def test_an_integrator_session_through_the_cli(sandbox, workdir):
+    tmp_path = workdir
     info = sandbox
 
     result = invoke(
