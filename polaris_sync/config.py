@@ -121,6 +121,9 @@ class CatalogueSection(Section):
     # E6: link the other colours of a model as accessories of each product
     # (with one product per model and colour).
     related_colours: bool = False
+    # E8: once a week, delete the attribute values no combination uses, in
+    # the groups the size-grid mappings and colour_group point to.
+    weekly_cleanup: bool = False
 
 
 # -- orders and customers (G1-G11, F9); read by the orders and customers stages --

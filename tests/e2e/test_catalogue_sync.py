@@ -546,3 +546,38 @@ def test_a_shop_failing_every_item_stops_the_stage_instead_of_trying_all(tmp_pat
         assert sandbox.state.cursor("feed-since:catalogue") is None
     finally:
         sandbox.close()
+
+
+def test_e8_weekly_cleanup_deletes_unused_values_of_our_groups_only(tmp_path):
+    sandbox = Sandbox(tmp_path, models=2)
+    try:
+        size_group, _ = sandbox.prepare_shop()
+        other_group = sandbox.create_attribute_group("Merchant's own")
+        names = {1: "XXXXL", 2: "XXXXL"}
+        unused = sandbox.create(
+            "product_option_values", {"id_attribute_group": size_group, "name": names}
+        )
+        theirs = sandbox.create(
+            "product_option_values", {"id_attribute_group": other_group, "name": names}
+        )
+        sandbox.config_data["catalogue"] = {"weekly_cleanup": True}
+
+        sandbox.run()
+
+        remaining = {int(v["id"]) for v in sandbox.read_shop("product_option_values")}
+        assert unused not in remaining and theirs in remaining
+        used = {
+            int(value["id"])
+            for combination in sandbox.read_shop("combinations")
+            for value in combination["associations"]["product_option_values"]
+        }
+        assert used <= remaining
+
+        again = sandbox.create(
+            "product_option_values", {"id_attribute_group": size_group, "name": names}
+        )
+        sandbox.run()
+        remaining = {int(v["id"]) for v in sandbox.read_shop("product_option_values")}
+        assert again in remaining  # not a week yet
+    finally:
+        sandbox.close()
