@@ -126,6 +126,22 @@ def run_lock(state_dir: Path) -> Iterator[None]:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
+def lock_holder(state_dir: Path) -> str | None:
+    """Who holds the run lock now ("pid N since T"), or None; changes nothing."""
+    path = state_dir / LOCK_FILENAME
+    try:
+        lock_file = path.open(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    with lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return lock_file.read().strip() or "unknown process"
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+    return None
+
+
 def _write_holder(lock_file: IO[str]) -> None:
     lock_file.seek(0)
     lock_file.truncate()

@@ -16,7 +16,12 @@ from typing import Any
 from polaris_sync.audit import read_events
 from polaris_sync.config import PRESTASHOP_KEY_ENV, Config
 from polaris_sync.polaris.association import load_association
-from polaris_sync.run import PRESTASHOP_KEY_CREDENTIAL, next_due, stage_interval
+from polaris_sync.run import (
+    PRESTASHOP_KEY_CREDENTIAL,
+    lock_holder,
+    next_due,
+    stage_interval,
+)
 from polaris_sync.stages.base import STAGE_NAMES
 from polaris_sync.state import WILDCARD, State
 
@@ -29,6 +34,9 @@ def status_lines(config: Config, state: State) -> Iterator[str]:
     yield f"mode: {config.mode}{paused}"
     yield from _association_lines(state)
     yield f"prestashop: {config.prestashop.url}  key: {_key_source(config, state)}"
+    holder = lock_holder(config.state_dir)
+    if holder is not None:
+        yield f"a run is going now ({holder})"
     yield ""
     yield from _stage_lines(config, state)
     yield ""

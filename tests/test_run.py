@@ -15,6 +15,7 @@ from polaris_sync.run import (
     LOCK_FILENAME,
     Connections,
     RunOptions,
+    lock_holder,
     run_cycle,
     run_lock,
 )
@@ -145,9 +146,12 @@ def test_a_lock_left_by_a_dead_run_is_taken_over_B1(setup):
 
 
 def test_the_lock_names_its_holder(tmp_path):
+    assert lock_holder(tmp_path) is None
     with run_lock(tmp_path):
         holder = (tmp_path / LOCK_FILENAME).read_text()
+        assert lock_holder(tmp_path) == holder
     assert holder.startswith(f"pid {os.getpid()} since ")
+    assert lock_holder(tmp_path) is None
 
 
 def test_only_due_stages_run_B3(setup):
