@@ -112,7 +112,14 @@ cli.add_command(sandbox)
 
 @cli.command()
 @click.option("--prestashop-url", required=True, help="The shop's Webservice, …/api.")
-@click.option("--prestashop-key", required=True, help="A Webservice key of the shop.")
+@click.option(
+    "--prestashop-key",
+    envvar="POLARIS_SYNC_PRESTASHOP_KEY",
+    prompt="PrestaShop Webservice key",
+    hide_input=True,
+    help="A Webservice key of the shop (else $POLARIS_SYNC_PRESTASHOP_KEY, else "
+    "asked without echo, keeping it out of the shell history).",
+)
 @click.option("--polaris-url", default="", help="Where to associate with Polaris.")
 @click.pass_context
 def init(

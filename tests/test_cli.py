@@ -12,13 +12,14 @@ from starlette.routing import Route
 
 from polaris_sync.audit import Audit
 from polaris_sync.cli import cli
+from polaris_sync.onboarding import NEEDED_RIGHTS
 from polaris_sync.sandbox.http import BackgroundServer
 from polaris_sync.state import STATE_FILENAME, State
 
 POLARIS_KEY = "polaris-secret-key-123"
 SHOP_KEY = "SHOPKEY0123456789ABCDEFGHIJKLMNO"
 
-RESOURCES = ["languages", "products", "combinations", "stock_availables", "orders"]
+RESOURCES = list(NEEDED_RIGHTS)
 
 
 def shop_app(denied=("combinations",)):
@@ -373,3 +374,21 @@ def test_payment_targets_must_be_polaris_codes_once_known_F9(workdir):
     assert "Polaris has: CB, CHQ" in result.stderr
     assert invoke("mappings", "set", "payment", "*", "CB").exit_code == 0
     assert invoke("mappings", "set", "payment", "paypal", "ignore").exit_code == 0
+
+
+def test_init_reads_the_key_from_the_environment_or_asks_for_it(workdir, monkeypatch):
+    with BackgroundServer(shop_app(denied=())) as shop:
+        monkeypatch.setenv("POLARIS_SYNC_PRESTASHOP_KEY", SHOP_KEY)
+        from_env = invoke("init", "--prestashop-url", f"{shop.url}/api")
+        assert from_env.exit_code == 0, from_env.output + from_env.stderr
+
+        monkeypatch.delenv("POLARIS_SYNC_PRESTASHOP_KEY")
+        other = workdir / "other.toml"
+        asked = CliRunner().invoke(
+            cli,
+            ["--config", str(other), "init", "--prestashop-url", f"{shop.url}/api"],
+            input=SHOP_KEY + "\n",
+        )
+    assert asked.exit_code == 0, asked.output + asked.stderr
+    assert SHOP_KEY not in asked.output
+    assert other.exists()
