@@ -206,7 +206,11 @@ def change_and_sync(config: Config, info: dict[str, Any]) -> None:
     report = sync(config, RunOptions())
     if report.writes == 0:
         raise DemoFailed("the third run wrote nothing")
-    say(f"{report.writes} writes")
+    writes = ", ".join(
+        f"{target} x{count}"
+        for target, count in sorted(report.writes_by_target.items())
+    )
+    say(f"{report.writes} writes: {writes}")
 
 
 def simulator_tls(config: Config) -> Any:

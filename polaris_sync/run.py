@@ -26,6 +26,7 @@ import fcntl
 import importlib
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,8 @@ class RunReport:
     # Requests sent to both servers, and how many of them wrote something.
     requests: int = 0
     writes: int = 0
+    # "PATCH stock_availables" -> count; Polaris writes under "Polaris".
+    writes_by_target: Counter[str] = field(default_factory=Counter)
 
 
 class RunLocked(Exception):
@@ -304,11 +307,12 @@ async def _run_stages(
             state.finish_resync(request_id)
     report = _report(results, stopped, audit, options.dry_run)
     report.requests = polaris.requests + sum(prestashop.requests.values())
-    report.writes = polaris.writes + sum(
-        count
-        for (method, _), count in prestashop.requests.items()
-        if method not in ("GET", "HEAD")
-    )
+    for (method, resource), count in prestashop.requests.items():
+        if method not in ("GET", "HEAD"):
+            report.writes_by_target[f"{method} {resource}"] += count
+    if polaris.writes:
+        report.writes_by_target["Polaris"] += polaris.writes
+    report.writes = sum(report.writes_by_target.values())
     report.summary += f"; {report.requests} requests, {report.writes} writes"
     return report
 

@@ -366,6 +366,7 @@ def test_the_report_counts_requests_and_writes(setup):
 
     # The access check, the stage's read, the stage's write.
     assert (report.requests, report.writes) == (3, 1)
+    assert report.writes_by_target == {"Polaris": 1}
     assert "3 requests, 1 writes" in report.summary
     assert [r.method for r in servers.polaris] == ["GET", "GET", "POST"]
 
