@@ -40,6 +40,11 @@ from polaris_sync.run import RunOptions, RunReport, run_cycle
 from polaris_sync.sandbox.serve import Sandbox, SandboxOptions, default_catalogue
 from polaris_sync.state import State
 
+# What the state links once the first run is done, shown as its result.
+LINK_KINDS = ("product", "combination", "image", "stock-row")
+# What a stock change and a price change may write in the shop.
+PRICE_AND_STOCK_RESOURCES = {"products", "stock_availables", "specific_prices"}
+
 
 class DemoFailed(Exception):
     """A step did not do what the demo shows it doing."""
@@ -241,9 +246,6 @@ async def first_item_in_stock(config: Config) -> PolarisItem:
 
 # -- output --------------------------------------------------------------------------
 
-LINK_KINDS = ("product", "combination", "image", "stock-row")
-# What a stock change and a price change may write in the shop.
-PRICE_AND_STOCK_RESOURCES = {"products", "stock_availables", "specific_prices"}
 _started = time.monotonic()
 
 
