@@ -61,7 +61,7 @@ def journal_schema(db: sqlite3.Connection) -> None:
             status TEXT NOT NULL,
             reason TEXT NOT NULL DEFAULT '',
             record TEXT,
-            date_upd TEXT NOT NULL DEFAULT '',
+            seen TEXT NOT NULL DEFAULT '',
             current_state INTEGER NOT NULL DEFAULT 0,
             updated_at REAL NOT NULL
         )
@@ -110,7 +110,8 @@ class OrderExport:
     status: str
     reason: str
     record: ExportRecord | None
-    date_upd: str
+    # The order as last looked at (see stages.orders.signature).
+    seen: str
     current_state: int
 
 
@@ -198,7 +199,7 @@ class Journal:
 
     def order_export(self, order_id: int) -> OrderExport | None:
         row = self.state.execute(
-            "SELECT order_id, status, reason, record, date_upd, current_state"
+            "SELECT order_id, status, reason, record, seen, current_state"
             " FROM order_exports WHERE order_id = ?",
             (order_id,),
         ).fetchone()
@@ -214,20 +215,20 @@ class Journal:
         status: str,
         reason: str = "",
         record: ExportRecord | None,
-        date_upd: str,
+        seen: str,
         current_state: int,
     ) -> None:
         encoded = _record_to_json(record) if record is not None else None
         with self.state.transaction():
             self.state.execute(
                 "INSERT INTO order_exports (order_id, status, reason, record,"
-                " date_upd, current_state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " seen, current_state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (order_id) DO UPDATE SET status = excluded.status,"
                 " reason = excluded.reason, record = excluded.record,"
-                " date_upd = excluded.date_upd,"
+                " seen = excluded.seen,"
                 " current_state = excluded.current_state,"
                 " updated_at = excluded.updated_at",
-                (order_id, status, reason, encoded, date_upd, current_state,
+                (order_id, status, reason, encoded, seen, current_state,
                  time.time()),
             )
 

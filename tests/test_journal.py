@@ -137,7 +137,7 @@ def test_order_export_record_round_trips(journal):
                 (Payment("CB", 38),))
     record = ExportRecord(1042, 1, "abc", (sale,), frozenset({3}), 0, True)
     journal.set_order_export(1042, status="exported", record=record,
-                             date_upd="2026-12-04 17:01:22", current_state=14)
+                             seen="2026-12-04 17:01:22|11", current_state=14)
 
     stored = journal.order_export(1042)
     assert stored.record == replace(record, chain=(sale,))

@@ -24,7 +24,7 @@ from polaris_sync.journal import Journal
 from polaris_sync.polaris.association import load_association
 from polaris_sync.sales.corrections import ExportPlan, plan_export
 from polaris_sync.sales.customers import CustomerRules, is_marketplace_customer
-from polaris_sync.sales.order import OrderLine, ShopOrder
+from polaris_sync.sales.order import OrderLine, ShopOrder, order_from_json
 from polaris_sync.sales.rules import ExportRules, Severity
 from polaris_sync.sales.sale import SaleSettings, client_of
 from polaris_sync.stages.base import StageContext, StageResult
@@ -44,6 +44,7 @@ from polaris_sync.stages.shop import COMBINATION as COMBINATION_LINKS
 from polaris_sync.stages.shop import PRODUCT as PRODUCT_LINKS
 
 STAGE = "orders"
+UNCONFIRMED = "~"
 DATE_CURSOR = "orders.date_upd"
 ID_CURSOR = "orders.last_id"
 
@@ -138,6 +139,7 @@ class OrderExporter:
         self.customer_rules = CustomerRules(
             marketplace_domains=ctx.config.customers.marketplace_domains
         )
+        self.newest = ""
         self._combinations = set(ctx.state.links(COMBINATION_LINKS).values())
         self._products = set(ctx.state.links(PRODUCT_LINKS).values())
 
@@ -157,12 +159,14 @@ class OrderExporter:
             max_age_days=self.options.max_age_days,
         )
         entries: dict[int, Entity] = {}
+        self.newest = ""
         async for page in changed_since(self.ctx.prestashop, "orders", since):
             entries.update((int(entry["id"]), entry) for entry in page)
         last_id = self.ctx.state.cursor(ID_CURSOR)
         if last_id is not None:
             async for page in orders_above_id(self.ctx.prestashop, int(last_id)):
                 entries.update((int(entry["id"]), entry) for entry in page)
+        self.newest = max((str(e["date_upd"]) for e in entries.values()), default="")
         return sorted(entries.values(), key=lambda entry: int(entry["id"]))
 
     def needs_look(self, entry: Entity) -> bool:
@@ -173,7 +177,14 @@ class OrderExporter:
             return True
         if export.status == "error":
             return int(entry.get("current_state") or 0) != export.current_state
-        return str(entry.get("date_upd")) != export.date_upd
+        return export.seen != signature(order_from_json(entry))
+
+    def seen(self, order: ShopOrder) -> str:
+        """What to remember of the order; unconfirmed when it changed in the
+        newest second read: another change in that same second would leave
+        `date_upd` as it is, so the next run looks again."""
+        seen = signature(order)
+        return UNCONFIRMED + seen if order.date_upd >= self.newest else seen
 
     async def complete(self, entries: list[Entity]) -> list[ShopOrder]:
         orders: list[ShopOrder] = []
@@ -285,7 +296,7 @@ class OrderExporter:
             order.order_id,
             status="exported" if plan.record.active else "cancelled",
             record=plan.record,
-            date_upd=order.date_upd,
+            seen=self.seen(order),
             current_state=state,
         )
         self.result.count("created" if sent_sale else "updated")
@@ -305,7 +316,7 @@ class OrderExporter:
             status="error",
             reason=reason,
             record=plan.record,
-            date_upd=order.date_upd,
+            seen=self.seen(order),
             current_state=state,
         )
 
@@ -328,9 +339,11 @@ class OrderExporter:
             return order.current_state
 
     def _skipped(self, order: ShopOrder, plan: ExportPlan, reason: str) -> None:
-        self.ctx.audit.event(
-            "skipped", stage=STAGE, prestashop_id=order.order_id, reason=reason
-        )
+        before = self.journal.order_export(order.order_id)
+        if before is None or (before.status, before.reason) != ("skipped", reason):
+            self.ctx.audit.event(
+                "skipped", stage=STAGE, prestashop_id=order.order_id, reason=reason
+            )
         self.result.count("skipped")
         self._remember(order, plan, "skipped", reason)
 
@@ -353,7 +366,7 @@ class OrderExporter:
             status=status,
             reason=reason,
             record=plan.record,
-            date_upd=order.date_upd,
+            seen=self.seen(order),
             current_state=order.current_state,
         )
 
@@ -378,6 +391,29 @@ class OrderExporter:
             self.ctx.state.set_cursor(ID_CURSOR, str(max(highest, previous)))
 
 
+def signature(order: ShopOrder) -> str:
+    """The order fields that change with anything the export cares about.
+
+    `date_upd` alone is not enough: it counts whole seconds, and a payment or
+    a state change can land in the second the order was read.
+    """
+    return "|".join(
+        str(value)
+        for value in (
+            order.date_upd,
+            order.current_state,
+            int(order.valid),
+            order.total_paid_real,
+            order.total_paid_tax_incl,
+        )
+    )
+
+
 def _associated_store(ctx: StageContext) -> int:
     association = load_association(ctx.state)
-    return association.store_code if association is not None else 0
+    if association is None or not association.store_code:
+        raise ConfigError(
+            "no Polaris store for the web sales: set orders.store_code, or "
+            "associate again so that Polaris gives its reference store"
+        )
+    return association.store_code
