@@ -21,6 +21,7 @@ import pytest
 
 from e2e import requires_sandboxes  # noqa: F401
 from e2e.sandbox import API_KEY
+from polaris_sync.journal import Journal
 from polaris_sync.polaris.association import Association, save_association
 from polaris_sync.sandbox.http import BackgroundServer
 from tests.e2e.gates import Gate
@@ -94,6 +95,9 @@ def test_g11_killed_at_each_step_each_sale_is_in_polaris_once(shop, point):
 
     received = sorted(sale["RefExt"] for sale in shop.simulator.sales())
     assert received == sorted(str(order_id) for order_id in orders)
+    journal = Journal(shop.state)
     for order_id in orders:
         [row] = shop.read_shop("orders", id=order_id)
         assert state_name(shop, int(row["current_state"])) == "Exported to Polaris"
+        assert journal.entry(str(order_id)).status == "sent"
+        assert journal.order_export(order_id).status == "exported"

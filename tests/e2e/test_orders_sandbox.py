@@ -2,17 +2,13 @@
 
 The Polaris side is the sandbox simulator, which validates every sale (known
 SKUs, stores, payment codes, RefExtOrigine) and records what it received. The
-shop side is the in-memory order double served over loopback. Runs go through
-the real command line; the crash tests run it in a child process and kill it
-(SIGKILL) at each step of an export, then run it again.
+shop side is the in-memory order double served over loopback, which can hold
+orders the emulator's admin API does not make (a refund before the export,
+an order dated years ago). Runs go through the real command line.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -25,14 +21,10 @@ import pytest
 from click.testing import CliRunner
 
 from polaris_sync.cli import cli
-from polaris_sync.journal import Journal
 from polaris_sync.sandbox.http import BackgroundServer
 from polaris_sync.sandbox.polaris import create_app as create_polaris
 from polaris_sync.state import State
-from tests.e2e.gates import Gate
 from tests.stages.order_doubles import FakeShop, asgi_app
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -40,23 +32,11 @@ class Sandbox:
     root: Path
     config: Path
     shop: FakeShop
-    shop_gate: Gate
-    polaris_gate: Gate
     simulator: Any
     skus: list[str]
 
     def cli(self, *args: str) -> Any:
         return CliRunner().invoke(cli, ["--config", str(self.config), *args])
-
-    def child(self, *args: str) -> subprocess.Popen[bytes]:
-        code = "from polaris_sync.cli import main; main()"
-        return subprocess.Popen(
-            [sys.executable, "-c", code, "--config", str(self.config), *args],
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        )
 
     def sales(self, ref_ext: str | None = None) -> list[dict[str, Any]]:
         return self.simulator.sales(ref_ext)
@@ -77,9 +57,10 @@ def sandbox(tmp_path):
     now = datetime.now(ZoneInfo("Europe/Paris")).replace(tzinfo=None, microsecond=0)
     shop = FakeShop(now=now)
     shop.add_customer(1, "anne@example.test")
-    polaris_gate, shop_gate = Gate(polaris_app), Gate(asgi_app(shop.handle))
 
-    with BackgroundServer(polaris_gate) as polaris, BackgroundServer(shop_gate) as web:
+    with BackgroundServer(polaris_app) as polaris, BackgroundServer(
+        asgi_app(shop.handle)
+    ) as web:
         config = tmp_path / "polaris-sync.toml"
         config.write_text(
             'state_dir = "state"\n'
@@ -92,7 +73,7 @@ def sandbox(tmp_path):
             'voucher_reference = "BON"\nexport_corrections = true\n',
             encoding="utf-8",
         )
-        box = Sandbox(tmp_path, config, shop, shop_gate, polaris_gate, simulator, [])
+        box = Sandbox(tmp_path, config, shop, simulator, [])
         answer = box.cli("associate", "--licence", simulator.licence,
                          "--pin", simulator.pin)
         assert answer.exit_code == 0, answer.output
@@ -292,48 +273,3 @@ def test_export_order_sends_one_old_order_below_the_minimum_id(sandbox):
     assert [sale["RefExt"] for sale in sandbox.sales()] == ["521"]
     assert sandbox.cli("export-order", "521").exit_code == 0
     assert len(sandbox.sales()) == 1
-
-
-# -- killed at every step, then run again: each sale exactly once (G11) -----------
-
-
-KILL_POINTS = {
-    "before the sale is sent": ("polaris", "POST", "/Ventes/Vente", "before"),
-    "after the send, before its outcome is committed": (
-        "polaris", "POST", "/Ventes/Vente", "after"
-    ),
-    "after the outcome is committed, before the order is marked": (
-        "shop", "POST", "/api/order_histories", "before"
-    ),
-}
-
-
-@pytest.mark.parametrize("point", list(KILL_POINTS))
-def test_g11_a_killed_export_sends_each_sale_exactly_once(sandbox, point):
-    side, method, path, when = KILL_POINTS[point]
-    gate = sandbox.polaris_gate if side == "polaris" else sandbox.shop_gate
-    place(sandbox, 531, ["10.000000"])
-    place(sandbox, 532, ["20.000000"])
-
-    gate.arm(method, path, when)
-    child = sandbox.child("export-orders")
-    try:
-        assert gate.reached.wait(60), child.communicate(timeout=5)[0]
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
-    finally:
-        gate.release()
-    assert child.returncode == -signal.SIGKILL
-
-    finished = sandbox.child("export-orders")
-    output = finished.communicate(timeout=120)[0].decode()
-    assert finished.returncode == 0, output
-    assert sandbox.cli("export-orders").exit_code == 0
-
-    assert sorted(sale["RefExt"] for sale in sandbox.sales()) == ["531", "532"]
-    assert sandbox.order_state(531) == "Exported to Polaris"
-    assert sandbox.order_state(532) == "Exported to Polaris"
-    with State.open(sandbox.root / "state") as state:
-        journal = Journal(state)
-        assert journal.entry("531").status == "sent"
-        assert journal.order_export(532).status == "exported"
