@@ -273,3 +273,14 @@ def test_export_order_sends_one_old_order_below_the_minimum_id(sandbox):
     assert [sale["RefExt"] for sale in sandbox.sales()] == ["521"]
     assert sandbox.cli("export-order", "521").exit_code == 0
     assert len(sandbox.sales()) == 1
+
+
+def test_dry_run_prints_the_sales_it_would_send_and_sends_none(sandbox):
+    place(sandbox, 551, ["10.000000"])
+    result = sandbox.cli("run", "--dry-run", "--stage", "orders")
+    assert result.exit_code == 0, result.output
+    assert "would send the sale 551 of order 551" in result.output
+    assert sandbox.sales() == [] and sandbox.shop.histories(551) == []
+
+    assert sandbox.cli("export-orders").exit_code == 0
+    assert [sale["RefExt"] for sale in sandbox.sales()] == ["551"]
