@@ -199,6 +199,9 @@ class OrderExporter:
     # -- plan -----------------------------------------------------------------
 
     def plan(self, order: ShopOrder, *, forced: bool = False) -> ExportPlan:
+        if order.module and not self.ctx.dry_run:
+            # F7: a payment module met for the first time gets a row to map.
+            self.ctx.state.note_mapping_value("payment", order.module, order.payment)
         export = self.journal.order_export(order.order_id)
         return plan_export(
             order,

@@ -93,6 +93,9 @@ async def test_f9_unmapped_payment_puts_the_order_in_error_until_its_state_chang
     assert world.shop.state_name(order["current_state"]) == "Polaris export error"
     assert order["valid"] == "1"
     assert "ps_cashondelivery" in world.events("failed")[0]["reason"]
+    # F7: the module now has a mapping row waiting for its Polaris code.
+    row = world.state.mapping("payment", "ps_cashondelivery")
+    assert row is not None and row.target is None
 
     # The merchant adds a catch-all row: nothing happens until the state changes.
     world.state.set_mapping("payment", "*", "DIV")
