@@ -232,6 +232,14 @@ class Journal:
                  time.time()),
             )
 
+    def orders_in_error(self) -> list[tuple[int, str]]:
+        """Orders waiting in "Polaris export error", with the reason."""
+        rows = self.state.execute(
+            "SELECT order_id, reason FROM order_exports WHERE status = 'error'"
+            " ORDER BY order_id"
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
+
     def highest_order_id(self) -> int:
         row = self.state.execute("SELECT MAX(order_id) FROM order_exports").fetchone()
         return int(row[0] or 0)

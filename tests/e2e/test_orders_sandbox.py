@@ -284,3 +284,12 @@ def test_dry_run_prints_the_sales_it_would_send_and_sends_none(sandbox):
 
     assert sandbox.cli("export-orders").exit_code == 0
     assert [sale["RefExt"] for sale in sandbox.sales()] == ["551"]
+
+
+def test_status_lists_the_orders_waiting_in_error(sandbox):
+    place(sandbox, 561, ["10.000000"], module="ps_cashondelivery")
+    sandbox.cli("export-orders")
+    status = sandbox.cli("status")
+    assert status.exit_code == 0, status.output
+    assert "order 561 not exported" in status.output
+    assert "ps_cashondelivery" in status.output
