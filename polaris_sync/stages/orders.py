@@ -15,6 +15,7 @@ records. `export-orders --confirm` lifts it for one run.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +25,7 @@ from polaris_sync.journal import Journal
 from polaris_sync.polaris.association import load_association
 from polaris_sync.sales.corrections import ExportPlan, plan_export
 from polaris_sync.sales.customers import CustomerRules, is_marketplace_customer
-from polaris_sync.sales.order import OrderLine, ShopOrder, order_from_json
+from polaris_sync.sales.order import OrderLine, ShopOrder, money, order_from_json
 from polaris_sync.sales.rules import ExportRules, Severity
 from polaris_sync.sales.sale import SaleSettings, client_of
 from polaris_sync.stages.base import StageContext, StageResult
@@ -194,7 +195,31 @@ class OrderExporter:
                 entries[start : start + PAGE_SIZE],
                 with_customers=self.ctx.config.customers.export,
             )
-        return orders
+        return [await self._split_payment(order) for order in orders]
+
+    async def _split_payment(self, order: ShopOrder) -> ShopOrder:
+        """An order of a split cart, paid as a whole, counts as paid.
+
+        A cart shipped by several carriers becomes several orders under one
+        reference, with one payment for all of them: the amount paid may sit
+        on one order only. When the orders of the reference are paid in full
+        together, each is.
+        """
+        if order.total_paid_real == order.total_paid_tax_incl or not order.reference:
+            return order
+        siblings = await self.ctx.prestashop.list(
+            "orders",
+            filters={"reference": f"[{order.reference}]"},
+            display="[id,reference,total_paid_tax_incl,total_paid_real]",
+        )
+        siblings = [row for row in siblings if row.get("reference") == order.reference]
+        if len(siblings) < 2:
+            return order
+        due = sum(money(row.get("total_paid_tax_incl")) for row in siblings)
+        paid = sum(money(row.get("total_paid_real")) for row in siblings)
+        if due != paid:
+            return order
+        return replace(order, total_paid_real=order.total_paid_tax_incl)
 
     # -- plan -----------------------------------------------------------------
 

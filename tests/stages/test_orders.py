@@ -274,3 +274,22 @@ async def test_g7_a_shipped_order_gets_a_shipped_variant_of_the_export_state(wor
     world.shop.add_order(123, ONE_TEE, state=4)
     await world.run(export_orders)
     assert world.shop.tables["orders"][123]["current_state"] == order["current_state"]
+
+
+async def test_orders_of_a_split_cart_paid_together_are_each_exported(world):
+    # One payment for the reference sits on the first order only.
+    first = world.shop.add_order(124, ONE_TEE, shipping="5.000000")
+    second = world.shop.add_order(125, [(2, 20, 41, "15.000000")])
+    second["reference"] = first["reference"]
+    first["total_paid_real"], second["total_paid_real"] = "32.000000", "0.000000"
+    await world.run(export_orders)
+    assert world.polaris.sales["124"]["Reglements"][0]["Montant"] == 17.0
+    assert world.polaris.sales["125"]["Reglements"][0]["Montant"] == 15.0
+
+    # Paid short as a whole: neither goes.
+    third = world.shop.add_order(126, ONE_TEE)
+    fourth = world.shop.add_order(127, ONE_TEE)
+    fourth["reference"] = third["reference"]
+    third["total_paid_real"], fourth["total_paid_real"] = "20.000000", "0.000000"
+    await world.run(export_orders)
+    assert "126" not in world.polaris.sales and "127" not in world.polaris.sales
