@@ -51,7 +51,19 @@ def polaris_app(claims):
             {"Url": base, "Cle": POLARIS_KEY, "MagasinReference": 2, "ModeTest": False}
         )
 
-    return Starlette(routes=[Route("/Association", association, methods=["POST"])])
+    async def config_table(request):
+        if request.headers.get("X-API-Key") != POLARIS_KEY:
+            return JSONResponse({"Message": "Cle inconnue"}, status_code=401)
+        if request.path_params["table"] == "Marques":
+            return JSONResponse({"Items": [{"Code": "ATL", "Nom": "Atelier"}]})
+        return JSONResponse({"Items": []})
+
+    return Starlette(
+        routes=[
+            Route("/Association", association, methods=["POST"]),
+            Route("/api/WebConnect/Config/{table}", config_table),
+        ]
+    )
 
 
 @pytest.fixture
@@ -324,3 +336,26 @@ def test_status_counts_values_waiting_for_a_target_unless_a_wildcard_covers_F5(
     output = invoke("status").output
     assert "brand value(s)" not in output
     assert "1 size-grid value(s) without target" in output
+
+
+def test_pull_config_offers_new_values_for_mapping_B4_F7(workdir):
+    write_config(workdir, "enabled = true")
+    path = workdir / "polaris-sync.toml"
+    path.write_text(path.read_text() + 'key = "shop-key"\n')
+    with BackgroundServer(polaris_app([])) as polaris:
+        invoke(
+            "associate",
+            "--licence",
+            "pl-p8-1",
+            "--pin",
+            "123456",
+            "--polaris-url",
+            polaris.url,
+        )
+        result = invoke("pull-config")
+
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "config: 1 new mapping values, 8 tables" in result.output
+    listing = invoke("mappings", "list").output
+    assert "brand" in listing and "ATL" in listing and "(not set)" in listing
+    assert "last success" in invoke("status").output

@@ -75,19 +75,21 @@ class Sandbox:
             prestashop_server, prestashop_key = self._prestashop_server()
             for server in self._servers:
                 server.start()
-            _wait_until_answering(f"{polaris_server.url}/_sandbox/state")
-            _wait_until_answering(f"{prestashop_server.url}/api/")
+            polaris_root = _reachable_url(polaris_server)
+            prestashop_root = _reachable_url(prestashop_server)
+            _wait_until_answering(f"{polaris_root}/_sandbox/state")
+            _wait_until_answering(f"{prestashop_root}/api/")
         except BaseException:
             self.stop()
             raise
 
         simulator = polaris_server.app.state.simulator
         self.info = {
-            "polaris_url": f"{polaris_server.url}/api/WebConnect",
-            "polaris_admin_url": f"{polaris_server.url}/_sandbox",
+            "polaris_url": f"{polaris_root}/api/WebConnect",
+            "polaris_admin_url": f"{polaris_root}/_sandbox",
             "licence": simulator.licence,
             "pin": simulator.pin,
-            "prestashop_url": f"{prestashop_server.url}/api",
+            "prestashop_url": f"{prestashop_root}/api",
             "prestashop_key": prestashop_key,
             "pid": os.getpid(),
         }
@@ -196,6 +198,13 @@ def _write_private(path: Path, text: str) -> None:
     temporary = path.with_suffix(".tmp")
     write_private(temporary, text.encode())
     temporary.replace(path)
+
+
+def _reachable_url(server: BackgroundServer) -> str:
+    # Listening on every interface includes loopback, where clients here go.
+    if server.host in ("0.0.0.0", ""):
+        return f"{server.scheme}://127.0.0.1:{server.port}"
+    return server.url
 
 
 def _wait_until_answering(url: str, timeout: float = 15.0) -> None:

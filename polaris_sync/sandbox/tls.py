@@ -32,12 +32,14 @@ class Certificate:
 
     @property
     def sha256(self) -> str:
-        """Fingerprint of the DER certificate, lowercase hex, as a pin."""
+        """Fingerprint of the certificate, as a client pins it."""
         return certificate_sha256(self.certfile.read_text())
 
 
 def certificate_sha256(pem: str) -> str:
-    return hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+    """SHA-256 of the DER certificate as browsers show it: ``AB:CD:...``."""
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
+    return ":".join(digest[index:index + 2] for index in range(0, len(digest), 2))
 
 
 def ensure_self_signed(folder: Path, *, expired: bool = False) -> Certificate:

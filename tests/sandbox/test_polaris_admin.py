@@ -91,6 +91,37 @@ def test_withdrawn_model_is_flagged_supprime(polaris):
     assert not any(item["Supprime"] for item in of_model(polaris, 1004))
 
 
+def test_bulk_stock_changes_and_churn_are_seen_in_the_next_delta(polaris):
+    sizes = [size for item in items(polaris) for size in item.get("Tailles", [])]
+    before = datetime.now().replace(microsecond=0)
+    admin(polaris, "stock", Changements=[
+        {"SKU": sizes[0]["Refs"][0], "CodeMagasin": 1, "Dispo": 41},
+        {"SKU": sizes[-1]["Refs"][1], "CodeMagasin": 3, "Dispo": 43}])
+    changes = admin(polaris, "stock/churn", Nombre=5)["Changements"]
+    assert 0 < len(changes) <= 5
+
+    expected = {(sizes[0]["Refs"][0], 1): 41, (sizes[-1]["Refs"][0], 3): 43}
+    expected |= {(change["SKU"], change["CodeMagasin"]): change["Dispo"]
+                 for change in changes}
+    delta = {(size["Refs"][0], place["CodeMagasin"]): place["Dispo"]
+             for item in items(polaris, local_time(before))
+             for size in item.get("Tailles", []) for place in size["Magasins"]}
+    assert expected.items() <= delta.items()
+
+
+def test_unpublished_items_say_so(polaris):
+    admin(polaris, "publish", NoModele=1005, Publie=False)
+    assert not any(item["Publie"] for item in of_model(polaris, 1005))
+
+
+def test_unknown_store_is_400(polaris):
+    ean = next(size["Refs"][0] for item in items(polaris)
+               for size in item.get("Tailles", []))
+    answer = polaris.post("/_sandbox/stock",
+                          json={"SKU": ean, "CodeMagasin": 7, "Dispo": 1})
+    assert answer.status_code == 400
+
+
 def test_unknown_model_or_sku_is_404(polaris):
     assert polaris.post("/_sandbox/price", json={"NoModele": 42,
                                                  "PrixTTC": 1}).status_code == 404
@@ -107,6 +138,7 @@ def test_state_shows_licence_pin_and_accesses(polaris):
 
 
 def test_fault_injection_next_errors_then_share_of_errors_then_clear(polaris):
+    photo = next(photo["Url"] for item in items(polaris) for photo in item["Photos"])
     admin(polaris, "faults", errors_next=2)
     statuses = [polaris.get(f"{API}/Config/Magasins").status_code for _ in range(3)]
     assert statuses == [500, 500, 200]
@@ -114,9 +146,11 @@ def test_fault_injection_next_errors_then_share_of_errors_then_clear(polaris):
     admin(polaris, "faults", error_rate=1.0)
     failed = polaris.get(f"{API}/Config/Magasins")
     assert failed.status_code == 500 and failed.json()["Message"]
+    assert polaris.get(photo).status_code == 500
     # The admin API itself is never faulted.
     admin(polaris, "faults")
     assert polaris.get(f"{API}/Config/Magasins").status_code == 200
+    assert polaris.get(photo).status_code == 200
 
 
 def test_fault_injection_latency_and_hanging_requests(polaris):

@@ -241,6 +241,14 @@ def test_photos_are_served_and_match_their_fingerprint(polaris, key):
         assert Image.open(io.BytesIO(answer.content)).format == "JPEG"
     assert len({photo["Empreinte"] for photo in photos}) == len(photos)
     assert polaris.get("/photos/g/1/0/9.jpg").status_code == 404
+    assert polaris.get("/photos/g/99999/0/1.jpg").status_code == 404
+
+
+def test_the_database_holding_keys_is_private(polaris, key, tmp_path):
+    files = list(tmp_path.glob("polaris.sqlite3*"))
+    assert len(files) >= 2
+    for file in files:
+        assert file.stat().st_mode & 0o077 == 0, file
 
 
 def test_state_survives_a_restart_with_the_same_key_and_items(tmp_path):
@@ -250,3 +258,10 @@ def test_state_survives_a_restart_with_the_same_key_and_items(tmp_path):
     with TestClient(create_app(tmp_path, models=500)) as second:
         after, _ = all_products(second, key)
     assert after == before
+
+
+def test_unknown_paths_and_methods_answer_with_a_message(polaris, key):
+    missing = polaris.get(f"{API}/Catalog/Inconnu", headers={"X-API-Key": key})
+    assert missing.status_code == 404 and "Catalog/Inconnu" in missing.json()["Message"]
+    wrong_method = polaris.delete(f"{API}/Ventes/Vente", headers={"X-API-Key": key})
+    assert wrong_method.status_code == 405 and wrong_method.json()["Message"]

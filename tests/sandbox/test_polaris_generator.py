@@ -1,8 +1,10 @@
 """The seeded generator: realistic, valid and reproducible fashion models."""
 
+import io
 from datetime import datetime, timedelta
 
 import pytest
+from PIL import Image
 
 from polaris_sync.sandbox.polaris import reference
 from polaris_sync.sandbox.polaris.generator import (
@@ -15,6 +17,7 @@ from polaris_sync.sandbox.polaris.generator import (
     local_time,
     parse_ean13,
 )
+from polaris_sync.sandbox.polaris.photos import draw_photo, fingerprint
 
 EPOCH = datetime(2026, 11, 20, 9, 30)
 MODELS = range(1001, 1601)
@@ -120,3 +123,15 @@ def test_one_item_is_one_model_in_one_colour(items):
     assert len(keys) == len(set(keys))
     with_material = [item for item in items if "Matiere" in item]
     assert {item["Matiere"]["Nom"] for item in with_material} >= {"cuir", "daim"}
+
+
+def test_photos_are_deterministic_per_seed_and_distinct_per_photo():
+    first = draw_photo(1, 1001, 0, 1, "MAR")
+    assert draw_photo(1, 1001, 0, 1, "MAR") == first
+    assert fingerprint(draw_photo(2, 1001, 0, 1, "MAR")) != fingerprint(first)
+    assert fingerprint(draw_photo(1, 1001, 0, 2, "MAR")) != fingerprint(first)
+    image = Image.open(io.BytesIO(first))
+    assert image.format == "JPEG" and image.size == (120, 150)
+    # The garment is drawn in the item's colour (navy), on a light background.
+    red, green, blue = image.convert("RGB").getpixel((60, 100))
+    assert blue > red and blue > green and blue < 120

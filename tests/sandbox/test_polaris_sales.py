@@ -216,6 +216,9 @@ def test_customer_export_pages_and_can_skip_those_without_email(polaris):
     assert len(listing(False, 2)) == 5
     assert [c["Nom"] for c in listing(True, 2)] == ["Client 0", "Client 2",
                                                      "Client 4"]
+    bad_cursor = polaris.get(f"{API}/Clients/Clients", params={
+        "pager": json.dumps({"Nb": 2, "From": "page-two"})})
+    assert bad_cursor.status_code == 400
     polaris.post("/_sandbox/permissions", json={"ExportClients": False})
     assert polaris.get(f"{API}/Clients/Clients").status_code == 403
 
@@ -231,3 +234,13 @@ def test_a_sale_creates_its_customer(polaris, stocked_size):
     polaris.post(f"{API}/Ventes/Vente", json=a_sale(stocked_size["Refs"][0]))
     customers = polaris.get("/_sandbox/customers").json()["Items"]
     assert [(c["Nom"], c["RefsExt"]) for c in customers] == [("Lefèvre", ["PS-42"])]
+
+
+def test_a_sale_whose_customer_refs_name_two_customers_is_still_recorded(
+        polaris, stocked_size):
+    for ref in ("PS-1", "PS-2"):
+        polaris.post(f"{API}/Clients/Client", json={"Nom": ref, "RefsExt": [ref]})
+    sale = a_sale(stocked_size["Refs"][0])
+    sale["Client"]["RefsExt"] = ["PS-1", "PS-2"]
+    assert polaris.post(f"{API}/Ventes/Vente", json=sale).status_code == 201
+    assert polaris.post(f"{API}/Ventes/Vente", json=sale).status_code == 409

@@ -23,13 +23,22 @@ WebConnect routes, under ``/api/WebConnect`` (key in ``X-API-Key``):
   references ``PORT`` (shipping), ``EMBAL`` (gift wrapping), ``BON`` (voucher).
   A recorded sale takes its quantities off the stock of its ``CodeMagasin``
   and keeps ``Controle`` (lines total, payments total, difference).
-- Photos: ``GET /photos/...`` as given in each item's ``Photos[].Url``; no key.
+- Answers: a sale 201 ``{"NoVente", "RefExt"}``; a customer 201 (created) or
+  200 (updated) ``{"NoClient", "Cree"}``. Errors carry ``{"Message"}``: 401
+  unknown or revoked key, 403 missing permission or test/production
+  mismatch, 400 rejected payload or parameter, 404, 405, 409 existing sale
+  or used PIN; injected faults give 500 and 504.
+- Photos: ``GET /photos/...`` as given in each item's ``Photos[].Url``; no key,
+  but injected faults apply.
 
 Admin API under ``/_sandbox/`` (JSON, no key, loopback clients only):
 
 - ``GET state``: licence, PIN and whether it was used, test mode, accesses,
   faults. ``GET sales``, ``GET customers``: what Polaris received.
-- ``POST stock`` ``{"SKU", "CodeMagasin", "Dispo"}``: set a size's stock.
+- ``POST stock`` ``{"SKU", "CodeMagasin", "Dispo"}``: set a size's stock
+  (or many: ``{"Changements": [{...}, ...]}``); ``POST stock/churn``
+  ``{"Nombre"}``: change the stock of that many random sizes (reproducible
+  per seed) and list the changes.
 - ``POST price`` ``{"NoModele", "Variante"?, "PrixTTC"}``: new normal price
   (``Variante`` is the colour code, ``Niveau1.Code``; all colours if
   omitted).
@@ -37,11 +46,14 @@ Admin API under ``/_sandbox/`` (JSON, no key, loopback clients only):
   "Fin"?}``: start a promotion, dated when ``Debut``/``Fin`` are given;
   ``POST promotion/end`` ``{"NoModele", "Variante"?}``: end it.
 - ``POST models`` ``{"Nombre"}``: add generated models; ``POST withdraw``
-  ``{"NoModele", "Supprime"?}``: withdraw a model from the web (or restore it).
+  ``{"NoModele", "Supprime"?}``: withdraw a model from the web (or restore it);
+  ``POST publish`` ``{"NoModele", "Variante"?, "Publie"}``: (un)publish.
 - ``POST pin`` ``{"ModeTest"?}``: issue a new PIN; ``POST revoke`` ``{"Cle"?}``:
   revoke one access or all; ``POST mode`` ``{"ModeTest"}``: put the base in
   isolated (test) mode or back; ``POST permissions`` ``{"Cle"?, "<name>":
-  bool}``: change an access's permission boxes.
+  bool}``: tick or untick an access's boxes (all accesses without ``Cle``):
+  ``ImportClients``, ``ModifClients``, ``ImportVentes``, ``ExportClients``,
+  ``ExportClientsAvecEmailSeulement``, ``BonsAchat``.
 - ``POST faults`` ``{"latency_ms", "error_rate", "timeout_rate",
   "timeout_seconds", "errors_next"}``: slow down, fail a share of requests with
   500, hang a share of them, or fail the next N. ``{}`` clears them all.

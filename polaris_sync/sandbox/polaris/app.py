@@ -10,12 +10,18 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from polaris_sync.sandbox.polaris import reference
-from polaris_sync.sandbox.polaris.simulator import Access, ApiError, Simulator
+from polaris_sync.sandbox.polaris.simulator import (
+    Access,
+    ApiError,
+    Simulator,
+    require,
+)
 from polaris_sync.sandbox.polaris.validation import Rejected
 
 API = "/api/WebConnect"
@@ -36,30 +42,50 @@ class Faults:
 
 def build_app(simulator: Simulator) -> Starlette:
     faults = Faults()
-    dice = random.Random(simulator.seed)
+    webconnect = _WebConnect(simulator, faults)
+    app = Starlette(
+        routes=[*webconnect.routes(), *_admin_routes(simulator, faults)],
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.simulator = simulator
+    app.state.faults = faults
+    return app
 
-    async def suffer() -> Response | None:
-        if faults.latency_ms:
-            await asyncio.sleep(faults.latency_ms / 1000)
-        if faults.errors_next > 0:
-            faults.errors_next -= 1
-            return _message(500, "Erreur interne du serveur (simulée)")
-        roll = dice.random()
-        if roll < faults.timeout_rate:
-            await asyncio.sleep(faults.timeout_seconds)
-            return _message(504, "Délai dépassé (simulé)")
-        if roll < faults.timeout_rate + faults.error_rate:
-            return _message(500, "Erreur interne du serveur (simulée)")
-        return None
 
-    def api(handler: Any, *, authenticated: bool = True) -> Any:
+class _WebConnect:
+    """The routes a polaris-sync client calls, suffering the injected faults."""
+
+    def __init__(self, simulator: Simulator, faults: Faults) -> None:
+        self.simulator = simulator
+        self.faults = faults
+        self._dice = random.Random(simulator.seed)
+
+    def routes(self) -> list[Route]:
+        association = self._endpoint(self.association, authenticated=False)
+        return [
+            Route("/Association", association, methods=["POST"]),
+            Route(f"{API}/Association", association, methods=["POST"]),
+            Route(f"{API}/Catalog/Produits", self._endpoint(self.products)),
+            Route(f"{API}/Config/{{table}}", self._endpoint(self.config)),
+            Route(f"{API}/Clients/Clients", self._endpoint(self.customers)),
+            Route(f"{API}/Clients/Client", self._endpoint(self.customer),
+                  methods=["POST"]),
+            Route(f"{API}/Ventes/Vente", self._endpoint(self.sale), methods=["POST"]),
+            Route(f"{API}/Ventes/Ventes", self._endpoint(self.sales)),
+            Route("/photos/{name:path}", self._endpoint(self.photo,
+                                                        authenticated=False)),
+        ]
+
+    def _endpoint(self, handler: Any, *, authenticated: bool = True) -> Any:
         async def endpoint(request: Request) -> Response:
-            failure = await suffer()
+            failure = await self._suffer()
             if failure is not None:
                 return failure
             try:
-                access = (simulator.authenticate(request.headers.get("X-API-Key"))
-                          if authenticated else None)
+                access = None
+                if authenticated:
+                    access = self.simulator.authenticate(
+                        request.headers.get("X-API-Key"))
                 return await handler(request, access)
             except ApiError as error:
                 return _message(error.status, error.message)
@@ -67,82 +93,75 @@ def build_app(simulator: Simulator) -> Starlette:
                 return _message(400, str(error))
         return endpoint
 
-    async def association(request: Request, access: None) -> Response:
+    async def _suffer(self) -> Response | None:
+        faults = self.faults
+        if faults.latency_ms:
+            await asyncio.sleep(faults.latency_ms / 1000)
+        if faults.errors_next > 0:
+            faults.errors_next -= 1
+            return _message(500, "Erreur interne du serveur (simulée)")
+        roll = self._dice.random()
+        if roll < faults.timeout_rate:
+            await asyncio.sleep(faults.timeout_seconds)
+            return _message(504, "Délai dépassé (simulé)")
+        if roll < faults.timeout_rate + faults.error_rate:
+            return _message(500, "Erreur interne du serveur (simulée)")
+        return None
+
+    async def association(self, request: Request, access: None) -> Response:
         body = await _json_body(request)
         if not isinstance(body, dict):
             raise ApiError(400, "Attendu : {\"Licence\": ..., \"Pin\": ...}")
         base_url = str(request.base_url).rstrip("/") + API
-        answer = simulator.associate(body.get("Licence"), body.get("Pin"), base_url)
-        return JSONResponse(answer)
+        return JSONResponse(self.simulator.associate(
+            body.get("Licence"), body.get("Pin"), base_url))
 
-    async def products(request: Request, access: Access) -> Response:
+    async def products(self, request: Request, access: Access) -> Response:
         product_filter = _json_param(request, "filtreProduit")
+        since = _text_field(product_filter, "DerniereDateChangement", "filtreProduit")
         pager = _pager(request)
-        page = simulator.product_page(
-            _text_field(product_filter, "DerniereDateChangement", "filtreProduit"),
-            pager["From"], pager["Nb"], str(request.base_url).rstrip("/"))
-        return JSONResponse(page)
+        return JSONResponse(self.simulator.product_page(
+            since, pager["From"], pager["Nb"], str(request.base_url).rstrip("/")))
 
-    async def config(request: Request, access: Access) -> Response:
+    async def config(self, request: Request, access: Access) -> Response:
         table = request.path_params["table"]
         tables = reference.config_tables()
         if table not in tables:
             raise ApiError(404, f"Table de configuration inconnue : {table}")
         return JSONResponse({"Items": tables[table]})
 
-    async def customers(request: Request, access: Access) -> Response:
-        if not access.permissions.get("ExportClients"):
-            raise ApiError(403, "Permission manquante pour cet accès : ExportClients")
+    async def customers(self, request: Request, access: Access) -> Response:
+        require(access, "ExportClients")
         customer_filter = _json_param(request, "filtreClient")
         email_only = customer_filter.get("ExEmail", False)
         if not isinstance(email_only, bool):
             raise ApiError(400, "filtreClient.ExEmail doit être un booléen")
         email_only = email_only or access.permissions["ExportClientsAvecEmailSeulement"]
-        found = simulator.customers(email_only, _text_field(
-            customer_filter, "DerniereDateChangement", "filtreClient"))
+        since = _text_field(customer_filter, "DerniereDateChangement", "filtreClient")
+        found = self.simulator.customers(email_only, since)
         return JSONResponse(_offset_page(found, _pager(request)))
 
-    async def customer(request: Request, access: Access) -> Response:
-        answer = simulator.upsert_customer(await _json_body(request), access)
+    async def customer(self, request: Request, access: Access) -> Response:
+        answer = self.simulator.upsert_customer(await _json_body(request), access)
         return JSONResponse(answer, status_code=201 if answer["Cree"] else 200)
 
-    async def sale(request: Request, access: Access) -> Response:
-        answer = simulator.record_sale(await _json_body(request), access)
+    async def sale(self, request: Request, access: Access) -> Response:
+        answer = self.simulator.record_sale(await _json_body(request), access)
         return JSONResponse(answer, status_code=201)
 
-    async def sales(request: Request, access: Access) -> Response:
-        if not access.permissions.get("ImportVentes"):
-            raise ApiError(403, "Permission manquante pour cet accès : ImportVentes")
+    async def sales(self, request: Request, access: Access) -> Response:
+        require(access, "ImportVentes")
         sale_filter = _json_param(request, "filtreVente")
         ref_ext = _text_field(sale_filter, "RefExt", "filtreVente") or None
         return JSONResponse({"Items": [_sale_summary(found)
-                                       for found in simulator.sales(ref_ext)]})
+                                       for found in self.simulator.sales(ref_ext)]})
 
-    async def photo(request: Request) -> Response:
-        found = simulator.photo(request.path_params["name"])
+    async def photo(self, request: Request, access: None) -> Response:
+        found = self.simulator.photo(request.path_params["name"])
         if found is None:
             return _message(404, "Photo introuvable")
         return Response(found[0], media_type=found[1],
                         headers={"Cache-Control": "max-age=3600"})
-
-    routes = [
-        Route("/Association", api(association, authenticated=False),
-              methods=["POST"]),
-        Route(f"{API}/Association", api(association, authenticated=False),
-              methods=["POST"]),
-        Route(f"{API}/Catalog/Produits", api(products)),
-        Route(f"{API}/Config/{{table}}", api(config)),
-        Route(f"{API}/Clients/Clients", api(customers)),
-        Route(f"{API}/Clients/Client", api(customer), methods=["POST"]),
-        Route(f"{API}/Ventes/Vente", api(sale), methods=["POST"]),
-        Route(f"{API}/Ventes/Ventes", api(sales)),
-        Route("/photos/{name:path}", photo),
-        *_admin_routes(simulator, faults),
-    ]
-    app = Starlette(routes=routes)
-    app.state.simulator = simulator
-    app.state.faults = faults
-    return app
 
 
 def _admin_routes(simulator: Simulator, faults: Faults) -> list[Route]:
@@ -168,9 +187,14 @@ def _admin_routes(simulator: Simulator, faults: Faults) -> list[Route]:
                 "Pannes": asdict(faults)}
 
     async def stock(body: dict[str, Any]) -> Any:
-        simulator.set_stock(str(body["SKU"]), int(body["CodeMagasin"]),
-                            int(body["Dispo"]))
-        return {"ok": True}
+        changes = body["Changements"] if "Changements" in body else [body]
+        for change in changes:
+            simulator.set_stock(str(change["SKU"]), int(change["CodeMagasin"]),
+                                int(change["Dispo"]))
+        return {"Changements": len(changes)}
+
+    async def churn(body: dict[str, Any]) -> Any:
+        return {"Changements": simulator.churn_stock(int(body["Nombre"]))}
 
     async def price(body: dict[str, Any]) -> Any:
         rows = simulator.find_item(int(body["NoModele"]), body.get("Variante"))
@@ -193,6 +217,11 @@ def _admin_routes(simulator: Simulator, faults: Faults) -> list[Route]:
     async def withdraw(body: dict[str, Any]) -> Any:
         rows = simulator.find_item(int(body["NoModele"]))
         simulator.change_items(rows, {"Supprime": bool(body.get("Supprime", True))})
+        return {"Articles": len(rows)}
+
+    async def publish(body: dict[str, Any]) -> Any:
+        rows = simulator.find_item(int(body["NoModele"]), body.get("Variante"))
+        simulator.change_items(rows, {"Publie": bool(body["Publie"])})
         return {"Articles": len(rows)}
 
     async def pin(body: dict[str, Any]) -> Any:
@@ -230,7 +259,9 @@ def _admin_routes(simulator: Simulator, faults: Faults) -> list[Route]:
         Route("/_sandbox/promotion", admin(promotion), methods=post),
         Route("/_sandbox/promotion/end", admin(end_promotion), methods=post),
         Route("/_sandbox/models", admin(models), methods=post),
+        Route("/_sandbox/stock/churn", admin(churn), methods=post),
         Route("/_sandbox/withdraw", admin(withdraw), methods=post),
+        Route("/_sandbox/publish", admin(publish), methods=post),
         Route("/_sandbox/pin", admin(pin), methods=post),
         Route("/_sandbox/revoke", admin(revoke), methods=post),
         Route("/_sandbox/mode", admin(mode), methods=post),
@@ -260,7 +291,9 @@ def _sale_summary(sale: dict[str, Any]) -> dict[str, Any]:
 
 
 def _offset_page(items: list[Any], pager: dict[str, Any]) -> dict[str, Any]:
-    start = int(pager["From"]) if pager["From"].isdigit() else 0
+    if pager["From"] and not pager["From"].isdigit():
+        raise ApiError(400, f"Curseur de pagination invalide : {pager['From']!r}")
+    start = int(pager["From"] or 0)
     end = start + pager["Nb"]
     page: dict[str, Any] = {"Items": items[start:end]}
     if end < len(items):
@@ -315,6 +348,13 @@ def _is_loopback(request: Request) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return True
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    # Unknown paths and methods answer in Polaris' error shape too.
+    status = error.status_code if isinstance(error, HTTPException) else 500
+    detail = error.detail if isinstance(error, HTTPException) else str(error)
+    return _message(status, f"{detail} : {request.method} {request.url.path}")
 
 
 def _message(status: int, message: str) -> JSONResponse:

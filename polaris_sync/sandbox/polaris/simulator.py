@@ -19,7 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from polaris_sync.sandbox.polaris import generator, photos, reference, validation
-from polaris_sync.sandbox.polaris.catalogue import DemoPhoto, load_demo_catalogue
+from polaris_sync.sandbox.polaris.catalogue import (
+    DemoCatalogue,
+    DemoPhoto,
+    load_demo_catalogue,
+)
 from polaris_sync.sandbox.polaris.generator import Item
 from polaris_sync.sandbox.polaris.store import Store, stamp
 
@@ -65,17 +69,11 @@ class Simulator:
     ) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(state_dir / DB_NAME)
-        if catalogue_dir is None and self.store.get_meta("catalogue_dir"):
-            # The demo photos are served from where the base was loaded from.
-            catalogue_dir = Path(str(self.store.get_meta("catalogue_dir")))
-        self.demo_photos: dict[str, DemoPhoto] = {}
-        demo_items = []
-        if catalogue_dir is not None and catalogue_dir.is_dir():
-            demo = load_demo_catalogue(catalogue_dir)
-            self.demo_photos, demo_items = demo.photos, demo.items
+        demo = self._demo_catalogue(catalogue_dir)
+        self.demo_photos: dict[str, DemoPhoto] = demo.photos if demo else {}
 
         if self.store.get_meta("created_at") is None:
-            self._create(seed, licence, demo_items, models)
+            self._create(seed, licence, demo.items if demo else [], models)
             if catalogue_dir is not None:
                 self.store.set_meta("catalogue_dir", str(catalogue_dir.resolve()))
         self.seed = int(self.store.get_meta("seed") or seed)
@@ -193,8 +191,7 @@ class Simulator:
         if row["base"] is not None:
             item = json.loads(row["base"])
         else:
-            item = json.loads(json.dumps(
-                self._model(row["no_modele"])[row["variant_index"]]))
+            item = _changeable_copy(self._model(row["no_modele"])[row["variant_index"]])
         return _apply_overrides(item, json.loads(row["overrides"]))
 
     def find_item(self, model: int, variant: str | None = None) -> list[sqlite3.Row]:
@@ -211,6 +208,8 @@ class Simulator:
             self.store.update_overrides(row["id"], current | overrides)
 
     def set_stock(self, sku: str, store_code: int, quantity: int) -> None:
+        if store_code not in {store["CodeMagasin"] for store in reference.STORES}:
+            raise ApiError(400, f"CodeMagasin inconnu : {store_code}")
         located = self.locate_sku(sku)
         if located is None:
             raise ApiError(404, f"Article inconnu : {sku!r}")
@@ -230,6 +229,29 @@ class Simulator:
         current = next((place["Dispo"] for place in size["Magasins"]
                         if place["CodeMagasin"] == store_code), 0)
         self.set_stock(ean, store_code, current + delta)
+
+    def churn_stock(self, count: int) -> list[dict[str, Any]]:
+        """Change the stock of ``count`` random sizes, as a day of trading would.
+
+        Reproducible for a given seed: the n-th churn of a base always picks
+        the same sizes.
+        """
+        round_number = int(self.store.get_meta("churns") or 0) + 1
+        self.store.set_meta("churns", str(round_number))
+        dice = random.Random(f"churn:{self.seed}:{round_number}")
+        ids = [row["id"] for row in self.store.query("SELECT id FROM items")]
+        changes = []
+        for item_id in dice.sample(ids, k=min(count, len(ids))):
+            row = self.store.query("SELECT * FROM items WHERE id = ?", (item_id,))[0]
+            sizes = self.item_doc(row).get("Tailles", [])
+            if not sizes:
+                continue
+            change = {"SKU": dice.choice(sizes)["Refs"][0],
+                      "CodeMagasin": dice.choice(reference.STORES)["CodeMagasin"],
+                      "Dispo": dice.randint(0, 9)}
+            self.set_stock(change["SKU"], change["CodeMagasin"], change["Dispo"])
+            changes.append(change)
+        return changes
 
     def locate_sku(self, sku: str) -> tuple[sqlite3.Row, str] | None:
         """The item row holding barcode or reference ``sku``, and its EAN."""
@@ -261,14 +283,20 @@ class Simulator:
         if len(parts) != 4 or parts[0] != "g" or not all(
                 part.isdigit() for part in parts[1:]):
             return None
-        model, variant_index, order = (int(part) for part in parts[1:])
+        if not self.store.items_of_model(int(parts[1])):
+            return None
+        picture = self._generated_photo(name)
+        return (picture, "image/jpeg") if picture else None
+
+    def _generated_photo(self, name: str) -> bytes | None:
+        model, variant_index, order = (
+            int(part) for part in name.removesuffix(".jpg").split("/")[1:])
         items = self._model(model)
         if variant_index >= len(items) or not any(
                 photo["Ordre"] == order for photo in items[variant_index]["Photos"]):
             return None
         colour = items[variant_index]["Niveau1"]["Code"]
-        picture = photos.draw_photo(self.seed, model, variant_index, order, colour)
-        return picture, "image/jpeg"
+        return photos.draw_photo(self.seed, model, variant_index, order, colour)
 
     # customers -----------------------------------------------------------
 
@@ -283,7 +311,7 @@ class Simulator:
             if len({row["no_client"] for row in found}) > 1:
                 raise ApiError(400, "RefsExt désigne plusieurs clients différents")
             created = not found
-            _require(access, "ImportClients" if created else "ModifClients")
+            require(access, "ImportClients" if created else "ModifClients")
             number = None if created else found[0]["no_client"]
             document = self._merge_customer(db, number, customer)
             cursor = db.execute(
@@ -314,7 +342,7 @@ class Simulator:
     # sales ---------------------------------------------------------------
 
     def record_sale(self, sale: Any, access: Access) -> dict[str, Any]:
-        _require(access, "ImportVentes")
+        require(access, "ImportVentes")
         validation.check_sale(sale, self.sku_exists, self.sale_exists)
         lines, payments = validation.sale_totals(sale)
         record = dict(sale)
@@ -328,10 +356,18 @@ class Simulator:
         except sqlite3.IntegrityError as error:
             raise ApiError(409, f"La vente {sale['RefExt']!r} existe déjà") from error
         if sale.get("Client") is not None:
-            self.upsert_customer(sale["Client"], None)
+            self._link_customer(sale["Client"])
         for detail in sale["Details"]:
             self.add_stock(detail["SKU"], sale["CodeMagasin"], -detail["Qte"])
         return {"NoVente": cursor.lastrowid, "RefExt": sale["RefExt"]}
+
+    def _link_customer(self, customer: dict[str, Any]) -> None:
+        # The sale is recorded by now: a customer that cannot be filed (refs
+        # naming two customers) stays unlinked rather than failing the sale.
+        try:
+            self.upsert_customer(customer, None)
+        except ApiError:
+            pass
 
     def sale_exists(self, ref_ext: str) -> bool:
         return bool(self.store.query("SELECT 1 FROM sales WHERE ref_ext = ?",
@@ -370,6 +406,16 @@ class Simulator:
             self.store.set_meta(key, value)
         self.new_pin()
 
+    def _demo_catalogue(self, catalogue_dir: Path | None) -> DemoCatalogue | None:
+        if catalogue_dir is not None:
+            return load_demo_catalogue(catalogue_dir)
+        # A restarted base serves its demo photos from where it was loaded,
+        # as long as that folder is still there.
+        remembered = self.store.get_meta("catalogue_dir")
+        if remembered and Path(remembered).is_dir():
+            return load_demo_catalogue(Path(remembered))
+        return None
+
     def _model(self, number: int) -> list[Item]:
         # Paging rebuilds models in runs: a small cache spares rebuilding one
         # model once per colour.
@@ -405,8 +451,8 @@ class Simulator:
         if name in self.demo_photos:
             return self.demo_photos[name].sha1
         if name not in self._fingerprints:
-            found = self.photo(name)
-            self._fingerprints[name] = photos.fingerprint(found[0]) if found else ""
+            picture = self._generated_photo(name)
+            self._fingerprints[name] = photos.fingerprint(picture) if picture else ""
         return self._fingerprints[name]
 
     def _merge_customer(self, db: sqlite3.Connection, number: int | None,
@@ -423,6 +469,21 @@ class Simulator:
 def _variant_index(rows: list[tuple[int, str, int, str | None, str]],
                    model: int) -> int:
     return sum(1 for row in rows if row[0] == model)
+
+
+def _changeable_copy(item: Item) -> Item:
+    """A copy whose top level and stock may change; the rest stays shared.
+
+    Cached generated models are read by every page: copying only what
+    overrides touch keeps paging quick.
+    """
+    copy = dict(item)
+    if "Tailles" in item:
+        copy["Tailles"] = [
+            size | {"Magasins": [dict(place) for place in size["Magasins"]]}
+            for size in item["Tailles"]
+        ]
+    return copy
 
 
 def _apply_overrides(item: Item, overrides: dict[str, Any]) -> Item:
@@ -447,7 +508,8 @@ def _apply_overrides(item: Item, overrides: dict[str, Any]) -> Item:
     return item
 
 
-def _require(access: Access | None, permission: str) -> None:
+def require(access: Access | None, permission: str) -> None:
+    """403 unless the access has the permission box ticked (None: internal)."""
     if access is not None and not access.permissions.get(permission, False):
         raise ApiError(403, f"Permission manquante pour cet accès : {permission}")
 

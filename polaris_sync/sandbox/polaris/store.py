@@ -9,6 +9,7 @@ text), which is what deltas and cursors page on.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -65,6 +66,10 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        if not path.exists():
+            # It holds the accesses' keys; SQLite gives its journal files the
+            # same mode.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False,
                                    isolation_level=None)
