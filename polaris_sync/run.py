@@ -46,6 +46,9 @@ LOCK_FILENAME = "polaris-sync.lock"
 # a few seconds apart from one period to the next.
 DUE_GRACE_SECONDS = 30
 
+# Share of the time budget each due stage keeps while an earlier one runs.
+SHARE_KEPT_PER_LATER_STAGE = 0.1
+
 # Each stage is the `run` coroutine of its module.
 STAGE_MODULES = {name: f"polaris_sync.stages.{name}" for name in STAGE_NAMES}
 
@@ -291,13 +294,19 @@ async def _each_stage(
     context: StageContext,
     run_id: int,
 ) -> tuple[list[StageResult], PolarisSyncError | None]:
-    results: list[StageResult] = []
+    runnable: list[tuple[str, Stage]] = []
     for name in due:
         stage = stages.get(name) if stages is not None else load_stage(name)
-        if stage is None:
-            continue
+        if stage is not None:
+            runnable.append((name, stage))
+    run_deadline = context.deadline
+    results: list[StageResult] = []
+    for position, (name, stage) in enumerate(runnable):
         if context.out_of_time():
             break
+        context.deadline = _stage_deadline(
+            context.config, run_deadline, len(runnable) - position - 1
+        )
         started = time.time()
         try:
             result = await stage(context)
@@ -309,9 +318,24 @@ async def _each_stage(
             return results, error
         finally:
             context.progress.finish()
+            context.deadline = run_deadline
         _record(context.state, run_id, result, started)
         results.append(result)
     return results, None
+
+
+def _stage_deadline(
+    config: Config, run_deadline: float | None, stages_after: int
+) -> float | None:
+    """The stage's own deadline: the run's, less a share kept for each later one.
+
+    A first sync can take the catalogue hours; without these shares it would
+    use every run's whole budget and stock, prices and orders would wait.
+    """
+    if run_deadline is None:
+        return None
+    reserve = stages_after * SHARE_KEPT_PER_LATER_STAGE * config.time_budget_seconds
+    return run_deadline - reserve
 
 
 def _record(state: State, run_id: int, result: StageResult, started: float) -> None:

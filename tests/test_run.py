@@ -236,21 +236,63 @@ def test_a_failed_stage_stops_the_run_with_exit_3_B5(setup):
         assert state.last_stage_success("config") is not None
 
 
-def test_the_time_budget_leaves_remaining_stages_due(setup):
-    config, recorder, servers = setup
+class FakeClock:
+    """time.monotonic for the run and the stages; stages advance it."""
 
-    def slow(ctx):
-        ctx.deadline = time.monotonic() - 1  # the budget is spent
-        result = StageResult("catalogue", complete=not ctx.out_of_time())
-        return result
+    def __init__(self):
+        self.now = 10_000.0
 
-    recorder.behaviour["catalogue"] = slow
-    report = cycle(config, recorder, servers)
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(time, "monotonic", fake)
+    return fake
+
+
+def test_the_time_budget_leaves_remaining_stages_due(tmp_path, clock):
+    config = make_config(tmp_path, time_budget_seconds=100)
+    associate_in(config)
+    recorder = Recorder()
+
+    def spends_everything(ctx):
+        clock.now += 100
+        return StageResult("catalogue", complete=not ctx.out_of_time())
+
+    recorder.behaviour["catalogue"] = spends_everything
+    report = cycle(config, recorder, Servers())
 
     assert recorder.names == ["config", "catalogue"]
     assert "unfinished" in report.summary
     with State.open(config.state_dir) as state:
         assert state.last_stage_success("catalogue") is None
+        assert state.last_stage_success("stock") is None
+
+
+def test_a_long_catalogue_leaves_time_to_the_stages_after_it(tmp_path, clock):
+    config = make_config(tmp_path, time_budget_seconds=100)
+    associate_in(config)
+    recorder = Recorder()
+    granted = {}
+
+    def catches_up(ctx):
+        granted["catalogue"] = ctx.deadline - clock.now
+        clock.now = ctx.deadline  # works until its own deadline
+        return StageResult("catalogue", complete=False)
+
+    def stock(ctx):
+        granted["stock"] = ctx.deadline - clock.now
+        return StageResult("stock")
+
+    recorder.behaviour.update(catalogue=catches_up, stock=stock)
+    cycle(config, recorder, Servers())
+
+    # Four stages come after the catalogue: each keeps a tenth of the budget.
+    assert granted == {"catalogue": 60, "stock": 10}
+    assert recorder.names == list(STAGE_NAMES)
 
 
 def test_dry_run_changes_nothing_and_prints_the_plan(setup):
