@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-import e2e.requires_sandboxes  # noqa: F401  (skips when they are missing)
 from e2e.sandbox import POLARIS_URL, Sandbox
 from polaris_sync.mapping.colours import GENERIC_COLOURS, MULTICOLOUR
 from polaris_sync.mapping.item import parse_item
@@ -122,7 +121,8 @@ def test_d1_one_changed_stock_is_exactly_one_write(sandbox):
     assert shop_stock(sandbox) == expected_stock(sandbox)
 
 
-def test_a_price_change_writes_the_price_of_that_model_only(sandbox):
+def test_a_price_change_writes_the_price_of_that_model_only(any_version_sandbox):
+    sandbox = any_version_sandbox
     sandbox.run()
     model = polaris_items(sandbox)[0]["NoModele"]
     colours = [raw for raw in polaris_items(sandbox) if raw["NoModele"] == model]
@@ -134,7 +134,7 @@ def test_a_price_change_writes_the_price_of_that_model_only(sandbox):
 
     writes = sandbox.shop_writes()
     assert {(w.method, w.url.path.split("/")[2]) for w in writes} == {
-        ("PATCH", "products")
+        (sandbox.update_method, "products")
     }
     assert len(writes) == len(colours)
     prices = {
@@ -146,7 +146,10 @@ def test_a_price_change_writes_the_price_of_that_model_only(sandbox):
     assert prices == {100.0}
 
 
-def test_a_promotion_becomes_a_specific_price_and_goes_when_it_ends(sandbox):
+def test_a_promotion_becomes_a_specific_price_and_goes_when_it_ends(
+    any_version_sandbox,
+):
+    sandbox = any_version_sandbox
     sandbox.run()
     raw = polaris_items(sandbox)[0]
     model, variant = raw["NoModele"], parse_item(raw).variant_key
@@ -360,7 +363,10 @@ def test_e4_colours_become_generic_values_of_the_colour_group(tmp_path):
         sandbox.close()
 
 
-def test_a_hand_edit_in_the_shop_is_left_alone_until_polaris_changes(sandbox):
+def test_a_hand_edit_in_the_shop_is_left_alone_until_polaris_changes(
+    any_version_sandbox,
+):
+    sandbox = any_version_sandbox
     sandbox.run()
     raw = polaris_items(sandbox)[0]
     product_id = _product_id(sandbox, reference_of(raw))
