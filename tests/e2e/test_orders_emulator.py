@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import pytest
 
-from e2e import requires_sandboxes  # noqa: F401
 from polaris_sync.stages import customers as customers_stage
 from polaris_sync.stages.orders import export_order
 from tests.e2e.order_shop import (

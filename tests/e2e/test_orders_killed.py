@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from e2e import requires_sandboxes  # noqa: F401
 from e2e.sandbox import API_KEY
 from polaris_sync.journal import Journal
 from polaris_sync.polaris.association import Association, save_association
