@@ -179,7 +179,9 @@ class Journal:
         if entry is not None and entry.status is EntryStatus.SENT:
             return Delivery.ALREADY_SENT
         if entry is not None and entry.status is EntryStatus.PENDING:
-            if await channel.find_sale(ref_ext) is not None:
+            found = await channel.find_sale(ref_ext)
+            if found is not None:
+                self._check_same(ref_ext, found, payload)
                 self.settle(ref_ext, EntryStatus.SENT, Delivery.FOUND_IN_POLARIS)
                 return Delivery.FOUND_IN_POLARIS
 
@@ -187,13 +189,36 @@ class Journal:
         try:
             await channel.send_sale(dict(payload))
         except ItemRejected as rejected:
-            if rejected.status == 409:
-                self.settle(ref_ext, EntryStatus.SENT, Delivery.ALREADY_IN_POLARIS)
-                return Delivery.ALREADY_IN_POLARIS
-            self.settle(ref_ext, EntryStatus.REJECTED, str(rejected))
-            raise
+            if rejected.status != 409:
+                self.settle(ref_ext, EntryStatus.REJECTED, str(rejected))
+                raise
+            found = await channel.find_sale(ref_ext)
+            if found is not None:
+                self._check_same(ref_ext, found, payload)
+            self.settle(ref_ext, EntryStatus.SENT, Delivery.ALREADY_IN_POLARIS)
+            return Delivery.ALREADY_IN_POLARIS
         self.settle(ref_ext, EntryStatus.SENT, Delivery.SENT)
         return Delivery.SENT
+
+    def _check_same(
+        self, ref_ext: str, found: Mapping[str, Any], payload: Mapping[str, Any]
+    ) -> None:
+        """Polaris' sale under our reference must be ours, not another shop's.
+
+        A copy of the shop (pre-production) paired with the same Polaris, or a
+        reference prefix changed, would otherwise make a different sale count
+        as sent: a lost sale nobody hears of.
+        """
+        theirs, ours = _comparable(found), _comparable(payload)
+        if all(theirs[name] == ours[name] for name in theirs.keys() & ours.keys()):
+            return
+        reason = (
+            f"Polaris already holds another sale under the reference {ref_ext} "
+            f"(another date, store or total); set orders.sale_ref_prefix or check "
+            f"orders.min_order_id"
+        )
+        self.settle(ref_ext, EntryStatus.REJECTED, reason)
+        raise ItemRejected(reason, status=409)
 
     # -- per-order export records --------------------------------------------
 
@@ -243,6 +268,29 @@ class Journal:
     def highest_order_id(self) -> int:
         row = self.state.execute("SELECT MAX(order_id) FROM order_exports").fetchone()
         return int(row[0] or 0)
+
+
+def _comparable(sale: Mapping[str, Any]) -> dict[str, Any]:
+    """What tells two sales apart, from what a sale or Polaris' summary of one
+    carries: its date, store and total (to the cent)."""
+    facts: dict[str, Any] = {}
+    for name in ("DateVente", "CodeMagasin"):
+        if name in sale:
+            facts[name] = str(sale[name])
+    try:
+        if "TotalTTC" in sale:
+            facts["total"] = round(float(sale["TotalTTC"]), 2)
+        elif isinstance(sale.get("Details"), list):
+            facts["total"] = round(
+                sum(
+                    d["Qte"] * float(d["MontantTTC"]) - float(d.get("RemiseTTC", 0))
+                    for d in sale["Details"]
+                ),
+                2,
+            )
+    except (KeyError, TypeError, ValueError):
+        pass
+    return facts
 
 
 def _record_to_json(record: ExportRecord) -> str:

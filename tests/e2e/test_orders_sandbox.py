@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from polaris_sync.cli import cli
+from polaris_sync.polaris.association import load_association
 from polaris_sync.sandbox.http import BackgroundServer
 from polaris_sync.sandbox.polaris import create_app as create_polaris
 from polaris_sync.state import State
@@ -34,6 +35,7 @@ class Sandbox:
     shop: FakeShop
     simulator: Any
     skus: list[str]
+    polaris_url: str = ""
 
     def cli(self, *args: str) -> Any:
         return CliRunner().invoke(cli, ["--config", str(self.config), *args])
@@ -78,6 +80,7 @@ def sandbox(tmp_path):
                          "--pin", simulator.pin)
         assert answer.exit_code == 0, answer.output
         box.skus = _catalogue_skus(polaris.url, tmp_path / "state")
+        box.polaris_url = polaris.url
         with State.open(tmp_path / "state") as state:
             state.set_mapping("payment", "ps_checkpayment", "CHQ")
             state.set_mapping("payment", "ps_wirepayment", "VIR")
@@ -86,18 +89,20 @@ def sandbox(tmp_path):
         yield box
 
 
-def _catalogue_skus(polaris_url: str, state_dir: Path) -> list[str]:
-    """Barcodes of a few sizes the simulator sells."""
-    from polaris_sync.polaris.association import load_association
-
+def _polaris_key(state_dir: Path) -> str:
     with State.open(state_dir) as state:
         association = load_association(state)
     assert association is not None
+    return association.key
+
+
+def _catalogue_skus(polaris_url: str, state_dir: Path) -> list[str]:
+    """Barcodes of a few sizes the simulator sells."""
     answer = httpx.get(
         f"{polaris_url}/api/WebConnect/Catalog/Produits",
         params={"filtreProduit": '{"DerniereDateChangement": ""}',
                 "pager": '{"TI": true, "Nb": 5, "From": ""}'},
-        headers={"X-API-Key": association.key},
+        headers={"X-API-Key": _polaris_key(state_dir)},
     )
     sizes = [size for item in answer.json()["Items"] for size in item["Tailles"]]
     return [next(ref for ref in size["Refs"] if ref.isdigit()) for size in sizes[:3]]
@@ -293,3 +298,25 @@ def test_status_lists_the_orders_waiting_in_error(sandbox):
     assert status.exit_code == 0, status.output
     assert "order 561 not exported" in status.output
     assert "ps_cashondelivery" in status.output
+
+
+def test_another_sale_under_the_same_reference_is_an_error_not_a_success(sandbox):
+    # A copy of the shop paired with the same Polaris sent its own order 571.
+    other = {
+        "RefExt": "571", "TypeVenteInternet": "Site", "CodeMagasin": 1,
+        "DateVente": "2026-01-02T10:00:00Z",
+        "Details": [{"SKU": sandbox.skus[0], "Qte": 1, "MontantTTC": 99.0}],
+        "Reglements": [{"Code": "CB", "Montant": 99.0}],
+    }
+    answer = httpx.post(
+        f"{sandbox.polaris_url}/api/WebConnect/Ventes/Vente", json=other,
+        headers={"X-API-Key": _polaris_key(sandbox.root / "state")},
+    )
+    assert answer.status_code < 300, answer.text
+    place(sandbox, 571, ["10.000000"])
+
+    result = sandbox.cli("export-orders")
+    assert result.exit_code == 1
+    assert "another sale under the reference 571" in result.output
+    assert sandbox.order_state(571) == "Polaris export error"
+    assert sandbox.sale("571")["Reglements"][0]["Montant"] == 99.0
