@@ -12,8 +12,10 @@ between any two of them:
 - after the outcome: the entry is `sent`; nothing is sent again.
 
 Polaris answers 409 to a second sale with a known `RefExt`; that too counts
-as sent. A sale Polaris refused (400) is `rejected`: it was not created, so a
-later attempt sends the corrected payload without asking first.
+as sent, once Polaris' sale under that reference is checked to be ours (same
+date, store and total), as is a sale found after a crash. A sale Polaris
+refused (400) is `rejected`: it was not created, so a later attempt sends the
+corrected payload without asking first.
 
 The journal also keeps, per order, the export record the corrections are
 planned from (`order_exports`).
