@@ -16,7 +16,7 @@ records. `export-orders --confirm` lifts it for one run.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,13 @@ from polaris_sync.journal import Journal
 from polaris_sync.polaris.association import load_association
 from polaris_sync.sales.corrections import ExportPlan, plan_export
 from polaris_sync.sales.customers import CustomerRules, is_marketplace_customer
-from polaris_sync.sales.order import OrderLine, ShopOrder, money, order_from_json
+from polaris_sync.sales.order import (
+    OrderLine,
+    ShopOrder,
+    money,
+    order_from_json,
+    shop_datetime,
+)
 from polaris_sync.sales.rules import ExportRules, Severity
 from polaris_sync.sales.sale import SaleSettings, client_of
 from polaris_sync.stages.base import StageContext, StageResult
@@ -46,6 +52,7 @@ from polaris_sync.stages.shop import PRODUCT as PRODUCT_LINKS
 
 STAGE = "orders"
 UNCONFIRMED = "~"
+SETTLED_AFTER = timedelta(minutes=10)
 DATE_CURSOR = "orders.date_upd"
 ID_CURSOR = "orders.last_id"
 
@@ -182,10 +189,14 @@ class OrderExporter:
 
     def seen(self, order: ShopOrder) -> str:
         """What to remember of the order; unconfirmed when it changed in the
-        newest second read: another change in that same second would leave
-        `date_upd` as it is, so the next run looks again."""
+        newest second read, lately: another change in that same second would
+        leave `date_upd` as it is, so the next run looks again. Once that
+        second is long past (a margin for the shop's clock), it is settled."""
         seen = signature(order)
-        return UNCONFIRMED + seen if order.date_upd >= self.newest else seen
+        recent = self.now - shop_datetime(order.date_upd) < SETTLED_AFTER
+        if order.date_upd >= self.newest and recent:
+            return UNCONFIRMED + seen
+        return seen
 
     async def complete(self, entries: list[Entity]) -> list[ShopOrder]:
         orders: list[ShopOrder] = []

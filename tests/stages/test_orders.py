@@ -1,6 +1,8 @@
 """Stage `orders` against a shop and Polaris in memory (G3-G11)."""
 
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -293,3 +295,20 @@ async def test_orders_of_a_split_cart_paid_together_are_each_exported(world):
     third["total_paid_real"], fourth["total_paid_real"] = "20.000000", "0.000000"
     await world.run(export_orders)
     assert "126" not in world.polaris.sales and "127" not in world.polaris.sales
+
+
+async def test_a_change_within_the_second_last_read_is_still_seen(world):
+    world.shop.clock = datetime.now(ZoneInfo("Europe/Paris")).replace(
+        tzinfo=None, microsecond=0
+    ) - timedelta(seconds=30)
+    world.options["orders"]["export_corrections"] = True
+    world.shop.add_order(128, ONE_TEE)
+    await world.run(export_orders)
+    await world.run(export_orders)  # sees the state it set itself
+
+    # A refund lands in the very second the export last read: date_upd stays.
+    stamp = world.shop.tables["orders"][128]["date_upd"]
+    world.shop.add_slip(128, 5, [(1, 1, "12.000000")])
+    world.shop.tables["orders"][128]["date_upd"] = stamp
+    await world.run(export_orders)
+    assert "128-R5" in world.polaris.sales
