@@ -44,6 +44,8 @@ def _association_lines(state: State) -> Iterator[str]:
         yield "polaris: not associated (run `polaris-sync associate`)"
         return
     test = ", TEST access" if association.test_mode else ""
+    if not association.url.startswith("https://"):
+        test += ", UNENCRYPTED (http)"
     yield (
         f"polaris: {association.url}  licence {association.licence}, "
         f"store {association.store_code}{test}, associated {association.associated_at}"

@@ -29,10 +29,10 @@ class Servers:
         self.polaris = []
         self.prestashop = []
 
-    def connections(self):
+    def connections(self, polaris_status=200):
         def polaris(request):
             self.polaris.append(request)
-            return httpx.Response(200, json={"Items": []})
+            return httpx.Response(polaris_status, json={"Items": []})
 
         def prestashop(request):
             self.prestashop.append(request)
@@ -310,6 +310,7 @@ def test_dry_run_changes_nothing_and_prints_the_plan(setup):
             polaris_key="1042/NOIR",
         )
         assert ctx.dry_run and ctx.prestashop.writes_forbidden
+        assert ctx.polaris.writes_forbidden
         return StageResult("catalogue")
 
     recorder.behaviour["catalogue"] = plans
@@ -359,9 +360,10 @@ def test_the_report_counts_requests_and_writes(setup):
         stages={"customers": customers},
     )
 
-    assert (report.requests, report.writes) == (2, 1)
-    assert "2 requests, 1 writes" in report.summary
-    assert [r.method for r in servers.polaris] == ["GET", "POST"]
+    # The access check, the stage's read, the stage's write.
+    assert (report.requests, report.writes) == (3, 1)
+    assert "3 requests, 1 writes" in report.summary
+    assert [r.method for r in servers.polaris] == ["GET", "GET", "POST"]
 
 
 def test_a_crashing_stage_is_recorded_as_crashed(setup):
@@ -375,3 +377,19 @@ def test_a_crashing_stage_is_recorded_as_crashed(setup):
         [run] = state.last_runs()
     assert run.exit_code == 3
     assert "ZeroDivisionError: a bug" in run.summary
+
+
+def test_a_refused_polaris_key_stops_the_run_before_anything_A2(setup):
+    config, recorder, servers = setup
+
+    report = run_cycle(
+        config,
+        RunOptions(),
+        connections=servers.connections(polaris_status=401),
+        stages=recorder.stages(),
+    )
+
+    assert report.exit_code == 3
+    assert "associate again" in report.summary
+    assert recorder.calls == [] and servers.prestashop == []
+    assert len(servers.polaris) == 1

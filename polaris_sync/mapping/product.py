@@ -46,6 +46,7 @@ class CatalogueOptions:
     stores: frozenset[int] = frozenset()
     safety_stock: int = 0
     max_ean_digits: int = 13
+    related_colours: bool = False
     synced_fields: frozenset[str] = SYNCABLE_FIELDS
 
 
@@ -489,7 +490,13 @@ def _combinations(
         seen.add(size.label)
         ean = _ean(size.refs, options, warnings, size.label)
         sku = next((ref for ref in size.refs if not ref.isdigit()), "")
-        reference = values.reference(sku or f"{product_reference}-{size.label}")
+        wanted = sku or f"{product_reference}-{size.label}"
+        reference = values.reference(wanted)
+        if reference != wanted:
+            warnings.append(
+                f"size {size.label}: reference {wanted!r} sent as {reference!r} "
+                "(at most 64 characters, none of < > ; = { } [ ])"
+            )
         combinations.append(
             DesiredCombination(
                 key=f"{item.model}:{item.variant_key}:{size.label}",

@@ -33,6 +33,7 @@ from polaris_sync.stages.products_feed import (
     report_unreadable,
     rewind_cursors,
 )
+from polaris_sync.stages.related import link_colours
 from polaris_sync.stages.shop import (
     COMBINATION,
     PRODUCT,
@@ -43,6 +44,8 @@ from polaris_sync.stages.shop import (
 from polaris_sync.stages.stock import STOCK
 
 STAGE = "catalogue"
+# Marks a product whose creation started: see CatalogueSync._was_creating.
+CREATING = "creating"
 
 
 async def run(ctx: StageContext) -> StageResult:
@@ -61,6 +64,8 @@ async def run(ctx: StageContext) -> StageResult:
     sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
     await sync.items.for_each(feed.items, sync.item)
 
+    if options.related_colours and options.products_per == "model-colour":
+        await link_colours(sync.items, (item.model for item in feed.items))
     if sync.created_from is not None and not ctx.dry_run:
         rewind_cursors(ctx, ("stock", "prices"), sync.created_from)
     if result.complete:
@@ -123,7 +128,9 @@ class CatalogueSync:
         if isinstance(desired, Skipped):
             self.items.skip(f"{item.model}", f"{describe(item)}: {desired.reason}")
             return
-        if self.state.is_locked(item.ref):
+        # E10: `lock` takes a model number (all its colours) or one product's
+        # reference; adopted products are locked by reference.
+        if self.state.is_locked(item.ref) or self.state.is_locked(desired.reference):
             self.items.skip(
                 desired.key,
                 f"{describe(item)} is locked: only its prices and stock are kept "
@@ -152,6 +159,9 @@ class CatalogueSync:
         product_id = self.state.link(PRODUCT, desired.key)
         if product_id is None:
             product_id = await self.lookups.find_product(desired.reference)
+            if product_id is not None and not self._was_creating(desired):
+                await self._adopt(desired, product_id)
+                return None, False
             if product_id is not None:
                 self.state.set_link(PRODUCT, desired.key, product_id)
         if product_id is None:
@@ -185,6 +195,31 @@ class CatalogueSync:
             self.state.set_fingerprint(PRODUCT, desired.key, wanted)
         return product_id, False
 
+    def _was_creating(self, desired: DesiredProduct) -> bool:
+        """Whether an earlier run started creating this product and died."""
+        return self.state.fingerprint(CREATING, desired.key) == desired.reference
+
+    async def _adopt(self, desired: DesiredProduct, product_id: int) -> None:
+        """A product the merchant made with our reference (F10): link it, lock it.
+
+        Its sheet is the merchant's until they unlock it; prices and stock
+        follow Polaris from now on.
+        """
+        self.items.skip(
+            desired.key,
+            f"{desired.name}: the shop already has product {product_id} with "
+            f"reference {desired.reference}; linked and locked, so only its "
+            f"prices and stock follow Polaris (`polaris-sync unlock "
+            f"{desired.reference}` hands its sheet to Polaris)",
+            product_id,
+        )
+        if self.ctx.dry_run:
+            return
+        with self.state.transaction():
+            self.state.set_link(PRODUCT, desired.key, product_id)
+            self.state.lock(desired.reference)
+        await self.lookups.link_combinations(product_id, desired.combinations)
+
     async def _create(self, desired: DesiredProduct) -> int | None:
         if not desired.active:
             self.items.skip(
@@ -196,6 +231,11 @@ class CatalogueSync:
         visible = not (
             self.ctx.config.stock.out_of_stock == "hide" and not desired.quantity
         )
+        if not self.ctx.dry_run:
+            # Written before the POST: a run killed before the product is
+            # linked knows, next time, that the product with this reference
+            # is its own and not the merchant's.
+            self.state.set_fingerprint(CREATING, desired.key, desired.reference)
         created = await self.items.write(
             "created",
             f"new product {desired.reference} with {len(desired.combinations)} sizes",
@@ -226,6 +266,7 @@ class CatalogueSync:
             # Left by a product deleted in the shop: the new one has none.
             self.state.remove_link(SPECIFIC_PRICE, desired.key)
             self.state.forget_fingerprint(PROMOTION, desired.key)
+            self.state.forget_fingerprint(CREATING, desired.key)
         return product_id
 
     async def _feature_ids(

@@ -158,6 +158,7 @@ def catalogue_options(
         stores=frozenset(config.stock.stores),
         safety_stock=config.stock.safety_stock,
         max_ean_digits=section.max_ean_digits,
+        related_colours=section.related_colours,
         synced_fields=frozenset(section.update_fields),
     )
 

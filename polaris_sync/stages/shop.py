@@ -18,6 +18,7 @@ from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import DesiredCombination
 from polaris_sync.prestashop.client import exact
 from polaris_sync.stages.base import StageContext
+from polaris_sync.state import State
 
 PRODUCT = "product"
 COMBINATION = "combination"
@@ -239,7 +240,7 @@ class ShopLookups:
             if product_id is None:
                 return None
             self.state.set_link(PRODUCT, product_key, product_id)
-            self.state.lock(item.ref)
+            self.state.lock(reference)
             await self.link_combinations(product_id, combinations)
             self.ctx.audit.event(
                 "updated",
@@ -247,7 +248,7 @@ class ShopLookups:
                 reason=(
                     f"linked to the existing PrestaShop product {product_id} by "
                     "reference or EAN; locked: only its prices and stock follow "
-                    f"Polaris until `polaris-sync unlock {item.ref}`"
+                    f"Polaris until `polaris-sync unlock {reference}`"
                 ),
                 polaris_key=product_key,
                 prestashop_id=product_id,
@@ -256,13 +257,17 @@ class ShopLookups:
 
     def photo_links(self, product_key: str) -> dict[str, int]:
         """Image ids of the photos we uploaded for a product, by photo fingerprint."""
-        prefix = f"{product_key}#"
-        rows = self.state.execute(
-            "SELECT polaris_key, prestashop_id FROM links"
-            " WHERE kind = ? AND polaris_key >= ? AND polaris_key < ?",
-            (IMAGE, prefix, prefix + "\U0010ffff"),
-        )
-        return {row[0][len(prefix) :]: int(row[1]) for row in rows}
+        return links_under(self.state, IMAGE, f"{product_key}#")
+
+
+def links_under(state: State, kind: str, prefix: str) -> dict[str, int]:
+    """Links of `kind` whose Polaris key starts with `prefix`, by the rest of it."""
+    rows = state.execute(
+        "SELECT polaris_key, prestashop_id FROM links"
+        " WHERE kind = ? AND polaris_key >= ? AND polaris_key < ?",
+        (kind, prefix, prefix + "\U0010ffff"),
+    )
+    return {row[0][len(prefix) :]: int(row[1]) for row in rows}
 
 
 def _ids_by_text(rows: list[dict[str, Any]], field: str) -> dict[str, int]:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from e2e.sandbox import POLARIS_URL, Sandbox
+from polaris_sync.errors import TransientError
 from polaris_sync.mapping.colours import GENERIC_COLOURS, MULTICOLOUR
 from polaris_sync.mapping.item import parse_item
 from polaris_sync.mapping.product import (
@@ -492,3 +493,56 @@ def test_a_product_deleted_in_the_shop_is_created_again_with_its_sizes(sandbox):
     assert not results["catalogue"].errors
     assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
     assert shop_stock(sandbox) == expected_stock(sandbox)
+
+
+def test_f10_full_mode_never_takes_over_a_product_the_merchant_made(sandbox):
+    raw = polaris_items(sandbox)[0]
+    names = {1: "Made by hand", 2: "Fait main"}
+    existing = sandbox.create(
+        "products",
+        {"reference": reference_of(raw), "price": 1, "state": 1, "name": names},
+    )
+
+    sandbox.run()
+
+    (product,) = sandbox.read_shop("products", reference=reference_of(raw))
+    assert int(product["id"]) == existing
+    assert product["name"] == names
+    assert sandbox.state.locked_refs() == [reference_of(raw)]
+    assert abs(float(product["price"]) * 1.2 - raw["PrixNormalTTC"]) < 0.01
+    assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+
+
+def test_e6_other_colours_become_related_products(sandbox):
+    sandbox.config_data["catalogue"] = {"related_colours": True}
+    sandbox.run()
+
+    products = sandbox.read_shop("products")
+    by_model: dict[str, set[int]] = {}
+    for product in products:
+        by_model.setdefault(product["reference"].split("-")[0], set()).add(
+            int(product["id"])
+        )
+    for product in products:
+        siblings = by_model[product["reference"].split("-")[0]] - {int(product["id"])}
+        related = product["associations"].get("accessories", [])
+        assert {int(item["id"]) for item in related} == siblings
+
+    sandbox.run()
+    assert sandbox.shop_writes() == []
+
+
+def test_a_shop_failing_every_item_stops_the_stage_instead_of_trying_all(tmp_path):
+    sandbox = Sandbox(tmp_path, models=6)
+    try:
+        sandbox.prepare_shop()
+        sandbox.fault = lambda request: "before" if request.method == "POST" else None
+
+        with pytest.raises(TransientError, match="in a row"):
+            sandbox.run(["catalogue"])
+
+        posts = [r for r in sandbox.shop_requests if r.method == "POST"]
+        assert len(posts) < len(polaris_items(sandbox))
+        assert sandbox.state.cursor("feed-since:catalogue") is None
+    finally:
+        sandbox.close()
