@@ -279,6 +279,10 @@ def test_export_order_sends_one_old_order_below_the_minimum_id(sandbox):
     assert sandbox.cli("export-order", "521").exit_code == 0
     assert len(sandbox.sales()) == 1
 
+    missing = sandbox.cli("export-order", "9999")
+    assert missing.exit_code == 2
+    assert "order 9999 does not exist in the shop" in missing.output
+
 
 def test_dry_run_prints_the_sales_it_would_send_and_sends_none(sandbox):
     place(sandbox, 551, ["10.000000"])
