@@ -214,3 +214,24 @@ def test_order_of_a_product_never_synced_is_an_error(shop):
     assert result.failed == 1 and "not linked to Polaris" in result.errors[0]
     assert shop.simulator.sales() == []
     assert order_id
+
+
+def test_paid_order_and_its_refund_on_every_supported_version(any_version_sandbox):
+    shop = prepare_shop(any_version_sandbox)
+    first, second = sizes(shop, 2)
+    order_id = place(shop, [(first, 1), (second, 1)])
+    export(shop)
+    rows = order(shop, order_id)["associations"]["order_rows"]
+    slip = admin(shop, "orders/slips", {
+        "order": order_id, "lines": [{"order_detail": int(rows[0]["id"]),
+                                      "quantity": 1}],
+    })["order_slip"]
+    result = export(shop)
+    assert not result.errors, result.errors
+
+    assert sale(shop, str(order_id))["Reglements"][0]["Montant"] == float(
+        money(order(shop, order_id)["total_paid_tax_incl"])
+    )
+    assert sale(shop, f"{order_id}-R{slip}")["Details"][0]["Qte"] == -1
+    state = int(order(shop, order_id)["current_state"])
+    assert state_name(shop, state) == "Exported to Polaris"
