@@ -20,6 +20,7 @@ from polaris_sync import __version__
 from polaris_sync.config import Config, config_path, load_config
 from polaris_sync.errors import ConfigError, PolarisSyncError
 from polaris_sync.sandbox.cli import sandbox
+from polaris_sync.stages.base import STAGE_NAMES
 from polaris_sync.state import MAPPING_KINDS, State
 
 DEBUG_ENV = "POLARIS_SYNC_DEBUG"
@@ -172,7 +173,10 @@ def associate(ctx: click.Context, licence: str, pin: str, polaris_url: str) -> N
         )
     )
     with State.open(config.state_dir) as state:
+        previous = association.load_association(state)
         association.save_association(state, granted)
+    if previous is not None:
+        click.echo(f"replaced the association with licence {previous.licence}")
     test = " (TEST access)" if granted.test_mode else ""
     click.echo(
         f"associated with licence {granted.licence}{test}: {granted.url}, "
@@ -209,9 +213,7 @@ def dissociate(ctx: click.Context) -> None:
     "--stage",
     "only",
     multiple=True,
-    type=click.Choice(
-        ["config", "catalogue", "stock", "prices", "orders", "customers"]
-    ),
+    type=click.Choice(STAGE_NAMES),
     help="Run only this stage (repeatable).",
 )
 @click.pass_context
@@ -344,7 +346,7 @@ def mappings() -> None:
 @click.argument("kind", type=click.Choice(MAPPING_KINDS))
 @click.argument("source")
 @click.argument("target")
-@click.option("--weight", help="Default weight in kg (categories only, F8).")
+@click.option("--weight", help="Default weight in kg (categories only).")
 @click.pass_context
 def mappings_set(
     ctx: click.Context, kind: str, source: str, target: str, weight: str | None

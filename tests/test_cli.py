@@ -203,6 +203,10 @@ def test_dissociate_forgets_the_access_A3(workdir):
             "--polaris-url",
             polaris.url,
         )
+    with BackgroundServer(polaris_app([])) as polaris:
+        again = invoke("associate", "--licence", "pl-p8-2", "--pin", "123456",
+                       "--polaris-url", polaris.url)  # fmt: skip
+    assert "replaced the association with licence pl-p8-1" in again.output
     assert invoke("dissociate").output.strip() == "association forgotten"
     assert invoke("dissociate").output.strip() == "there was no association"
     assert "not associated" in invoke("status").output
