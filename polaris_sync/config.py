@@ -45,7 +45,8 @@ class PolarisSection(Section):
     # default host: the integrator writes the merchant's server here.
     association_url: str = ""
     timeout_seconds: Annotated[float, Field(gt=0)] = 60
-    page_size: Annotated[int, Field(ge=1, le=5000)] = 500
+    # Polaris serves at most 1000 items a page.
+    page_size: Annotated[int, Field(ge=1, le=1000)] = 500
 
     @field_validator("url", "association_url")
     @classmethod
