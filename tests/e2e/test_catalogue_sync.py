@@ -619,3 +619,12 @@ def test_random_server_errors_after_writes_never_duplicate_anything(tmp_path, se
         assert sandbox.shop_writes() == []
     finally:
         sandbox.close()
+
+
+def test_basic_mode_searches_the_shop_once_for_items_it_does_not_have(sandbox):
+    sandbox.config_data["mode"] = "basic"
+    sandbox.run(["stock", "prices"])
+    sandbox.run(["stock", "prices"])
+
+    assert len(sandbox.polaris_requests) == 1
+    assert len(sandbox.shop_requests) <= 5
