@@ -681,3 +681,14 @@ def test_e1_one_product_per_model_with_each_colour_priced_on_its_sizes(tmp_path)
         assert sandbox.shop_writes() == []
     finally:
         sandbox.close()
+
+
+def test_php_notices_before_the_answers_do_not_disturb_the_sync(sandbox):
+    """Pitfall L2: a shop printing PHP notices ahead of its XML and JSON."""
+    sandbox.shop_admin("PUT", "faults", {"notice_rate": 0.5, "seed": 5})
+    results = sandbox.run()
+    sandbox.shop_admin("DELETE", "faults")
+
+    assert all(not result.errors for result in results.values())
+    assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+    assert shop_stock(sandbox) == expected_stock(sandbox)
