@@ -215,12 +215,56 @@ def _product_before_save(ctx: Context, product: Entity, method: str) -> None:
             )
             or 0
         )
+    if "position_in_category" in submitted:
+        _check_position(ctx, product)
+    if "type" in submitted:
+        _set_type(product)
     if "id_default_combination" in submitted and method != "POST":
         _set_default_combination(ctx, product)
     if "id_default_image" in submitted and method != "POST":
         from .images import set_cover
 
         set_cover(ctx.shop, product["id"], php_int(str(product["id_default_image"])))
+
+
+def _check_position(ctx: Context, product: Entity) -> None:
+    """The position setter works on the default category as stored: 0 to
+    count-1 only, so a product new to the category can never be placed."""
+    wanted = php_int(str(product.get("position_in_category") or 0))
+    category = php_int(str(product.get("id_category_default") or 0))
+    if wanted < 0:
+        raise WsError(
+            500,
+            (
+                134,
+                "You cannot set a negative position, the minimum for this setter is 0.",
+            ),
+        )
+    size = int(
+        ctx.store.scalar(
+            "SELECT COUNT(*) FROM ws_products WHERE id_category_default = ?",
+            (category,),
+        )
+        or 0
+    )
+    if wanted >= size:
+        raise WsError(
+            500,
+            (
+                135,
+                "You cannot set a position greater than the total number of "
+                "products in the category, starting at 0.",
+            ),
+        )
+    product["_position"] = wanted + 1
+
+
+def _set_type(product: Entity) -> None:
+    """The legacy `type` setter: simple, pack or virtual toggle the flags."""
+    kind = str(product.get("type") or "")
+    if kind in ("simple", "pack", "virtual"):
+        product["cache_is_pack"] = "1" if kind == "pack" else "0"
+        product["is_virtual"] = "1" if kind == "virtual" else "0"
 
 
 def _set_default_combination(ctx: Context, product: Entity) -> None:
@@ -257,6 +301,21 @@ def _product_before_delete(ctx: Context, product: Entity) -> None:
         "DELETE FROM ws_specific_prices WHERE id_product = ?", (product["id"],)
     )
     delete_product_images(ctx.shop, product["id"])
+    _delete_custom_feature_values(ctx, product)
+
+
+def _delete_custom_feature_values(ctx: Context, product: Entity) -> None:
+    """Custom (free-text) values linked to the product go with it, even when
+    another product links them too."""
+    linked = [
+        php_int(str(item.get("id_feature_value") or 0))
+        for item in product.get("_assoc", {}).get("product_features", [])
+    ]
+    values = ctx.resource("product_feature_values")
+    for value_id in linked:
+        value = ctx.store.get(values, value_id)
+        if value is not None and value.get("custom") == 1:
+            delete_entity(ctx, values, value_id)
 
 
 def _manufacturer_name(ctx: Context, product: Entity) -> Any:
@@ -851,6 +910,21 @@ PRODUCT_FEATURES = Resource(
 )
 
 
+def _feature_value_after_delete(ctx: Context, value: Entity) -> None:
+    """Products linked to a deleted value lose the link."""
+    products = ctx.resource("products")
+    where = (
+        "EXISTS (SELECT 1 FROM json_each(t._assoc, '$.product_features') f "
+        "WHERE json_extract(f.value, '$.id_feature_value') = ?)"
+    )
+    for product in ctx.store.select(products, where, (value["id"],)):
+        links = product["_assoc"]["product_features"]
+        product["_assoc"]["product_features"] = [
+            link for link in links if link.get("id_feature_value") != value["id"]
+        ]
+        ctx.store.update(products, product["id"], {"_assoc": product["_assoc"]})
+
+
 PRODUCT_FEATURE_VALUES = Resource(
     name="product_feature_values",
     node="product_feature_value",
@@ -866,6 +940,7 @@ PRODUCT_FEATURE_VALUES = Resource(
         Field("custom", BOOL, validator="isBool"),
         _ml("value", 255, required=True),
     ),
+    hooks=Hooks(after_delete=_feature_value_after_delete),
     indexes=("id_feature",),
 )
 
