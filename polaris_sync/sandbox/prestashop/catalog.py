@@ -38,6 +38,16 @@ def _dates() -> tuple[Field, Field]:
     )
 
 
+def _barcodes() -> tuple[Field, ...]:
+    """EAN-13, ISBN, UPC and MPN, as products and combinations both carry."""
+    return (
+        Field("ean13", max_size=13, validator="isEan13"),
+        Field("isbn", max_size=32, validator="isIsbn"),
+        Field("upc", max_size=12, validator="isUpc"),
+        Field("mpn", max_size=40, validator="isMpn"),
+    )
+
+
 def _ml(
     name: str,
     max_size: int | None = None,
@@ -427,10 +437,7 @@ PRODUCTS = Resource(
         Field("depth", FLOAT, validator="isUnsignedFloat"),
         Field("weight", FLOAT, validator="isUnsignedFloat"),
         Field("quantity_discount", BOOL, validator="isBool"),
-        Field("ean13", max_size=13, validator="isEan13"),
-        Field("isbn", max_size=32, validator="isIsbn"),
-        Field("upc", max_size=12, validator="isUpc"),
-        Field("mpn", max_size=40, validator="isMpn"),
+        *_barcodes(),
         Field("cache_is_pack", BOOL, validator="isBool"),
         Field("cache_has_attachments", BOOL, validator="isBool"),
         Field("is_virtual", BOOL, validator="isBool"),
@@ -658,10 +665,7 @@ COMBINATIONS = Resource(
         Field(
             "id_product", INT, required=True, ref="products", validator="isUnsignedId"
         ),
-        Field("ean13", max_size=13, validator="isEan13"),
-        Field("isbn", max_size=32, validator="isIsbn"),
-        Field("upc", max_size=12, validator="isUpc"),
-        Field("mpn", max_size=40, validator="isMpn"),
+        *_barcodes(),
         Field("reference", max_size=64),
         Field("supplier_reference", max_size=64),
         Field("wholesale_price", FLOAT, max_size=27, validator="isNegativePrice"),
