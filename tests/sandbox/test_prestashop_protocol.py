@@ -316,3 +316,15 @@ def test_an_unknown_shop_is_redirected_to_the_front_office(shop: CatalogShop) ->
     assert unknown.headers["location"] == "/?url=products&id_shop=7"
     assert unknown.content == b""
     assert (known.status_code, every.status_code) == (200, 200)
+
+
+def test_a_disabled_webservice_answers_503_code_22(shop: CatalogShop) -> None:
+    setting = shop.json("configurations?filter[name]=[PS_WEBSERVICE]&display=[id]")
+    row = setting["configurations"][0]["id"]
+    shop.send(
+        "PATCH",
+        f"configurations/{row}",
+        f"<configuration><id>{row}</id><value>0</value></configuration>",
+    )
+    answer = shop.get("languages")
+    assert (answer.status_code, error_codes(answer)) == (503, [22])

@@ -80,6 +80,15 @@ class PrestaShopApp:
         as_json: bool,
         upload: Upload | None,
     ) -> Answer:
+        if self.shop.configuration("PS_WEBSERVICE") == "0":
+            raise WsError(
+                503,
+                (
+                    22,
+                    "The PrestaShop webservice is disabled. Please "
+                    "activate it in the PrestaShop Back Office",
+                ),
+            )
         _authenticate(request, params, self.shop.api_key)
         if method not in KNOWN_METHODS or (
             method == "PATCH" and not self.shop.patch_allowed
