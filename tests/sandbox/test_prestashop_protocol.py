@@ -328,3 +328,16 @@ def test_a_disabled_webservice_answers_503_code_22(shop: CatalogShop) -> None:
     )
     answer = shop.get("languages")
     assert (answer.status_code, error_codes(answer)) == (503, [22])
+
+
+def test_unsorted_lists_can_be_shuffled_to_catch_order_assumptions(
+    shop: CatalogShop,
+) -> None:
+    products = [shop.simple_product() for _ in range(12)]
+    shop.client.put("/_sandbox/faults", json={"shuffle_unsorted": True, "seed": 3})
+    unsorted = [p["id"] for p in shop.json("products")["products"]]
+    ordered = [p["id"] for p in shop.json("products?sort=[id_ASC]")["products"]]
+    shop.client.delete("/_sandbox/faults")
+    assert sorted(unsorted) == products and unsorted != products
+    assert ordered == products
+    assert [p["id"] for p in shop.json("products")["products"]] == products

@@ -16,6 +16,8 @@
   An optional ``"notice_rate": float`` prefixes that share of the successful
   answers with a PHP notice and turns their Content-Type into
   ``application/javascript``, as a shop with ``display_errors`` on does.
+  An optional ``"shuffle_unsorted": true`` returns lists requested without
+  ``sort`` in random order (the real shop promises no order either).
 - ``DELETE /_sandbox/faults``: back to a healthy server.
 
 Other modules add routes with :meth:`Admin.route` (e.g. the order side's
@@ -72,6 +74,7 @@ class Faults:
     timeout_rate: float = 0.0
     seed: int = 0
     notice_rate: float = 0.0
+    shuffle_unsorted: bool = False
 
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> Faults:
@@ -85,6 +88,7 @@ class Faults:
             timeout_rate=float(payload.get("timeout_rate", 0.0)),
             seed=int(payload.get("seed", 0)),
             notice_rate=float(payload.get("notice_rate", 0.0)),
+            shuffle_unsorted=bool(payload.get("shuffle_unsorted", False)),
         )
         rates = (faults.error_rate, faults.timeout_rate, faults.notice_rate)
         if faults.latency_ms < 0 or not all(0 <= rate <= 1 for rate in rates):
@@ -181,6 +185,9 @@ class Admin:
     def _set(self, faults: Faults) -> None:
         self.faults = faults
         self.random = random.Random(faults.seed)
+        self.shop.unsorted_order = (
+            random.Random(faults.seed) if faults.shuffle_unsorted else None
+        )
         self.released.set()
         self.released = asyncio.Event()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from . import registry, versions
@@ -28,6 +29,8 @@ class Shop:
             )
         ]
         self.default_language = int(self.configuration("PS_LANG_DEFAULT") or 1)
+        # Set by the admin API: lists asked without `sort` come back shuffled.
+        self.unsorted_order: random.Random | None = None
 
     @property
     def patch_allowed(self) -> bool:
