@@ -6,6 +6,7 @@ pitfall ids to design/prestashop-pitfalls.md.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -341,3 +342,16 @@ def test_unsorted_lists_can_be_shuffled_to_catch_order_assumptions(
     assert sorted(unsorted) == products and unsorted != products
     assert ordered == products
     assert [p["id"] for p in shop.json("products")["products"]] == products
+
+
+def test_the_admin_api_answers_loopback_peers_only(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "far.db", api_key=KEY)
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 5000))
+    near = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+
+    async def status(chosen: httpx.ASGITransport) -> int:
+        async with httpx.AsyncClient(transport=chosen, base_url="http://t") as client:
+            return (await client.get("/_sandbox/requests")).status_code
+
+    assert asyncio.run(status(transport)) == 403
+    assert asyncio.run(status(near)) == 200

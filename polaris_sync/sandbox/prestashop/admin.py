@@ -27,6 +27,7 @@ Other modules add routes with :meth:`Admin.route` (e.g. the order side's
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import random
 from collections import Counter
@@ -39,6 +40,16 @@ from starlette.responses import JSONResponse, Response
 
 if TYPE_CHECKING:
     from .shop import Shop
+
+
+def from_loopback(host: str | None) -> bool:
+    """A real peer must be on loopback; in-process test transports name no
+    IP address (no network crossed)."""
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return True
+
 
 HANG_SECONDS = 120.0
 PHP_NOTICE = (
@@ -151,6 +162,8 @@ class Admin:
     # --- routes -----------------------------------------------------------
 
     async def handle(self, request: Request) -> Response:
+        if not from_loopback(request.client.host if request.client else None):
+            return JSONResponse({"error": "the sandbox admin API is local"}, 403)
         path = request.url.path[len("/_sandbox/") :].strip("/")
         method = request.method
         if (method, path) in EXTRA_ROUTES:
