@@ -389,15 +389,10 @@ def _compare_json(
         if not isinstance(got, dict) or set(want) != set(got):
             problems.append(f"{path}: keys {_keys(got)} instead of {_keys(want)}")
             return
+        # Children know the key that holds them: an "id" is typed by it.
         for name in want:
             _compare_json(
-                comparer,
-                want[name],
-                got[name],
-                name,
-                key if name == "id" else (key if key else None),
-                f"{path}.{name}",
-                problems,
+                comparer, want[name], got[name], name, key, f"{path}.{name}", problems
             )
         return
     if isinstance(want, list):
