@@ -736,3 +736,13 @@ def test_deleting_a_product_deletes_its_custom_feature_values_for_everyone(
     shop.client.delete(f"/api/products/{first}")
     assert shop.get(f"product_feature_values/{custom}").status_code == 404
     assert association_ids(shop.get(f"products/{second}"), "product_features") == []
+
+
+def test_manufacturer_slug_is_derived_and_read_only(shop: CatalogShop) -> None:
+    created = shop.send(
+        "POST", "manufacturers", "<manufacturer><name>Été Nord</name></manufacturer>"
+    )
+    brand = shop.created_id(created)
+    refused = _patch(shop, "manufacturers", brand, "<link_rewrite>x</link_rewrite>")
+    assert text(created, "link_rewrite") == "ete-nord"
+    assert (refused.status_code, error_codes(refused)) == (400, [93])

@@ -355,3 +355,12 @@ def test_the_admin_api_answers_loopback_peers_only(tmp_path: Path) -> None:
 
     assert asyncio.run(status(transport)) == 403
     assert asyncio.run(status(near)) == 200
+
+
+def test_1_7_products_have_no_product_type(tmp_path: Path) -> None:
+    old = CatalogShop(tmp_path / "old.db", version="1.7.8.11")
+    blank = entity(old.get("products?schema=blank"))
+    combination = entity(old.get("combinations?schema=blank"))
+    assert blank.find("product_type") is None
+    assert combination.find("location") is not None
+    assert combination.find("available_now") is None
