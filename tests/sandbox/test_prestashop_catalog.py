@@ -746,3 +746,11 @@ def test_manufacturer_slug_is_derived_and_read_only(shop: CatalogShop) -> None:
     refused = _patch(shop, "manufacturers", brand, "<link_rewrite>x</link_rewrite>")
     assert text(created, "link_rewrite") == "ete-nord"
     assert (refused.status_code, error_codes(refused)) == (400, [93])
+
+
+def test_bin_reads_the_cover_image(shop: CatalogShop) -> None:
+    product = shop.simple_product()
+    _upload(shop, str(product), _picture("PNG"))
+    _upload(shop, str(product), _picture("JPEG"))
+    cover = shop.client.get(f"/api/images/products/{product}/bin")
+    assert (cover.status_code, cover.content[:4]) == (200, b"\x89PNG")

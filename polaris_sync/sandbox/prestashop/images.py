@@ -116,6 +116,9 @@ def handle(
     product_id = _number(rest[0])
     image_id = _number(rest[1]) if len(rest) > 1 else None
     size = rest[2] if len(rest) > 2 else None
+    if len(rest) > 1 and rest[1] == "bin" and method in ("GET", "HEAD"):
+        # The cover, whatever its id.
+        image_id = cover_id(ctx.shop, product_id) or 0
     if method in ("GET", "HEAD"):
         return _read(ctx, product_id, image_id, size)
     if method == "POST":
