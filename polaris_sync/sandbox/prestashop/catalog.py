@@ -24,18 +24,12 @@ from .model import (
     Field,
     Hooks,
     Resource,
+    date_fields,
     empty_value,
 )
 from .values import php_int, slugify
 
 PHP_WARNING = "[PHP Warning #2] {message} (/var/www/prestashop/classes/{where})"
-
-
-def _dates() -> tuple[Field, Field]:
-    return (
-        Field("date_add", DATETIME, validator="isDate", date_gated=True),
-        Field("date_upd", DATETIME, validator="isDate", date_gated=True),
-    )
 
 
 def _barcodes() -> tuple[Field, ...]:
@@ -482,7 +476,7 @@ PRODUCTS = Resource(
             values=("both", "catalog", "search", "none"),
         ),
         Field("advanced_stock_management", BOOL, validator="isBool"),
-        *_dates(),
+        *date_fields(),
         Field("pack_stock_type", INT, validator="isUnsignedInt"),
         _ml("meta_description", 512),
         _ml("meta_keywords", 255),
@@ -960,7 +954,7 @@ MANUFACTURERS = Resource(
         Field("active", BOOL, validator="isBool"),
         Field("link_rewrite", virtual=True, read_only=True),
         Field("name", required=True, max_size=64, validator="isCatalogName"),
-        *_dates(),
+        *date_fields(),
         _ml("description", None, "isCleanHtml"),
         _ml("short_description", None, "isCleanHtml"),
         _ml("meta_title", 255),
@@ -1068,7 +1062,7 @@ CATEGORIES = Resource(
         Field("id_shop_default", INT, validator="isUnsignedId", default="1"),
         Field("is_root_category", BOOL, validator="isBool"),
         Field("position", INT),
-        *_dates(),
+        *date_fields(),
         _ml("name", 128, "isCatalogName", required=True),
         _ml("link_rewrite", 128, "isLinkRewrite", required=True),
         _ml("description", None, "isCleanHtml"),

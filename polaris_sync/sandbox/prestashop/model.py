@@ -151,6 +151,14 @@ class Resource:
         return f"ws_{self.name}"
 
 
+def date_fields() -> tuple[Field, Field]:
+    """date_add and date_upd: filterable and sortable only with date=1."""
+    return (
+        Field("date_add", DATETIME, validator="isDate", date_gated=True),
+        Field("date_upd", DATETIME, validator="isDate", date_gated=True),
+    )
+
+
 def id_field() -> Field:
     return Field("id", INT)
 
