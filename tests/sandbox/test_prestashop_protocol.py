@@ -364,3 +364,46 @@ def test_1_7_products_have_no_product_type(tmp_path: Path) -> None:
     assert blank.find("product_type") is None
     assert combination.find("location") is not None
     assert combination.find("available_now") is None
+
+
+def test_a_key_without_patch_rights_sees_it_in_the_listing_and_gets_405_code_25(
+    shop: CatalogShop,
+) -> None:
+    """Pitfall A3: keys created before an upgrade to 8.0 lack PATCH."""
+    product = shop.simple_product()
+    everything_but_patch = ["GET", "HEAD", "POST", "PUT", "DELETE"]
+    granted = shop.client.put(
+        "/_sandbox/permissions", json={"*": everything_but_patch, "languages": ["GET"]}
+    )
+    listing = entity(shop.get(""))
+    patched = shop.send(
+        "PATCH", f"products/{product}", f"<product><id>{product}</id></product>"
+    )
+    shop.client.delete("/_sandbox/permissions")
+    products = listing.find("products")
+    languages = listing.find("languages")
+    assert granted.status_code == 200
+    assert products is not None and products.get("patch") == "false"
+    assert products.get("put") == "true"
+    assert languages is not None and languages.get("post") == "false"
+    assert (patched.status_code, error_codes(patched)) == (405, [25])
+
+
+def test_a_resource_the_key_may_not_touch_is_401_code_26(shop: CatalogShop) -> None:
+    shop.client.put("/_sandbox/permissions", json={"languages": ["GET"]})
+    refused = shop.get("products")
+    allowed = shop.get("languages")
+    listing = entity(shop.get(""))
+    shop.client.delete("/_sandbox/permissions")
+    assert (refused.status_code, error_codes(refused)) == (401, [26])
+    assert allowed.status_code == 200
+    assert [child.tag for child in listing] == ["languages"]
+    assert shop.get("products").status_code == 200
+
+
+def test_permissions_with_unknown_methods_are_refused(shop: CatalogShop) -> None:
+    answer = shop.client.put("/_sandbox/permissions", json={"products": ["FETCH"]})
+    assert answer.status_code == 400
+    assert shop.client.get("/_sandbox/permissions").json() == {
+        "*": ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"]
+    }

@@ -19,6 +19,12 @@
   An optional ``"shuffle_unsorted": true`` returns lists requested without
   ``sort`` in random order (the real shop promises no order either).
 - ``DELETE /_sandbox/faults``: back to a healthy server.
+- ``PUT /_sandbox/permissions`` with ``{"products": ["GET", "PUT"], "*": [...]}``:
+  restrict the API key to these methods per resource (``"*"`` for the
+  resources not named, none if absent), as a key created in the back office
+  with fewer rights (e.g. without PATCH, like keys older than an upgrade to
+  8.0). The root listing follows; other resources answer 401 code 26, other
+  methods 405 code 25. ``GET`` shows them, ``DELETE`` grants everything again.
 
 Other modules add routes with :meth:`Admin.route` (e.g. the order side's
 ``POST /_sandbox/orders``).
@@ -37,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from .shop import KEY_METHODS
 
 if TYPE_CHECKING:
     from .shop import Shop
@@ -177,6 +185,8 @@ class Admin:
             return JSONResponse({"total": 0, "counts": {}})
         if path == "faults":
             return await self._faults(request)
+        if path == "permissions":
+            return await self._permissions(request)
         return JSONResponse({"error": f"no route {method} /_sandbox/{path}"}, 404)
 
     async def _faults(self, request: Request) -> Response:
@@ -195,6 +205,23 @@ class Admin:
         self._set(faults)
         return JSONResponse(faults.as_json())
 
+    async def _permissions(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.shop.key_rights = None
+        elif request.method == "PUT":
+            try:
+                self.shop.key_rights = _rights(
+                    json.loads(await request.body() or b"{}")
+                )
+            except (ValueError, TypeError, AttributeError) as exc:
+                return JSONResponse({"error": f"bad permissions: {exc}"}, 400)
+        elif request.method != "GET":
+            return JSONResponse({"error": "use GET, PUT or DELETE"}, 405)
+        rights = self.shop.key_rights
+        if rights is None:
+            return JSONResponse({"*": sorted(KEY_METHODS)})
+        return JSONResponse({name: sorted(methods) for name, methods in rights.items()})
+
     def _set(self, faults: Faults) -> None:
         self.faults = faults
         self.random = random.Random(faults.seed)
@@ -203,6 +230,16 @@ class Admin:
         )
         self.released.set()
         self.released = asyncio.Event()
+
+
+def _rights(payload: dict[str, Any]) -> dict[str, frozenset[str]]:
+    rights: dict[str, frozenset[str]] = {}
+    for resource, methods in payload.items():
+        wanted = frozenset(str(m).upper() for m in methods)
+        if not wanted <= KEY_METHODS:
+            raise ValueError(f"unknown methods {sorted(wanted - KEY_METHODS)}")
+        rights[str(resource)] = wanted
+    return rights
 
 
 def _fault_page() -> Response:

@@ -133,6 +133,24 @@ class PrestaShopApp:
         name = segments[0]
         if name not in registry.RESOURCE_INDEX:
             raise WsError(400, (27, _unknown_resource_message(name)))
+        rights = self.shop.granted(name)
+        if not rights:
+            raise WsError(
+                401,
+                (
+                    26,
+                    f"No permission for this authentication key on the resource {name}",
+                ),
+            )
+        if method not in rights:
+            raise WsError(
+                405,
+                (
+                    25,
+                    f"This method ({method}) is not allowed for this "
+                    "authentication key",
+                ),
+            )
         if method in registry.FORBIDDEN_METHODS.get(name, frozenset()):
             raise WsError(
                 405, (101, f"Method {method} is not allowed for the resource {name}")

@@ -9,6 +9,8 @@ from . import registry, versions
 from .model import Resource
 from .store import Store
 
+KEY_METHODS = frozenset({"GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"})
+
 
 class Shop:
     def __init__(self, db_path: Path, *, api_key: str, version: str) -> None:
@@ -31,11 +33,20 @@ class Shop:
         self.default_language = int(self.configuration("PS_LANG_DEFAULT") or 1)
         # Set by the admin API: lists asked without `sort` come back shuffled.
         self.unsorted_order: random.Random | None = None
+        # Set by the admin API: methods the key may use per resource ("*" for
+        # the others); None grants everything.
+        self.key_rights: dict[str, frozenset[str]] | None = None
 
     @property
     def patch_allowed(self) -> bool:
         """PATCH exists from PrestaShop 8.0 on."""
         return not self.version.startswith("1.")
+
+    def granted(self, resource: str) -> frozenset[str]:
+        """Methods the API key may use on a resource."""
+        if self.key_rights is None:
+            return KEY_METHODS
+        return self.key_rights.get(resource, self.key_rights.get("*", frozenset()))
 
     def configuration(self, name: str) -> str | None:
         value = self.store.scalar(
