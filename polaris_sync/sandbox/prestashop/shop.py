@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from . import registry, versions
+from . import images, registry, versions
 from .model import Resource
 from .store import Store
 
@@ -22,6 +22,7 @@ class Shop:
             registry.resources(), version
         )
         self.store = Store(db_path, self.resources.values())
+        images.create_table(self.store)
         if self.store.created:
             registry.seed(self)
         self.languages = [
