@@ -407,3 +407,9 @@ def test_permissions_with_unknown_methods_are_refused(shop: CatalogShop) -> None
     assert shop.client.get("/_sandbox/permissions").json() == {
         "*": ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"]
     }
+
+
+def test_paths_outside_the_api_are_not_found(shop: CatalogShop) -> None:
+    assert shop.client.get("/index.php").status_code == 404
+    assert shop.client.get("/apix/products").status_code == 404
+    assert shop.client.get("/api").status_code == 200
