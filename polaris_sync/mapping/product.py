@@ -47,6 +47,7 @@ class CatalogueOptions:
     safety_stock: int = 0
     max_ean_digits: int = 13
     related_colours: bool = False
+    weekly_cleanup: bool = False
     synced_fields: frozenset[str] = SYNCABLE_FIELDS
 
 

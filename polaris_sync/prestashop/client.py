@@ -12,7 +12,7 @@ import asyncio
 import collections
 import json
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -274,10 +274,51 @@ class PrestaShopClient:
                 raise
 
     async def upload_image(
-        self, product_id: int, content: bytes, filename: str, content_type: str
+        self,
+        product_id: int,
+        content: bytes,
+        filename: str,
+        content_type: str,
+        *,
+        known_images: Collection[int] | None = None,
     ) -> int:
-        """Add one photo to a product; returns the new image id."""
+        """Add one photo to a product; returns the new image id.
+
+        An upload may land and still answer 5xx or time out. With
+        `known_images` (every image the product had before), the product's
+        images are listed after such a failure: exactly one new image is the
+        upload; none means it did not land and it is tried once more.
+        """
         files = {"image": (filename, content, content_type)}
+        try:
+            return await self._upload(product_id, files)
+        except ServerUnreachable:
+            raise
+        except TransientError:
+            if known_images is None:
+                raise
+            await asyncio.sleep(self._retry_delay)
+            current = await self.product_images(product_id)
+            new: set[int] = set(current) - set(known_images)
+            if len(new) == 1:
+                return new.pop()
+            if new:
+                raise
+            return await self._upload(product_id, files)
+
+    async def product_images(self, product_id: int) -> Sequence[int]:
+        """Ids of a product's images (the shop answers 404 when it has none)."""
+        try:
+            response = await self._send("GET", "images", f"/products/{product_id}")
+        except ItemRejected as exc:
+            if exc.status == 404:
+                return []
+            raise
+        root = xml.parse_xml(response.text)
+        ids = (declination.get("id", "") for declination in root.iter("declination"))
+        return [int(image_id) for image_id in ids if image_id.isdigit()]
+
+    async def _upload(self, product_id: int, files: dict[str, Any]) -> int:
         response = await self._send(
             "POST", "images", f"/products/{product_id}", files=files
         )

@@ -21,6 +21,7 @@ from polaris_sync.mapping.product import (
     product_key,
 )
 from polaris_sync.stages.base import StageContext, StageResult
+from polaris_sync.stages.cleanup import remove_unused_values
 from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.photos import PHOTO_SET, sync_photos
 from polaris_sync.stages.prices import PROMOTION
@@ -66,6 +67,8 @@ async def run(ctx: StageContext) -> StageResult:
 
     if options.related_colours and options.products_per == "model-colour":
         await link_colours(sync.items, (item.model for item in feed.items))
+    if options.weekly_cleanup and result.complete and not sync.items.failed:
+        await remove_unused_values(ctx, sync.items, options)
     if sync.created_from is not None and not ctx.dry_run:
         rewind_cursors(ctx, ("stock", "prices"), sync.created_from)
     if result.complete:

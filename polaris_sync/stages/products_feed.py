@@ -159,6 +159,7 @@ def catalogue_options(
         safety_stock=config.stock.safety_stock,
         max_ean_digits=section.max_ean_digits,
         related_colours=section.related_colours,
+        weekly_cleanup=section.weekly_cleanup,
         synced_fields=frozenset(section.update_fields),
     )
 
