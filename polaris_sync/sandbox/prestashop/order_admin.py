@@ -16,6 +16,7 @@ Amounts are decimal strings (``"47.40"``); ids are integers.
                                             #     "postcode": ..., "id_country": 8};
                                             # default: the customer's last address
      "lines": [{"product": 1, "combination": 2, "quantity": 2}],
+                                            # a combination must be the product's
      "carrier": 2,                          # default 2 "My carrier"; a line
                                             # may name its own "carrier"
      "payment_module": "ps_checkpayment",   # or ps_wirepayment, ps_cashondelivery
@@ -460,8 +461,8 @@ def _cart_row(ctx: Context, line: dict[str, Any], address_id: int) -> dict[str, 
     quantity = int(line.get("quantity") or 1)
     if order_rows.fetch(ctx, "products", product) is None:
         raise BadRequest(f"product {product} does not exist")
-    if combination and order_rows.fetch(ctx, "combinations", combination) is None:
-        raise BadRequest(f"combination {combination} does not exist")
+    if combination:
+        _check_combination(ctx, product, combination)
     return {
         "id_product": product,
         "id_product_attribute": combination,
@@ -469,6 +470,20 @@ def _cart_row(ctx: Context, line: dict[str, Any], address_id: int) -> dict[str, 
         "id_customization": 0,
         "quantity": quantity,
     }
+
+
+def _check_combination(ctx: Context, product: int, combination: int) -> None:
+    # The shop's cart refuses a combination of another product; taking it would
+    # mix one product's name with another's EAN and reference on the line.
+    row = order_rows.fetch(ctx, "combinations", combination)
+    if row is None:
+        raise BadRequest(f"combination {combination} does not exist")
+    owner = int(row["id_product"])
+    if owner != product:
+        raise BadRequest(
+            f"combination {combination} belongs to product {owner}, "
+            f"not to product {product}"
+        )
 
 
 def _voucher_rule(ctx: Context, wanted: Any) -> Entity:
