@@ -27,7 +27,10 @@ Amounts are decimal strings (``"47.40"``); ids are integers.
      "gift": true, "gift_message": "...", "wrapping": "2.00",
      "state": 2,                            # force a state instead of the
                                             # paid-amount check (optional)
-     "placed_at": "2025-01-31T10:00:00"}    # an order of the past (optional)
+     "placed_at": "2025-01-31T10:00:00"}    # an order of the past (optional):
+                                            # with an offset ("Z", "+02:00") an
+                                            # instant, written in the shop's
+                                            # PS_TIMEZONE; without, shop time
 
 answers 201 with the order summary (below) plus ``"orders"``: lines with
 different carriers make one order per carrier, all under one reference, with
@@ -238,7 +241,7 @@ def _check(ctx: Context, payload: dict[str, Any]) -> _Checked:
         amount_paid=_amount(payload, "amount_paid", ZERO)
         if "amount_paid" in payload
         else None,
-        placed_at=_timestamp(payload["placed_at"])
+        placed_at=_timestamp(ctx, payload["placed_at"])
         if payload.get("placed_at")
         else None,
     )
@@ -277,11 +280,12 @@ def place(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     return {**summary(ctx, order_ids[0]), "orders": order_ids}
 
 
-def _timestamp(raw: Any) -> str:
+def _timestamp(ctx: Context, raw: Any) -> str:
     try:
-        return datetime.fromisoformat(str(raw)).strftime("%Y-%m-%d %H:%M:%S")
+        instant = datetime.fromisoformat(str(raw))
     except ValueError as exc:
         raise BadRequest(f'"placed_at" is not a date and time: {raw!r}') from exc
+    return ctx.shop.local_time(instant).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _backdate(ctx: Context, order_ids: list[int], when: str) -> None:
@@ -352,7 +356,7 @@ def _guest(ctx: Context, guest: dict[str, Any]) -> Entity:
         {
             "id_default_group": GUEST_GROUP,
             "id_lang": ctx.shop.default_language,
-            "last_passwd_gen": password_generated_at(datetime.now()),
+            "last_passwd_gen": password_generated_at(ctx.shop.local_time()),
             "secure_key": new_secure_key(),
             "passwd": password_hash(new_secure_key()),
             "lastname": guest["lastname"],
