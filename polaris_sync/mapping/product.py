@@ -359,9 +359,13 @@ def desired_combinations(
 
 
 def stock_quantity(stock_by_store: Mapping[int, int], options: CatalogueOptions) -> int:
-    """Sum over the stores that count for the web, minus safety stock (D1, D3)."""
+    """Sum over the stores that count for the web, minus safety stock (D1, D3).
+
+    A store below zero (sold before its delivery was booked) lowers the total:
+    clamping store by store would publish units that do not exist.
+    """
     counted = sum(
-        max(quantity, 0)
+        quantity
         for store, quantity in stock_by_store.items()
         if not options.stores or store in options.stores
     )

@@ -59,13 +59,17 @@ class Size(Payload):
         return next((ref for ref in self.refs if is_ean13(ref)), None)
 
     def stock(self, stores: list[int] | None = None) -> int:
-        """Available quantity over ``stores`` (all stores when empty or None)."""
+        """Available quantity over ``stores`` (all stores when empty or None).
+
+        Summed first, clamped at 0 last: a store in deficit lowers the total.
+        """
         wanted = set(stores or ())
-        return sum(
-            max(row.available, 0)
+        total = sum(
+            row.available
             for row in self.stores
             if not wanted or row.store_code in wanted
         )
+        return max(total, 0)
 
 
 class Photo(Payload):

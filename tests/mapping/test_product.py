@@ -246,3 +246,25 @@ def test_references_the_shop_would_refuse_are_shortened_with_a_warning():
     (combination,) = product.combinations
     assert combination.reference == ("REF1" + "X" * 80)[:64]
     assert any("sent as" in warning for warning in product.warnings)
+
+
+def test_d1_d3_a_store_in_deficit_lowers_the_web_stock_before_clamping():
+    """Stores are summed first and only the total is clamped at 0: a store that
+    sold more than it had (-4) takes those units off the others."""
+    sizes = [
+        {
+            "Taille": "M",
+            "Refs": [],
+            "Magasins": [
+                {"CodeMagasin": 1, "Dispo": -4},
+                {"CodeMagasin": 2, "Dispo": 5},
+                {"CodeMagasin": 3, "Dispo": 50},
+            ],
+        },
+        {"Taille": "L", "Refs": [], "Magasins": [{"CodeMagasin": 1, "Dispo": -9}]},
+    ]
+    product = build(raw_item(Tailles=sizes))
+    assert [c.quantity for c in product.combinations] == [51, 0]
+    safety = CatalogueOptions(languages=(1,), safety_stock=2)
+    with_safety = build(raw_item(Tailles=sizes), options=safety)
+    assert [c.quantity for c in with_safety.combinations] == [49, 0]
