@@ -296,9 +296,9 @@ def build_product(
     if isinstance(categories, Skipped):
         return categories
     category_ids, category_weight = categories
-    tax = _tax_rules_group(item, options)
-    if isinstance(tax, Skipped):
-        return tax
+    priced = _priced(item, options)
+    if isinstance(priced, Skipped):
+        return priced
     if not item.sizes:
         return Skipped("the model has no size in Polaris: nothing to sell")
 
@@ -312,7 +312,6 @@ def build_product(
     short = values.clean_html(item.short_description)
     if (description, short) != (item.description, item.short_description):
         warnings.append("scripts or embedded objects removed from the description")
-    price, specific_price = _prices(item, tax[1])
     key = product_key(item, options)
 
     return DesiredProduct(
@@ -325,16 +324,16 @@ def build_product(
         description=description,
         short_description=short,
         manufacturer_id=brand.target_ids()[0] if brand.target_ids() else 0,
-        category_ids=_with_promotion(category_ids, specific_price, options),
+        category_ids=_with_promotion(category_ids, priced.specific_price, options),
         weight=item.weight_kg if item.weight_kg is not None else category_weight,
-        price=price,
-        tax_rules_group=tax[0],
+        price=priced.price,
+        tax_rules_group=priced.tax_rules_group,
         active=item.published and not item.withdrawn,
         size_group=grid.target_ids()[0] if grid.target_ids() else 0,
         colour=_colour(item, mappings),
         combinations=_combinations(item, reference, options, warnings),
         photos=item.photos,
-        specific_price=specific_price,
+        specific_price=priced.specific_price,
         features=_features(item),
         warnings=tuple(warnings),
     )
@@ -344,11 +343,7 @@ def desired_price(
     item: CatalogueItem, options: CatalogueOptions
 ) -> DesiredPrice | Skipped:
     """Price and promotion alone: basic mode needs no mapping for them (C1)."""
-    tax = _tax_rules_group(item, options)
-    if isinstance(tax, Skipped):
-        return tax
-    price, specific_price = _prices(item, tax[1])
-    return DesiredPrice(price, tax[0], specific_price)
+    return _priced(item, options)
 
 
 def desired_combinations(
@@ -434,14 +429,35 @@ def _tax_rules_group(
     )
 
 
-def _prices(item: CatalogueItem, rate: Decimal) -> tuple[Decimal, SpecificPrice | None]:
-    """Tax-excluded base price from the normal price; the sale as a reduction."""
-    current = item.price_incl_tax
+def _priced(item: CatalogueItem, options: CatalogueOptions) -> DesiredPrice | Skipped:
+    tax = _tax_rules_group(item, options)
+    if isinstance(tax, Skipped):
+        return tax
+    current = _selling_price(item)
+    if current <= 0:
+        # A missing or mistyped price in Polaris would sell the item for free.
+        return Skipped(
+            f"price {current} incl. VAT is not above zero: not published "
+            "(give the item a price in Polaris)"
+        )
+    price, specific_price = _prices(item, current, tax[1])
+    return DesiredPrice(price, tax[0], specific_price)
+
+
+def _selling_price(item: CatalogueItem) -> Decimal:
+    """What a customer pays today, tax included: the promotion's price if any."""
     if item.promotion and item.promotion.price_incl_tax is not None:
-        current = item.promotion.price_incl_tax
+        return item.promotion.price_incl_tax
+    return item.price_incl_tax
+
+
+def _prices(
+    item: CatalogueItem, current: Decimal, rate: Decimal
+) -> tuple[Decimal, SpecificPrice | None]:
+    """Tax-excluded base price from the normal price; the sale as a reduction."""
     normal = max(item.normal_price_incl_tax, current)
     base = (normal / (1 + rate / 100)).quantize(SIX_PLACES, ROUND_HALF_UP)
-    if current >= normal or current <= 0:
+    if current >= normal:
         return base, None
     promotion = item.promotion
     return base, SpecificPrice(

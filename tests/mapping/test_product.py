@@ -9,6 +9,7 @@ from polaris_sync.mapping.product import (
     Mappings,
     Skipped,
     build_product,
+    desired_price,
     mapping_values,
 )
 from polaris_sync.mapping.values import catalog_name, slug, valid_ean
@@ -268,3 +269,31 @@ def test_d1_d3_a_store_in_deficit_lowers_the_web_stock_before_clamping():
     safety = CatalogueOptions(languages=(1,), safety_stock=2)
     with_safety = build(raw_item(Tailles=sizes), options=safety)
     assert [c.quantity for c in with_safety.combinations] == [49, 0]
+
+
+def test_a_price_of_zero_or_below_is_never_published():
+    for price in (0, -5):
+        for item in (
+            raw_item(PrixTTC=price, PrixNormalTTC=price),
+            raw_item(PrixTTC=price, PrixNormalTTC=60),
+            raw_item(
+                PrixTTC=60,
+                PrixNormalTTC=60,
+                Promotion={"Type": "Promo", "PrixTTC": price},
+            ),
+        ):
+            for skipped in (
+                build_product(item, mappings(), OPTIONS),
+                desired_price(item, OPTIONS),
+            ):
+                assert isinstance(skipped, Skipped), skipped
+                assert "not above zero" in skipped.reason
+                assert "not published" in skipped.reason
+
+
+def test_a_missing_price_is_not_published_as_free():
+    item = raw_item()
+    no_price = parse_item(
+        {"NoModele": item.model, "Libelle": "x", "Tailles": [{"Taille": "M"}]}
+    )
+    assert isinstance(desired_price(no_price, OPTIONS), Skipped)
