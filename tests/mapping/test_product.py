@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from polaris_sync.mapping.item import parse_item
+from polaris_sync.mapping.item import from_polaris, parse_item
 from polaris_sync.mapping.product import (
     CatalogueOptions,
     DesiredProduct,
@@ -13,6 +13,7 @@ from polaris_sync.mapping.product import (
     mapping_values,
 )
 from polaris_sync.mapping.values import catalog_name, slug, valid_ean
+from polaris_sync.polaris.models import PolarisItem
 from polaris_sync.state import MappingRow
 
 OPTIONS = CatalogueOptions(languages=(1, 2))
@@ -297,3 +298,28 @@ def test_a_missing_price_is_not_published_as_free():
         {"NoModele": item.model, "Libelle": "x", "Tailles": [{"Taille": "M"}]}
     )
     assert isinstance(desired_price(no_price, OPTIONS), Skipped)
+
+
+def test_a_date_only_promotion_end_read_by_the_client_lasts_the_whole_day():
+    """The WebConnect model keeps `Fin` as Polaris wrote it: a date alone ends
+    the promotion at the end of that day, a date-time at that moment."""
+    raw = {
+        "NoModele": 1042,
+        "Libelle": "Chemise Oxford",
+        "Marque": {"Code": "ACME", "Nom": "Acme"},
+        "GrilleTailles": {"Code": "G1", "Nom": "S-XL"},
+        "PrixTTC": 45,
+        "PrixNormalTTC": 60,
+        "Tailles": [{"Taille": "M", "Refs": ["CHOX-M"]}],
+    }
+    ends = {}
+    for fin in ("2026-12-31", "2026-12-31T18:00:00"):
+        promotion = {"Type": "Solde", "PrixTTC": 45, "Debut": "2026-12-01", "Fin": fin}
+        item = PolarisItem.model_validate({**raw, "Promotion": promotion})
+        product = build(from_polaris(item), mappings())
+        ends[fin] = product.specific_price.fields(1)["to"]
+        assert product.specific_price.fields(1)["from"] == "2026-12-01 00:00:00"
+    assert ends == {
+        "2026-12-31": "2026-12-31 23:59:59",
+        "2026-12-31T18:00:00": "2026-12-31 18:00:00",
+    }
