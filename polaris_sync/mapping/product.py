@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +19,7 @@ from typing import Any, Literal
 
 from polaris_sync.mapping import values
 from polaris_sync.mapping.colours import generic_colour
-from polaris_sync.mapping.item import CatalogueItem, Photo
+from polaris_sync.mapping.item import CatalogueItem, Photo, Size
 from polaris_sync.mapping.rules import MappingTable
 from polaris_sync.state import MappingRow
 
@@ -502,16 +503,21 @@ def _combinations(
     options: CatalogueOptions,
     warnings: list[str],
 ) -> tuple[DesiredCombination, ...]:
+    sizes = _distinct_sizes(item.sizes, warnings)
+    skus = [next((ref for ref in size.refs if not ref.isdigit()), "") for size in sizes]
     combinations = []
-    seen: set[str] = set()
-    for size in item.sizes:
-        if size.label in seen:
-            warnings.append(f"size {size.label!r} listed twice: kept once")
-            continue
-        seen.add(size.label)
+    for size, sku in zip(sizes, skus, strict=True):
         ean = _ean(size.refs, options, warnings, size.label)
-        sku = next((ref for ref in size.refs if not ref.isdigit()), "")
-        wanted = sku or f"{product_reference}-{size.label}"
+        wanted = f"{product_reference}-{size.label}"
+        if sku and skus.count(sku) > 1:
+            # A reference on several sizes (a supplier's model reference) would
+            # let one size be taken for another when combinations are matched.
+            warnings.append(
+                f"size {size.label}: reference {sku!r} is on several sizes, "
+                f"{wanted!r} used instead"
+            )
+        elif sku:
+            wanted = sku
         reference = values.reference(wanted)
         if reference != wanted:
             warnings.append(
@@ -528,6 +534,36 @@ def _combinations(
             )
         )
     return tuple(combinations)
+
+
+def _distinct_sizes(sizes: Iterable[Size], warnings: list[str]) -> list[Size]:
+    """One size per label: the shop has one combination per size value.
+
+    An entry bringing a barcode the label did not have yet is another article
+    of that size, so its stock adds up. One bringing none is the same article
+    listed again: the lower figure of each store is kept, never both.
+    """
+    by_label: dict[str, Size] = {}
+    for size in sizes:
+        kept = by_label.get(size.label)
+        if kept is None:
+            by_label[size.label] = size
+            continue
+        warnings.append(f"size {size.label!r} listed twice in Polaris: merged")
+        new_refs = tuple(ref for ref in size.refs if ref not in kept.refs)
+        combine = operator.add if new_refs else min
+        stores = set(kept.stock_by_store) | set(size.stock_by_store)
+        by_label[size.label] = Size(
+            label=size.label,
+            refs=kept.refs + new_refs,
+            stock_by_store={
+                store: combine(
+                    kept.stock_by_store.get(store, 0), size.stock_by_store.get(store, 0)
+                )
+                for store in stores
+            },
+        )
+    return list(by_label.values())
 
 
 def _ean(

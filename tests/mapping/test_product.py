@@ -323,3 +323,44 @@ def test_a_date_only_promotion_end_read_by_the_client_lasts_the_whole_day():
         "2026-12-31": "2026-12-31 23:59:59",
         "2026-12-31T18:00:00": "2026-12-31 18:00:00",
     }
+
+
+def test_sizes_sharing_a_polaris_reference_get_one_reference_each():
+    """A supplier reference on every size would give every combination the same
+    reference: the product's `<reference>-<size>` is used instead."""
+    sizes = [
+        {"Taille": label, "Refs": [ean, "SUP-4711"], "Magasins": []}
+        for label, ean in (("S", "4006381333931"), ("M", "1234567890128"))
+    ]
+    sizes.append({"Taille": "L", "Refs": ["CHOX-L"], "Magasins": []})
+    product = build(raw_item(Tailles=sizes))
+    assert [c.reference for c in product.combinations] == [
+        "1042-NR-S",
+        "1042-NR-M",
+        "CHOX-L",
+    ]
+    assert [c.ean13 for c in product.combinations][:2] == [
+        "4006381333931",
+        "1234567890128",
+    ]
+
+
+def store(code, available):
+    return {"CodeMagasin": code, "Dispo": available}
+
+
+def test_a_size_listed_twice_is_one_combination_with_both_stocks():
+    """Two entries under one label are two barcodes of one size: their stock
+    adds up; the same barcode listed again keeps the lower figure, never both.
+    Either way a warning says so."""
+    first = {"Taille": "S", "Refs": ["CHOX-S"], "Magasins": [store(1, 4)]}
+    second = {"Taille": "S", "Refs": ["CHOX-S2"], "Magasins": [store(1, 6)]}
+    product = build(raw_item(Tailles=[first, second]))
+    (size,) = product.combinations
+    assert (size.size, size.quantity, size.reference) == ("S", 10, "CHOX-S")
+    assert any("listed twice" in warning for warning in product.warnings)
+
+    again = {**first, "Magasins": [store(1, 9)]}
+    repeated = build(raw_item(Tailles=[first, again]))
+    assert [c.quantity for c in repeated.combinations] == [4]
+    assert any("listed twice" in warning for warning in repeated.warnings)
