@@ -50,6 +50,9 @@ class CatalogueOptions:
     related_colours: bool = False
     weekly_cleanup: bool = False
     synced_fields: frozenset[str] = SYNCABLE_FIELDS
+    # The moment the run decides by (local time, like Polaris and the shop):
+    # which promotions have ended and which are running (E5).
+    now: datetime = field(default_factory=lambda: local_now())
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,12 @@ class SpecificPrice:
     starts: str = UNBOUNDED
     ends: str = UNBOUNDED
 
+    def running(self, moment: datetime) -> bool:
+        return self.starts <= _shop_moment(moment) and not self.ended(moment)
+
+    def ended(self, moment: datetime) -> bool:
+        return self.ends != UNBOUNDED and self.ends < _shop_moment(moment)
+
     def fields(self, product_id: int) -> dict[str, Any]:
         return {
             "id_shop": 0,
@@ -125,6 +134,10 @@ class DesiredPrice:
     def promotion_fingerprint(self) -> str:
         promotion = self.specific_price
         return fingerprint(promotion.fields(0) if promotion else {})
+
+    def in_promotion(self, moment: datetime) -> bool:
+        """Whether the product belongs in the promotion category then (E5)."""
+        return self.specific_price is not None and self.specific_price.running(moment)
 
 
 @dataclass(frozen=True)
@@ -325,7 +338,7 @@ def build_product(
         description=description,
         short_description=short,
         manufacturer_id=brand.target_ids()[0] if brand.target_ids() else 0,
-        category_ids=_with_promotion(category_ids, priced.specific_price, options),
+        category_ids=_with_promotion(category_ids, priced, options),
         weight=item.weight_kg if item.weight_kg is not None else category_weight,
         price=priced.price,
         tax_rules_group=priced.tax_rules_group,
@@ -406,13 +419,11 @@ def _categories(
 
 
 def _with_promotion(
-    category_ids: list[int],
-    specific_price: SpecificPrice | None,
-    options: CatalogueOptions,
+    category_ids: list[int], price: DesiredPrice, options: CatalogueOptions
 ) -> tuple[int, ...]:
-    # E5: products on promotion sit in the chosen category while it lasts.
+    # E5: products on promotion sit in the chosen category while it runs.
     promo = options.promo_category
-    if promo and specific_price and promo not in category_ids:
+    if promo and price.in_promotion(options.now) and promo not in category_ids:
         return (*category_ids, promo)
     return tuple(category_ids)
 
@@ -442,6 +453,9 @@ def _priced(item: CatalogueItem, options: CatalogueOptions) -> DesiredPrice | Sk
             "(give the item a price in Polaris)"
         )
     price, specific_price = _prices(item, current, tax[1])
+    if specific_price is not None and specific_price.ended(options.now):
+        # Polaris may still carry a promotion whose end date has passed.
+        specific_price = None
     return DesiredPrice(price, tax[0], specific_price)
 
 
@@ -468,6 +482,14 @@ def _prices(
     )
 
 
+def local_now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+def _shop_moment(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _shop_date(value: str, end_of_day: bool = False) -> str:
     """A Polaris ISO date as the shop's `YYYY-MM-DD HH:MM:SS` (local time)."""
     if not value:
@@ -478,7 +500,7 @@ def _shop_date(value: str, end_of_day: bool = False) -> str:
         return UNBOUNDED
     if len(value) <= 10 and end_of_day:
         moment = moment.replace(hour=23, minute=59, second=59)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return _shop_moment(moment)
 
 
 def _features(item: CatalogueItem) -> tuple[tuple[str, str], ...]:

@@ -26,6 +26,7 @@ from polaris_sync.stages.products_feed import (
     read_feed,
     report_unreadable,
 )
+from polaris_sync.stages.promo_category import PromotionCategory
 from polaris_sync.stages.shop import PRODUCT, SPECIFIC_PRICE, ShopLookups
 from polaris_sync.stages.stock import linked_product
 
@@ -53,6 +54,8 @@ async def run(ctx: StageContext) -> StageResult:
     report_unreadable(ctx, STAGE, feed, result)
     sync = PriceSync(ctx, result, catalogue_options(ctx.config))
     await sync.items.for_each(feed.items, sync.item)
+    if sync.promo_category is not None:
+        await sync.promo_category.settle()
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
     return result
@@ -68,6 +71,11 @@ class PriceSync:
         self.options = options
         self.items = ItemRun(ctx, result)
         self.lookups = ShopLookups(ctx)
+        self.promo_category = (
+            PromotionCategory(self.items, options.promo_category, options.now)
+            if options.promo_category
+            else None
+        )
 
     async def item(self, item: CatalogueItem) -> None:
         key = product_key(item, self.options)
@@ -75,6 +83,8 @@ class PriceSync:
         if isinstance(target, Skipped):
             self.items.skip(key, f"{describe(item)}: {target.reason}")
             return
+        if self.promo_category is not None:
+            self.promo_category.note(key, target)
         price_changed = self.state.fingerprint(PRICE, key) != target.price_fingerprint()
         promotion_changed = (
             self.state.fingerprint(PROMOTION, key) != target.promotion_fingerprint()

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from polaris_sync.config import Config
 from polaris_sync.mapping.item import CatalogueItem, from_polaris
-from polaris_sync.mapping.product import CatalogueOptions, Mappings
+from polaris_sync.mapping.product import CatalogueOptions, Mappings, local_now
 from polaris_sync.stages.base import StageContext, StageResult
 
 FEED_STAGES = ("catalogue", "stock", "prices")
@@ -161,6 +161,7 @@ def catalogue_options(
         related_colours=section.related_colours,
         weekly_cleanup=section.weekly_cleanup,
         synced_fields=frozenset(section.update_fields),
+        now=local_now(),
     )
 
 

@@ -1,10 +1,12 @@
 """The pure catalogue core: Polaris item + mappings + options -> desired product."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from polaris_sync.mapping.item import from_polaris, parse_item
 from polaris_sync.mapping.product import (
     CatalogueOptions,
+    DesiredPrice,
     DesiredProduct,
     Mappings,
     Skipped,
@@ -364,3 +366,33 @@ def test_a_size_listed_twice_is_one_combination_with_both_stocks():
     repeated = build(raw_item(Tailles=[first, again]))
     assert [c.quantity for c in repeated.combinations] == [4]
     assert any("listed twice" in warning for warning in repeated.warnings)
+
+
+def promoted(starts="", ends=""):
+    promotion = {"Type": "Solde", "PrixTTC": 45, "Debut": starts, "Fin": ends}
+    return raw_item(PrixTTC=45, PrixNormalTTC=60, Promotion=promotion)
+
+
+def test_e5_only_a_running_promotion_puts_the_product_in_its_category():
+    today = datetime(2026, 12, 15, 12, 0)
+    options = CatalogueOptions(languages=(1,), promo_category=30, now=today)
+    running = build(promoted("2026-12-01", "2026-12-15"), options=options)
+    assert 30 in running.category_ids
+    assert running.target_price.in_promotion(today)
+    coming = build(promoted("2026-12-16", "2026-12-31"), options=options)
+    assert 30 not in coming.category_ids
+    assert coming.specific_price is not None  # the shop starts it on its date
+    assert not coming.target_price.in_promotion(today)
+    assert coming.target_price.in_promotion(datetime(2026, 12, 16))
+
+
+def test_e5_an_expired_promotion_is_neither_a_specific_price_nor_a_category():
+    options = CatalogueOptions(
+        languages=(1,), promo_category=30, now=datetime(2026, 12, 15, 0, 0, 1)
+    )
+    ended = promoted("2026-12-01", "2026-12-14")
+    product = build(ended, options=options)
+    assert product.specific_price is None and 30 not in product.category_ids
+    assert product.price == Decimal("50.000000")  # the normal price, untouched
+    price = desired_price(ended, options)
+    assert isinstance(price, DesiredPrice) and price.specific_price is None
