@@ -17,40 +17,49 @@ from decimal import Decimal
 from typing import Any
 
 from polaris_sync.errors import ItemRejected, TransientError
-from polaris_sync.mapping.product import UNBOUNDED, DesiredPrice, SpecificPrice
+from polaris_sync.mapping.item import CatalogueItem
+from polaris_sync.mapping.product import (
+    UNBOUNDED,
+    CatalogueOptions,
+    DesiredPrice,
+    SpecificPrice,
+)
 from polaris_sync.stages.items import ItemRun
 from polaris_sync.stages.shop import PRODUCT
 
-# Fingerprint kinds: the product's promotion dates as `from|to`, and whether
-# the product was last put "in" or "out" of the promotion category.
+# Fingerprint kinds: the promotion dates of each item (`model:variant`) as
+# `from|to`, "" once it has none; and whether each product was last put "in"
+# or "out" of the promotion category. With one product per model, a product
+# is in while any of its colours is on promotion.
 WINDOW = "promo-window"
 MEMBERSHIP = "promo-category"
 
 
 class PromotionCategory:
-    def __init__(self, items: ItemRun, category: int, now: datetime) -> None:
+    def __init__(self, items: ItemRun, options: CatalogueOptions) -> None:
+        assert options.promo_category
         self.items = items
         self.ctx = items.ctx
         self.state = items.ctx.state
-        self.category = category
-        self.now = now
+        self.category = options.promo_category
+        self.now = options.now
+        self.per_model = options.products_per == "model"
 
-    def note(self, key: str, target: DesiredPrice) -> None:
-        """Remember the dates of the product's promotion, or that it has none."""
+    def note(self, item: CatalogueItem, target: DesiredPrice) -> None:
+        """Remember the dates of the item's promotion, or that it has none."""
+        key = f"{item.model}:{item.variant_key}"
         promotion = target.specific_price
-        if promotion is not None:
-            window = f"{promotion.starts}|{promotion.ends}"
-            if self.state.fingerprint(WINDOW, key) != window and not self.ctx.dry_run:
-                self.state.set_fingerprint(WINDOW, key, window)
-        elif self.state.fingerprint(WINDOW, key) is not None and not self.ctx.dry_run:
-            self.state.set_fingerprint(WINDOW, key, "")
+        window = f"{promotion.starts}|{promotion.ends}" if promotion else ""
+        known = self.state.fingerprint(WINDOW, key)
+        if known != window and (promotion or known) and not self.ctx.dry_run:
+            self.state.set_fingerprint(WINDOW, key, window)
 
     async def settle(self) -> None:
         """Move every product whose promotion started or ended since last time."""
-        for key, window in self._windows().items():
-            wanted = _running(window, self.now)
+        for key, windows in self._windows_by_product().items():
+            wanted = any(_running(window, self.now) for window in windows.values())
             if self.state.fingerprint(MEMBERSHIP, key) == ("in" if wanted else "out"):
-                self._forget_if_done(key, window)
+                self._forget_if_done(key, windows)
                 continue
             product_id = self.state.link(PRODUCT, key)
             if product_id is None:
@@ -59,6 +68,13 @@ class PromotionCategory:
                 await self._place(key, product_id, wanted)
             except (ItemRejected, TransientError) as error:
                 self._failed(key, product_id, str(error))
+
+    def _windows_by_product(self) -> dict[str, dict[str, str]]:
+        by_product: dict[str, dict[str, str]] = {}
+        for item_key, window in self._windows().items():
+            key = item_key.split(":", 1)[0] if self.per_model else item_key
+            by_product.setdefault(key, {})[item_key] = window
+        return by_product
 
     def _windows(self) -> dict[str, str]:
         rows = self.state.execute(
@@ -89,12 +105,14 @@ class PromotionCategory:
         if not self.ctx.dry_run:
             self.state.set_fingerprint(MEMBERSHIP, key, "in" if wanted else "out")
 
-    def _forget_if_done(self, key: str, window: str) -> None:
+    def _forget_if_done(self, key: str, windows: dict[str, str]) -> None:
         """A product out of the category with no promotion left needs no watch."""
-        if not window and not self.ctx.dry_run:
-            with self.state.transaction():
-                self.state.forget_fingerprint(WINDOW, key)
-                self.state.forget_fingerprint(MEMBERSHIP, key)
+        if any(windows.values()) or self.ctx.dry_run:
+            return
+        with self.state.transaction():
+            for item_key in windows:
+                self.state.forget_fingerprint(WINDOW, item_key)
+            self.state.forget_fingerprint(MEMBERSHIP, key)
 
     def _failed(self, key: str, product_id: int, why: str) -> None:
         reason = f"promotion category of {key}: {why}; retried next run"

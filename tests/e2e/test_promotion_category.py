@@ -98,3 +98,31 @@ def test_e5_an_expired_promotion_adds_no_category_and_no_specific_price(sandbox)
     (product,) = sandbox.read_shop("products", reference=reference)
     assert PROMO_CATEGORY not in categories(sandbox, reference)
     assert not sandbox.read_shop("specific_prices", id_product=product["id"])
+
+
+def test_e1_e5_one_product_per_model_is_promoted_while_any_colour_is(
+    sandbox, monkeypatch
+):
+    colour_group = sandbox.create_attribute_group("Couleur", colour=True)
+    sandbox.config_data["catalogue"] = {
+        "promo_category": PROMO_CATEGORY,
+        "products_per": "model",
+        "colour_group": colour_group,
+    }
+    sandbox.run()
+    raw = unpromoted_item(sandbox)
+    reference = str(raw["NoModele"])
+    colours = [r for r in polaris_items(sandbox) if r["NoModele"] == raw["NoModele"]]
+    if any("Promotion" in other for other in colours):
+        sandbox.polaris_admin("promotion/end", {"NoModele": raw["NoModele"]})
+        sandbox.run()
+    before = categories(sandbox, reference)
+    assert PROMO_CATEGORY not in before
+
+    start_dated_promotion(sandbox, raw, range(0, 1))
+    sandbox.run()
+    assert categories(sandbox, reference) == before | {PROMO_CATEGORY}
+
+    travel_to(monkeypatch, 2)
+    sandbox.run()
+    assert categories(sandbox, reference) == before
