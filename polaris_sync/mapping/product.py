@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from polaris_sync.mapping import values
-from polaris_sync.mapping.colours import generic_colour
+from polaris_sync.mapping.colours import generic_colour, plain
 from polaris_sync.mapping.item import CatalogueItem, Photo, Size
 from polaris_sync.mapping.rules import MappingTable
 from polaris_sync.state import MappingRow
@@ -520,6 +520,32 @@ def _features(item: CatalogueItem) -> tuple[tuple[str, str], ...]:
         if clean_name and clean_name not in features:
             features[clean_name] = values.generic_name(value, 255)
     return tuple((name, value) for name, value in features.items() if value)
+
+
+def distinct_colour(
+    desired: DesiredProduct, item: CatalogueItem, taken: Collection[str]
+) -> DesiredProduct:
+    """`desired` with a colour value no other colour of its product uses.
+
+    With one product per model, two colours with one generic colour (marine
+    and bleu ciel are both bleu) would give sizes the shop cannot tell apart:
+    the later one keeps its Polaris name, with its material if needed.
+    """
+    if desired.colour is None:
+        return desired
+    used = {plain(colour) for colour in taken}
+    if plain(desired.colour) not in used:
+        return desired
+    raw = item.colour.name or item.colour.code
+    candidates = (raw, item.variant_label, f"{raw} {item.variant_key}")
+    colour = next((c for c in candidates if c and plain(c) not in used), None)
+    if colour is None:
+        return desired
+    warning = (
+        f"colour {colour!r} shown instead of {desired.colour!r}: another colour "
+        "of the model already shows that one"
+    )
+    return replace(desired, colour=colour, warnings=(*desired.warnings, warning))
 
 
 def _colour(item: CatalogueItem, mappings: Mappings) -> str | None:

@@ -28,6 +28,8 @@ SPECIFIC_PRICE = "specific-price"
 IMAGE = "image"
 FEATURE = "feature"
 FEATURE_VALUE = "feature-value"
+# Fingerprint kind: the colour value an item's sizes show (one product per model).
+COLOUR_SHOWN = "colour-shown"
 
 
 class ShopLookups:
@@ -270,12 +272,24 @@ class ShopLookups:
 
 def links_under(state: State, kind: str, prefix: str) -> dict[str, int]:
     """Links of `kind` whose Polaris key starts with `prefix`, by the rest of it."""
+    rows = _rows_under(state, "links", "polaris_key", "prestashop_id", kind, prefix)
+    return {key: int(value) for key, value in rows.items()}
+
+
+def fingerprints_under(state: State, kind: str, prefix: str) -> dict[str, str]:
+    """Fingerprints of `kind` whose key starts with `prefix`, by the rest of it."""
+    return _rows_under(state, "fingerprints", "key", "value", kind, prefix)
+
+
+def _rows_under(
+    state: State, table: str, key: str, value: str, kind: str, prefix: str
+) -> dict[str, Any]:
     rows = state.execute(
-        "SELECT polaris_key, prestashop_id FROM links"
-        " WHERE kind = ? AND polaris_key >= ? AND polaris_key < ?",
+        f"SELECT {key}, {value} FROM {table}"
+        f" WHERE kind = ? AND {key} >= ? AND {key} < ?",
         (kind, prefix, prefix + "\U0010ffff"),
     )
-    return {row[0][len(prefix) :]: int(row[1]) for row in rows}
+    return {row[0][len(prefix) :]: row[1] for row in rows}
 
 
 def _same_ean(

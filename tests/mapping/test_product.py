@@ -12,6 +12,7 @@ from polaris_sync.mapping.product import (
     Skipped,
     build_product,
     desired_price,
+    distinct_colour,
     mapping_values,
 )
 from polaris_sync.mapping.values import catalog_name, slug, valid_ean
@@ -396,3 +397,27 @@ def test_e5_an_expired_promotion_is_neither_a_specific_price_nor_a_category():
     assert product.price == Decimal("50.000000")  # the normal price, untouched
     price = desired_price(ended, options)
     assert isinstance(price, DesiredPrice) and price.specific_price is None
+
+
+def test_e1_e4_colours_sharing_a_generic_colour_keep_their_own_in_a_model():
+    """One product per model: a colour whose generic colour another colour of
+    the model already shows keeps its Polaris name, so sizes stay distinct."""
+    options = CatalogueOptions(languages=(1,), products_per="model", colour_group=9)
+    navy = build(raw_item(Niveau1={"Code": "MAR", "Nom": "Marine"}), options=options)
+    sky = build(raw_item(Niveau1={"Code": "BCI", "Nom": "Bleu ciel"}), options=options)
+    assert navy.colour == sky.colour == "bleu"
+
+    assert distinct_colour(navy, raw_item(), set()).colour == "bleu"
+    sky_item = raw_item(Niveau1={"Code": "BCI", "Nom": "Bleu ciel"})
+    renamed = distinct_colour(sky, sky_item, {"bleu"})
+    assert renamed.colour == "Bleu ciel"
+    assert any("Bleu ciel" in warning for warning in renamed.warnings)
+
+    leather = raw_item(
+        Niveau1={"Code": "BCI", "Nom": "Bleu ciel"},
+        Matiere={"Code": "CUI", "Nom": "cuir"},
+    )
+    taken = {"bleu", "bleu ciel"}
+    assert distinct_colour(build(leather, options=options), leather, taken).colour == (
+        "Bleu ciel cuir"
+    )
