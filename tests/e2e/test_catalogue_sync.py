@@ -681,3 +681,50 @@ def test_e1_one_product_per_model_with_each_colour_priced_on_its_sizes(tmp_path)
         assert sandbox.shop_writes() == []
     finally:
         sandbox.close()
+
+
+def test_php_notices_before_the_answers_do_not_disturb_the_sync(sandbox):
+    """Pitfall L2: a shop printing PHP notices ahead of its XML and JSON."""
+    sandbox.shop_admin("PUT", "faults", {"notice_rate": 0.5, "seed": 5})
+    results = sandbox.run()
+    sandbox.shop_admin("DELETE", "faults")
+
+    assert all(not result.errors for result in results.values())
+    assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+    assert shop_stock(sandbox) == expected_stock(sandbox)
+
+
+def test_e7_each_size_shows_which_mapped_stores_have_it(sandbox):
+    sandbox.state.set_mapping("store", "1", "1", label="Paris (Paris 2e)")
+    sandbox.state.set_mapping("store", "2", "ignore", label="Entrepôt")
+    sandbox.state.set_mapping("store", "3", "3", label="Lyon")
+    sandbox.config_data["catalogue"] = {
+        "store_availability": True,
+        "store_low_stock": 3,
+    }
+    sandbox.run()
+
+    def line_of(sku: str) -> str:
+        (combination,) = [
+            c for c in sandbox.read_shop("combinations") if c["reference"] == sku
+        ]
+        return combination["available_now"][1]
+
+    raw = polaris_items(sandbox)[0]
+    size = raw["Tailles"][0]
+    sku = next(ref for ref in size["Refs"] if not ref.isdigit())
+    stock = {place["CodeMagasin"]: place["Dispo"] for place in size["Magasins"]}
+    symbol = {0: "○", 1: "◐", 2: "◐"}
+    expected = " · ".join(
+        f"{name} {symbol.get(stock.get(code, 0), '●')}"
+        for code, name in ((1, "Paris"), (3, "Lyon"))
+    )
+    assert line_of(sku) == expected
+
+    sandbox.polaris_admin(
+        "stock", {"SKU": size["Refs"][0], "CodeMagasin": 3, "Dispo": 1}
+    )
+    sandbox.run()
+    assert line_of(sku).endswith("Lyon ◐")
+    sandbox.run()
+    assert sandbox.shop_writes() == []
