@@ -57,6 +57,8 @@ class PromotionCategory:
     async def settle(self) -> None:
         """Move every product whose promotion started or ended since last time."""
         for key, windows in self._windows_by_product().items():
+            if self.ctx.out_of_time():
+                return  # the dates stay recorded: the next run goes on
             wanted = any(_running(window, self.now) for window in windows.values())
             if self.state.fingerprint(MEMBERSHIP, key) == ("in" if wanted else "out"):
                 self._forget_if_done(key, windows)
@@ -66,8 +68,12 @@ class PromotionCategory:
                 continue
             try:
                 await self._place(key, product_id, wanted)
-            except (ItemRejected, TransientError) as error:
+            except ItemRejected as error:
                 self._failed(key, product_id, str(error))
+            except TransientError as error:
+                # A shop failing now would fail the next ones too.
+                self._failed(key, product_id, str(error))
+                return
 
     def _windows_by_product(self) -> dict[str, dict[str, str]]:
         by_product: dict[str, dict[str, str]] = {}

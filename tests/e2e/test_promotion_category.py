@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -126,3 +127,31 @@ def test_e1_e5_one_product_per_model_is_promoted_while_any_colour_is(
     travel_to(monkeypatch, 2)
     sandbox.run()
     assert categories(sandbox, reference) == before
+
+
+def test_e5_a_failing_shop_stops_the_category_moves_until_the_next_run(sandbox):
+    sandbox.config_data["catalogue"] = {
+        "promo_category": PROMO_CATEGORY,
+        "update_fields": ["name"],
+    }
+    sandbox.run()
+    items = [
+        raw
+        for raw in polaris_items(sandbox)
+        if "Promotion" not in raw and raw["PrixTTC"] >= raw["PrixNormalTTC"]
+    ][:2]
+    for raw in items:
+        start_dated_promotion(sandbox, raw, range(0, 3))
+
+    def product_reads_fail(request: Any) -> str | None:
+        single = re.fullmatch(r"/api/products/\d+", request.url.path)
+        return "before" if request.method == "GET" and single else None
+
+    sandbox.fault = product_reads_fail
+    results = sandbox.run()
+    assert len(results["prices"].errors) == 1  # the first failure stops it
+
+    sandbox.fault = None
+    sandbox.run()
+    for raw in items:
+        assert PROMO_CATEGORY in categories(sandbox, reference_of(raw))
