@@ -16,6 +16,7 @@ from polaris_sync.mapping.product import (
     Skipped,
     build_product,
     desired_combinations,
+    distinct_colour,
     fingerprint,
     mapping_values,
     product_key,
@@ -35,13 +36,16 @@ from polaris_sync.stages.products_feed import (
     report_unreadable,
     rewind_cursors,
 )
+from polaris_sync.stages.promo_category import MEMBERSHIP as PROMO_MEMBERSHIP
 from polaris_sync.stages.related import link_colours
 from polaris_sync.stages.shop import (
+    COLOUR_SHOWN,
     COMBINATION,
     PRODUCT,
     SPECIFIC_PRICE,
     STOCK_ROW,
     ShopLookups,
+    fingerprints_under,
 )
 from polaris_sync.stages.stock import STOCK
 
@@ -172,6 +176,8 @@ class CatalogueSync:
 
         # Items of one model share one product when products_per = "model".
         async with self.lookups.lock(f"product-{desired.key}"):
+            if desired.shared:
+                desired = self._distinct_colour(item, desired)
             product_id, created = await self._product(desired)
             if product_id is None:
                 return
@@ -181,6 +187,17 @@ class CatalogueSync:
                 await sync_photos(
                     self.ctx, self.items, self.lookups, desired, product_id
                 )
+
+    def _distinct_colour(
+        self, item: CatalogueItem, desired: DesiredProduct
+    ) -> DesiredProduct:
+        """The colour value this item's sizes show, unused by the model's others."""
+        shown = fingerprints_under(self.state, COLOUR_SHOWN, f"{item.model}:")
+        shown.pop(desired.item_key.split(":", 1)[1], None)
+        desired = distinct_colour(desired, item, set(shown.values()))
+        if desired.colour and not self.ctx.dry_run:
+            self.state.set_fingerprint(COLOUR_SHOWN, desired.item_key, desired.colour)
+        return desired
 
     def _note_creation(self, item: CatalogueItem) -> None:
         if self.created_from is None or item.changed_at < self.created_from:
@@ -224,6 +241,10 @@ class CatalogueSync:
             raise
         if not self.ctx.dry_run:
             self.state.set_fingerprint(PRODUCT, desired.key, wanted)
+            if "categories" in self.synced:
+                # The categories were replaced: the prices stage checks the
+                # promotion category again (E5).
+                self.state.forget_fingerprint(PROMO_MEMBERSHIP, desired.key)
         return product_id, False
 
     def _was_creating(self, desired: DesiredProduct) -> bool:
