@@ -48,7 +48,8 @@ LOCK_FILENAME = "polaris-sync.lock"
 # a few seconds apart from one period to the next.
 DUE_GRACE_SECONDS = 30
 
-# Share of the time budget each due stage keeps while an earlier one runs.
+# Share of the time budget each due stage keeps while an earlier one runs, and
+# the least it gets when the stages before it overran.
 SHARE_KEPT_PER_LATER_STAGE = 0.1
 
 # Each stage is the `run` coroutine of its module.
@@ -331,8 +332,6 @@ async def _each_stage(
     run_deadline = context.deadline
     results: list[StageResult] = []
     for position, (name, stage) in enumerate(runnable):
-        if context.out_of_time():
-            break
         context.deadline = _stage_deadline(
             context.config, run_deadline, len(runnable) - position - 1
         )
@@ -359,12 +358,17 @@ def _stage_deadline(
     """The stage's own deadline: the run's, less a share kept for each later one.
 
     A first sync can take the catalogue hours; without these shares it would
-    use every run's whole budget and stock, prices and orders would wait.
+    use every run's whole budget and stock, prices and orders would wait. An
+    earlier stage may still overrun its deadline (writes in flight finish, a
+    large feed is read whole): the stages after it then get their share anyway,
+    so orders are exported and stock kept right whatever the catalogue does.
+    The run overruns its budget by at most those shares.
     """
     if run_deadline is None:
         return None
-    reserve = stages_after * SHARE_KEPT_PER_LATER_STAGE * config.time_budget_seconds
-    return run_deadline - reserve
+    share = SHARE_KEPT_PER_LATER_STAGE * config.time_budget_seconds
+    own = run_deadline - stages_after * share
+    return max(own, time.monotonic() + share)
 
 
 def _record(state: State, run_id: int, result: StageResult, started: float) -> None:

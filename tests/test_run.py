@@ -257,23 +257,39 @@ def clock(monkeypatch):
     return fake
 
 
-def test_the_time_budget_leaves_remaining_stages_due(tmp_path, clock):
+def test_a_catalogue_overrunning_the_budget_still_lets_every_stage_run_B3(
+    tmp_path, clock
+):
     config = make_config(tmp_path, time_budget_seconds=100)
     associate_in(config)
     recorder = Recorder()
+    granted = {}
 
     def spends_everything(ctx):
-        clock.now += 100
-        return StageResult("catalogue", complete=not ctx.out_of_time())
+        clock.now += 150  # writes in flight end well past the run's budget
+        return StageResult("catalogue", complete=False)
+
+    def measures(name):
+        def stage(ctx):
+            granted[name] = ctx.deadline - clock.now
+            clock.now += 1
+            return StageResult(name)
+
+        return stage
 
     recorder.behaviour["catalogue"] = spends_everything
+    for name in ("stock", "prices", "orders", "customers"):
+        recorder.behaviour[name] = measures(name)
     report = cycle(config, recorder, Servers())
 
-    assert recorder.names == ["config", "catalogue"]
-    assert "unfinished" in report.summary
+    assert recorder.names == list(STAGE_NAMES)
+    assert granted == {"stock": 10, "prices": 10, "orders": 10, "customers": 10}
+    assert "catalogue: nothing to do (unfinished, continues next run)" in (
+        report.summary
+    )
     with State.open(config.state_dir) as state:
         assert state.last_stage_success("catalogue") is None
-        assert state.last_stage_success("stock") is None
+        assert state.last_stage_success("orders") is not None
 
 
 def test_a_long_catalogue_leaves_time_to_the_stages_after_it(tmp_path, clock):
