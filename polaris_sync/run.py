@@ -57,6 +57,12 @@ STAGE_MODULES = {name: f"polaris_sync.stages.{name}" for name in STAGE_NAMES}
 
 PRESTASHOP_KEY_CREDENTIAL = "prestashop.key"
 
+# What the history says of a run whose process was killed before it ended.
+INTERRUPTED_SUMMARY = (
+    "interrupted: the process ended before the run finished (killed, or the "
+    "machine stopped); the next run went on from where it had got to"
+)
+
 # Under cron every line printed is mailed: past this many, the log has them.
 MAX_ERRORS_PRINTED = 20
 
@@ -229,6 +235,8 @@ def _cycle(
     started = time.time()
     opener = State.open_snapshot if options.dry_run else State.open
     with opener(config.state_dir) as state:
+        if not options.dry_run:
+            state.end_interrupted_runs(INTERRUPTED_SUMMARY)
         run_id = state.start_run(dry_run=options.dry_run)
         try:
             report = asyncio.run(

@@ -38,6 +38,10 @@ MAPPING_KINDS = ("brand", "size-grid", "colour", "category", "store", "payment")
 WILDCARD = "*"
 IGNORE = "ignore"
 
+# Exit code recorded for a run whose process died before it could say (killed,
+# power cut): the same as a run that crashed.
+INTERRUPTED_EXIT_CODE = 3
+
 # Days of run history kept; the audit files keep the detail for longer.
 HISTORY_DAYS = 60
 
@@ -492,6 +496,18 @@ class State:
             "UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? WHERE id = ?",
             (time.time(), exit_code, summary, run_id),
         )
+
+    def end_interrupted_runs(self, summary: str) -> int:
+        """Close the runs whose process died before finishing them.
+
+        Only the holder of the run lock may call this: no other run can be
+        going then, and dry runs keep their history in a private copy.
+        """
+        return self._db.execute(
+            "UPDATE runs SET exit_code = ?, summary = ?"
+            " WHERE exit_code IS NULL AND dry_run = 0",
+            (INTERRUPTED_EXIT_CODE, summary),
+        ).rowcount
 
     def prune_runs(self, *, keep_days: float = HISTORY_DAYS) -> int:
         """Forget runs older than ``keep_days``; cron adds 288 runs a day."""

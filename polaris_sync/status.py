@@ -24,7 +24,7 @@ from polaris_sync.run import (
     stage_interval,
 )
 from polaris_sync.stages.base import STAGE_NAMES
-from polaris_sync.state import WILDCARD, State
+from polaris_sync.state import WILDCARD, RunRecord, State
 
 MAX_ERRORS_SHOWN = 5
 
@@ -43,7 +43,7 @@ def status_lines(config: Config, state: State) -> Iterator[str]:
     yield ""
     yield from _waiting_lines(state)
     yield ""
-    yield from _run_lines(state)
+    yield from _run_lines(state, going=holder is not None)
 
 
 def _association_lines(state: State) -> Iterator[str]:
@@ -81,6 +81,15 @@ def _stage_lines(config: Config, state: State) -> Iterator[str]:
         due = next_due(config, state, stage)
         nxt = "next run" if due is None else f"after {_when(due)}"
         yield f"{stage:<10} {every:<9} {_when(last) if last else 'never':<21} {nxt}"
+
+
+def _outcome(run: RunRecord, going: bool) -> str:
+    if run.exit_code is not None:
+        return f"exit {run.exit_code}: {run.summary}"
+    if going:
+        return "running"
+    # Not finished and nobody holds the lock: its process died (B1).
+    return "interrupted before it finished (killed, or the machine stopped)"
 
 
 def _every(seconds: float) -> str:
@@ -121,16 +130,15 @@ def _waiting_lines(state: State) -> Iterator[str]:
         yield "nothing waiting for you"
 
 
-def _run_lines(state: State) -> Iterator[str]:
+def _run_lines(state: State, going: bool) -> Iterator[str]:
     runs = state.last_runs()
     if not runs:
         yield "no run yet"
         return
     yield "last runs:"
     for run in runs:
-        code = "running" if run.exit_code is None else f"exit {run.exit_code}"
         dry = " dry run" if run.dry_run else ""
-        yield f"  {_when(run.started_at)}{dry} {code}: {run.summary}"
+        yield f"  {_when(run.started_at)}{dry} {_outcome(run, going)}"
         errors = [e for stage in run.stages.values() for e in stage["errors"]]
         for error in errors[:MAX_ERRORS_SHOWN]:
             yield f"    ! {error}"

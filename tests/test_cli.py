@@ -13,6 +13,7 @@ from starlette.routing import Route
 from polaris_sync.audit import Audit
 from polaris_sync.cli import cli
 from polaris_sync.onboarding import NEEDED_RIGHTS
+from polaris_sync.run import run_lock
 from polaris_sync.sandbox.http import BackgroundServer
 from polaris_sync.state import STATE_FILENAME, State
 
@@ -396,3 +397,16 @@ def test_init_reads_the_key_from_the_environment_or_asks_for_it(workdir, monkeyp
     assert asked.exit_code == 0, asked.output + asked.stderr
     assert SHOP_KEY not in asked.output
     assert other.exists()
+
+
+def test_status_says_a_killed_run_was_interrupted_not_running_H2(workdir):
+    write_config(workdir)
+    with State.open(workdir / "state") as state:
+        state.start_run()  # what a run killed with SIGKILL leaves behind
+
+    output = invoke("status").output
+    assert "interrupted before it finished" in output
+    assert "running" not in output
+
+    with run_lock(workdir / "state"):
+        assert " running" in invoke("status").output

@@ -194,6 +194,20 @@ def test_full_resync_runs_everything_from_the_start_B4_E12(setup):
         assert state.pending_resyncs() == []
 
 
+def test_the_next_run_closes_a_run_whose_process_was_killed_B1(setup):
+    config, recorder, servers = setup
+    with State.open(config.state_dir) as state:
+        killed = state.start_run()  # the process died before finish_run
+
+    cycle(config, recorder, servers)
+
+    with State.open(config.state_dir) as state:
+        latest, interrupted = state.last_runs(2)
+    assert interrupted.id == killed
+    assert interrupted.exit_code == 3 and "interrupted" in interrupted.summary
+    assert latest.exit_code == 0
+
+
 def test_without_association_nothing_is_touched_and_it_says_associate_A2(tmp_path):
     config = make_config(tmp_path)
     recorder, servers = Recorder(), Servers()
