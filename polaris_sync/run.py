@@ -40,7 +40,7 @@ from polaris_sync.errors import ConfigError, PolarisSyncError, RemoteError
 from polaris_sync.polaris.association import client_from_state
 from polaris_sync.progress import Progress
 from polaris_sync.stages.base import STAGE_NAMES, Stage, StageContext, StageResult
-from polaris_sync.state import State
+from polaris_sync.state import MAPPING_RESYNC, State
 
 LOCK_FILENAME = "polaris-sync.lock"
 
@@ -179,11 +179,16 @@ def next_due(config: Config, state: State, stage: str) -> float | None:
 
 
 def due_stages(config: Config, state: State, options: RunOptions) -> list[str]:
-    full_resync = any(r.kind == "full" for r in state.pending_resyncs())
+    kinds = {request.kind for request in state.pending_resyncs()}
     names = [name for name in STAGE_NAMES if not options.only or name in options.only]
-    if options.force or options.only or full_resync:
+    if options.force or options.only or "full" in kinds:
         return names
-    return [name for name in names if next_due(config, state, name) is None]
+    return [
+        name
+        for name in names
+        if next_due(config, state, name) is None
+        or (name == "catalogue" and MAPPING_RESYNC in kinds)
+    ]
 
 
 def load_stage(name: str) -> Stage | None:
@@ -277,7 +282,7 @@ async def _run_stages(
     due = due_stages(config, state, options)
     if not due:
         return RunReport(0, "nothing due")
-    resyncs = _start_full_resync(state) if not options.only else []
+    resyncs = _start_resyncs(state) if not options.only else []
 
     audit = Audit(
         None if options.dry_run else config.audit_path, dry_run=options.dry_run
@@ -311,7 +316,7 @@ async def _run_stages(
                 run_id,
             )
 
-    if stopped is None and all(result.complete for result in results):
+    if _catalogue_read_whole(results):
         for request_id in resyncs:
             state.finish_resync(request_id)
     report = _report(results, stopped, audit, options.dry_run)
@@ -390,14 +395,32 @@ def _record(state: State, run_id: int, result: StageResult, started: float) -> N
     )
 
 
-def _start_full_resync(state: State) -> list[int]:
-    """Forget cursors and fingerprints: everything is read and checked again."""
-    requests = [r.id for r in state.pending_resyncs() if r.kind == "full"]
-    if requests:
-        with state.transaction():
-            state.clear_cursors()
-            state.clear_fingerprints()
-    return requests
+def _start_resyncs(state: State) -> list[int]:
+    """Start the resyncs asked for; the ids of those that end with the catalogue.
+
+    A full resync forgets cursors and fingerprints: everything is read and
+    checked again. It is done with at once: a catalogue needing several runs
+    must not lose, at each run, what the previous one wrote; cursors stay
+    unset until each stage has been through everything. A changed mapping
+    only rewinds the catalogue's cursor (fingerprints tell which products it
+    changes), and again at each run until the catalogue has read everything.
+    """
+    from polaris_sync.stages.products_feed import cursor_name
+
+    pending = state.pending_resyncs()
+    with state.transaction():
+        for request in pending:
+            if request.kind == "full":
+                state.clear_cursors()
+                state.clear_fingerprints()
+                state.finish_resync(request.id)
+            elif request.kind == MAPPING_RESYNC:
+                state.set_cursor(cursor_name("catalogue"), None)
+    return [request.id for request in pending if request.kind == MAPPING_RESYNC]
+
+
+def _catalogue_read_whole(results: list[StageResult]) -> bool:
+    return any(r.stage == "catalogue" and r.complete for r in results)
 
 
 def _deadline(config: Config) -> float | None:

@@ -35,6 +35,9 @@ STATE_FILENAME = "polaris-sync.sqlite3"
 # Mapping kinds the merchant edits (F1-F9). A module may add others.
 MAPPING_KINDS = ("brand", "size-grid", "colour", "category", "store", "payment")
 
+# The resync a changed mapping asks for: the catalogue is read again whole.
+MAPPING_RESYNC = "catalogue"
+
 WILDCARD = "*"
 IGNORE = "ignore"
 
@@ -86,7 +89,9 @@ class RunRecord:
 @dataclass(frozen=True)
 class ResyncRequest:
     id: int
-    kind: str  # "full" or "product"
+    # "full"; "catalogue": a mapping changed, every item is read again; or
+    # "product" with its reference.
+    kind: str
     polaris_ref: str | None
     requested_at: float
 
@@ -572,6 +577,11 @@ class State:
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
+
+    def request_resync_once(self, kind: str) -> None:
+        """Ask for a resync of ``kind`` unless one is already waiting."""
+        if not any(request.kind == kind for request in self.pending_resyncs()):
+            self.request_resync(kind)
 
     def pending_resyncs(self) -> list[ResyncRequest]:
         rows = self._db.execute(

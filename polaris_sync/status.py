@@ -24,7 +24,13 @@ from polaris_sync.run import (
     stage_interval,
 )
 from polaris_sync.stages.base import STAGE_NAMES
-from polaris_sync.state import WILDCARD, RunRecord, State
+from polaris_sync.state import (
+    MAPPING_RESYNC,
+    WILDCARD,
+    ResyncRequest,
+    RunRecord,
+    State,
+)
 
 MAX_ERRORS_SHOWN = 5
 
@@ -92,6 +98,14 @@ def _outcome(run: RunRecord, going: bool) -> str:
     return "interrupted before it finished (killed, or the machine stopped)"
 
 
+def _resync(request: ResyncRequest) -> str:
+    if request.kind == "full":
+        return "full resync"
+    if request.kind == MAPPING_RESYNC:
+        return "catalogue read again (a mapping changed)"
+    return f"resync {request.polaris_ref}"
+
+
 def _every(seconds: float) -> str:
     if seconds == 0:
         return "each run"
@@ -103,10 +117,7 @@ def _every(seconds: float) -> str:
 def _waiting_lines(state: State) -> Iterator[str]:
     resyncs = state.pending_resyncs()
     for request in resyncs:
-        what = (
-            "full resync" if request.kind == "full" else f"resync {request.polaris_ref}"
-        )
-        yield f"pending: {what} requested {_when(request.requested_at)}"
+        yield f"pending: {_resync(request)} requested {_when(request.requested_at)}"
     rows = state.mapping_rows()
     # A value without its own target follows the wildcard row when there is one.
     covered = {row.kind for row in rows if row.source == WILDCARD and row.target}

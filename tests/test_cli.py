@@ -286,6 +286,18 @@ def test_mappings_refuse_a_wrong_target_and_a_wrong_file_as_a_whole_F1(workdir):
         assert state.mapping("brand", "ADIDAS") is None
 
 
+def test_a_changed_mapping_says_the_catalogue_is_read_again_F5(workdir):
+    write_config(workdir)
+    assert "reads the whole catalogue again" in invoke(
+        "mappings", "set", "brand", "*", "3"
+    ).output
+    assert "again" not in invoke("mappings", "set", "brand", "*", "3").output
+    assert "again" not in invoke("mappings", "set", "payment", "*", "CB").output
+    assert "pending: catalogue read again (a mapping changed)" in (
+        invoke("status").output
+    )
+
+
 def test_lock_and_unlock_E10(workdir):
     write_config(workdir)
     assert "locked" in invoke("lock", "1042").output

@@ -208,6 +208,54 @@ def test_the_next_run_closes_a_run_whose_process_was_killed_B1(setup):
     assert latest.exit_code == 0
 
 
+def test_a_full_resync_longer_than_a_run_keeps_what_each_run_wrote_E12(setup):
+    config, recorder, servers = setup
+    with State.open(config.state_dir) as state:
+        state.request_resync()
+
+    def writes_some(ctx):
+        ctx.state.set_fingerprint("product", "1042", "written by this run")
+        return StageResult("catalogue", complete=False)
+
+    recorder.behaviour["catalogue"] = writes_some
+    cycle(config, recorder, servers)
+    recorder.behaviour["catalogue"] = lambda ctx: StageResult("catalogue")
+    cycle(config, recorder, servers)
+
+    with State.open(config.state_dir) as state:
+        assert state.fingerprint("product", "1042") == "written by this run"
+
+
+def test_a_changed_mapping_makes_the_catalogue_due_until_it_read_everything_F5(
+    setup,
+):
+    config, recorder, servers = setup
+    cycle(config, recorder, servers)
+    with State.open(config.state_dir) as state:
+        state.set_cursor("feed-since:catalogue", "2026-12-04T10:00:00")
+        state.set_fingerprint("product", "1042", "abc")
+        state.request_resync("catalogue")
+    recorder.behaviour["catalogue"] = lambda ctx: StageResult(
+        "catalogue", complete=False
+    )
+
+    recorder.calls.clear()
+    cycle(config, recorder, servers)
+    assert "catalogue" in recorder.names
+    with State.open(config.state_dir) as state:
+        assert state.cursor("feed-since:catalogue") is None
+        assert state.fingerprint("product", "1042") == "abc"
+        assert [r.kind for r in state.pending_resyncs()] == ["catalogue"]
+
+    recorder.behaviour.pop("catalogue")
+    cycle(config, recorder, servers)
+    recorder.calls.clear()
+    cycle(config, recorder, servers)
+    assert "catalogue" not in recorder.names
+    with State.open(config.state_dir) as state:
+        assert state.pending_resyncs() == []
+
+
 def test_without_association_nothing_is_touched_and_it_says_associate_A2(tmp_path):
     config = make_config(tmp_path)
     recorder, servers = Recorder(), Servers()
