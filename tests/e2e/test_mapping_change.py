@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from e2e.sandbox import API_KEY, POLARIS_URL, Sandbox
+from e2e.sandbox import Sandbox
 from e2e.test_catalogue_sync import polaris_items
 from polaris_sync.mapping_table import import_csv, set_mapping
-from polaris_sync.polaris.association import Association, save_association
 from polaris_sync.run import Connections, RunOptions, run_cycle
 
 FEED_STAGES = ("catalogue", "stock", "prices")
@@ -26,18 +25,7 @@ def scheduled_run(sandbox: Sandbox) -> str:
 
 def unmapped_sandbox(tmp_path) -> Sandbox:
     sandbox = Sandbox(tmp_path, models=2)
-    save_association(
-        sandbox.state,
-        Association(
-            licence=sandbox.simulator.licence,
-            url=f"{POLARIS_URL}/api/WebConnect",
-            key=sandbox.polaris_key,
-            store_code=1,
-            test_mode=False,
-            associated_at="2026-12-04T10:00:00+00:00",
-        ),
-    )
-    sandbox.config_data["prestashop"]["key"] = API_KEY
+    sandbox.pair()
     # The catalogue is due once an hour, as by default; only the feed stages.
     sandbox.config_data["intervals"] = {
         "catalogue": 60, "config": 0, "orders": 9999, "customers": 9999
