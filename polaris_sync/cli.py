@@ -256,9 +256,21 @@ def _run_and_report(
     ctx: click.Context, options: Any, stages: dict[str, Any] | None = None
 ) -> None:
     from polaris_sync.progress import Progress
-    from polaris_sync.run import MAX_ERRORS_PRINTED, run_cycle
+    from polaris_sync.run import (
+        MAX_ERRORS_PRINTED,
+        Terminated,
+        run_cycle,
+        terminate_cleanly,
+    )
 
-    report = run_cycle(_config(ctx), options, progress=Progress(), stages=stages)
+    try:
+        with terminate_cleanly():
+            report = run_cycle(
+                _config(ctx), options, progress=Progress(), stages=stages
+            )
+    except Terminated as stop:
+        click.echo(f"polaris-sync: {stop}", err=True)
+        ctx.exit(stop.exit_code)
     for line in report.plan:
         click.echo(f"  {line}")
     click.echo(report.summary)

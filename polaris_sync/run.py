@@ -25,6 +25,7 @@ import contextlib
 import fcntl
 import importlib
 import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -99,6 +100,32 @@ class RunReport:
     writes: int = 0
     # "PATCH stock_availables" -> count; Polaris writes under "Polaris".
     writes_by_target: Counter[str] = field(default_factory=Counter)
+
+
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM): end now, as a Ctrl-C would."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(f"stopped by signal {signal.Signals(signal_number).name}")
+        self.exit_code = 128 + signal_number
+
+
+@contextlib.contextmanager
+def terminate_cleanly() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` for the block.
+
+    Killed by default, the run would leave no trace of its end; raised as an
+    exception, the item in hand rolls back and the history says what happened.
+    """
+
+    def stop(signal_number: int, _frame: Any) -> None:
+        raise Terminated(signal_number)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class RunLocked(Exception):
@@ -260,7 +287,10 @@ def _cycle(
         except BaseException as error:
             # A bug or an interruption: the history must not show a run that
             # never ends.
-            summary = f"run crashed: {type(error).__name__}: {error}"
+            if isinstance(error, Terminated | KeyboardInterrupt):
+                summary = f"run interrupted: {error or 'Ctrl-C'}"
+            else:
+                summary = f"run crashed: {type(error).__name__}: {error}"
             state.finish_run(run_id, exit_code=3, summary=summary)
             raise
         report.run_id = run_id

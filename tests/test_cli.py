@@ -3,6 +3,7 @@
 import json
 import socket
 import stat
+import tomllib
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +13,8 @@ from starlette.routing import Route
 
 from polaris_sync.audit import Audit
 from polaris_sync.cli import cli
-from polaris_sync.onboarding import NEEDED_RIGHTS
+from polaris_sync.config import load_config
+from polaris_sync.onboarding import NEEDED_RIGHTS, starting_config
 from polaris_sync.run import run_lock
 from polaris_sync.sandbox.http import BackgroundServer
 from polaris_sync.state import STATE_FILENAME, State
@@ -108,6 +110,28 @@ def test_init_writes_config_stores_key_and_lists_missing_rights(workdir):
     with State.open(workdir / "polaris-sync-state") as state:
         assert state.credential("prestashop.key") == SHOP_KEY
     assert SHOP_KEY not in result.output
+
+
+def test_init_writes_every_option_commented_but_its_own(workdir):
+    with BackgroundServer(shop_app(denied=())) as shop:
+        result = invoke("init", "--prestashop-url", f"{shop.url}/api",
+                        "--prestashop-key", SHOP_KEY, "--polaris-url",
+                        "https://127.0.0.1:9/api/WebConnect")  # fmt: skip
+    assert result.exit_code == 0, result.output + result.stderr
+
+    text = (workdir / "polaris-sync.toml").read_text()
+    assert "\n# safety_stock = 0\n" in text and "\n# max_age_days = 90\n" in text
+    assert '\nassociation_url = "https://127.0.0.1:9/api/WebConnect"\n' in text
+    config = load_config(workdir / "polaris-sync.toml")
+    assert config.mode == "basic" and config.stock.safety_stock == 0
+    assert config.state_dir == workdir / "polaris-sync-state"
+
+
+def test_a_commented_value_spanning_lines_stays_commented():
+    example = 'a = 1\n[s]\nlist = [\n  "x",\n]\nurl = ""\n'
+    text = starting_config(example, {("s", "url"): '"http://shop/api"'})
+    assert text == '# a = 1\n[s]\n# list = [\n#   "x",\n# ]\nurl = "http://shop/api"\n'
+    assert tomllib.loads(text) == {"s": {"url": "http://shop/api"}}
 
 
 def test_init_refuses_to_overwrite(workdir):

@@ -30,6 +30,7 @@ from polaris_sync.stages.shop import COMBINATION, PRODUCT, STOCK_ROW, ShopLookup
 STAGE = "stock"
 STOCK = "stock"
 VISIBILITY = "visibility"
+NOT_IN_SHOP = "not-in-shop"
 
 
 async def run(ctx: StageContext) -> StageResult:
@@ -50,13 +51,22 @@ async def linked_product(
     item: CatalogueItem,
     combinations: tuple[DesiredCombination, ...],
 ) -> int | None:
-    """The shop product of an item; basic mode adopts an existing one (F10)."""
+    """The shop product of an item; basic mode adopts an existing one (F10).
+
+    An item the shop was searched for in vain is not searched again until it
+    changes in Polaris: runs re-read the newest items and must stay cheap.
+    """
     key = product_key(item, options)
     product_id = ctx.state.link(PRODUCT, key)
-    if product_id is None and ctx.config.mode == "basic":
-        product_id = await lookups.adopt(
-            item, key, product_reference(item, options), combinations
-        )
+    if product_id is not None or ctx.config.mode != "basic":
+        return product_id
+    if ctx.state.fingerprint(NOT_IN_SHOP, key) == item.changed_at:
+        return None
+    product_id = await lookups.adopt(
+        item, key, product_reference(item, options), combinations
+    )
+    if product_id is None and not ctx.dry_run:
+        ctx.state.set_fingerprint(NOT_IN_SHOP, key, item.changed_at)
     return product_id
 
 

@@ -581,3 +581,50 @@ def test_e8_weekly_cleanup_deletes_unused_values_of_our_groups_only(tmp_path):
         assert again in remaining  # not a week yet
     finally:
         sandbox.close()
+
+
+@pytest.mark.parametrize("seed", [3, 7])
+def test_random_server_errors_after_writes_never_duplicate_anything(tmp_path, seed):
+    """The emulator fails 15% of requests, writes after they landed; runs go
+    on until the shop is healthy again, then everything is there once."""
+    sandbox = Sandbox(tmp_path, models=4)
+    try:
+        sandbox.prepare_shop()
+        sandbox.shop_admin(
+            "PUT",
+            "faults",
+            {"error_rate": 0.15, "error_after_write": True, "seed": seed},
+        )
+        for _ in range(6):
+            try:
+                sandbox.run()
+            except TransientError:
+                pass  # ten failures in a row: the stage stopped, next run goes on
+        sandbox.shop_admin("DELETE", "faults")
+        sandbox.run()
+
+        references = Counter(p["reference"] for p in sandbox.read_shop("products"))
+        assert len(references) == len(polaris_items(sandbox))
+        assert max(references.values()) == 1
+        combinations = Counter(
+            (c["id_product"], c["reference"]) for c in sandbox.read_shop("combinations")
+        )
+        assert max(combinations.values()) == 1
+        promotions = Counter(
+            p["id_product"] for p in sandbox.read_shop("specific_prices")
+        )
+        assert not promotions or max(promotions.values()) == 1
+        assert shop_stock(sandbox) == expected_stock(sandbox)
+        sandbox.run()
+        assert sandbox.shop_writes() == []
+    finally:
+        sandbox.close()
+
+
+def test_basic_mode_searches_the_shop_once_for_items_it_does_not_have(sandbox):
+    sandbox.config_data["mode"] = "basic"
+    sandbox.run(["stock", "prices"])
+    sandbox.run(["stock", "prices"])
+
+    assert len(sandbox.polaris_requests) == 1
+    assert len(sandbox.shop_requests) <= 5
