@@ -151,7 +151,12 @@ class CatalogueSync:
                 self._note_creation(item)
             if created or "photos" in self.synced:
                 await sync_photos(
-                    self.ctx, self.items, self.lookups, desired, product_id
+                    self.ctx,
+                    self.items,
+                    self.lookups,
+                    desired,
+                    product_id,
+                    new_product=created,
                 )
 
     def _note_creation(self, item: CatalogueItem) -> None:

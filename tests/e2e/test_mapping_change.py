@@ -26,9 +26,13 @@ def scheduled_run(sandbox: Sandbox) -> str:
 def unmapped_sandbox(tmp_path) -> Sandbox:
     sandbox = Sandbox(tmp_path, models=2)
     sandbox.pair()
-    # The catalogue is due once an hour, as by default; only the feed stages.
+    # The catalogue is due once an hour, as by default; orders and customers
+    # are kept out of the way.
     sandbox.config_data["intervals"] = {
-        "catalogue": 60, "config": 0, "orders": 9999, "customers": 9999
+        "catalogue": 60,
+        "config": 0,
+        "orders": 9999,
+        "customers": 9999,
     }
     return sandbox
 
