@@ -37,6 +37,7 @@ from polaris_sync.stages.products_feed import (
 from polaris_sync.stages.related import link_colours
 from polaris_sync.stages.shop import (
     COMBINATION,
+    IMAGE,
     PRODUCT,
     SPECIFIC_PRICE,
     STOCK_ROW,
@@ -274,6 +275,9 @@ class CatalogueSync:
             # Left by a product deleted in the shop: the new one has none.
             self.state.remove_link(SPECIFIC_PRICE, desired.key)
             self.state.forget_fingerprint(PROMOTION, desired.key)
+            self.state.forget_fingerprint(PHOTO_SET, desired.item_key)
+            for photo_fingerprint in self.lookups.photo_links(desired.item_key):
+                self.state.remove_link(IMAGE, f"{desired.item_key}#{photo_fingerprint}")
             self.state.forget_fingerprint(CREATING, desired.key)
         return product_id
 
@@ -325,8 +329,9 @@ class CatalogueSync:
                     "product_option_values": [{"id": value} for value in values]
                 },
             }
-            await self._write_combination(combination.key, combination_id, fields)
-            new_size |= combination_id is None
+            new_size |= await self._write_combination(
+                combination.key, combination_id, fields
+            )
             if not self.ctx.dry_run:
                 self.state.set_fingerprint(COMBINATION, combination.key, wanted)
         return new_size
@@ -347,16 +352,16 @@ class CatalogueSync:
 
     async def _write_combination(
         self, key: str, combination_id: int | None, fields: dict[str, object]
-    ) -> None:
-        if combination_id is not None:
-            await self.items.write(
-                "updated",
-                f"size {key} changed in Polaris",
-                lambda: self.shop.update("combinations", combination_id, fields),
-                polaris_key=key,
-                prestashop_id=combination_id,
-            )
-            return
+    ) -> bool:
+        """Update or create one size; True when it was created."""
+        if combination_id is not None and await self.items.update_unless_gone(
+            f"size {key} changed in Polaris",
+            lambda: self.shop.update("combinations", combination_id, fields),
+            polaris_key=key,
+            prestashop_id=combination_id,
+        ):
+            return False
+        # New, or deleted in the shop since it was linked: created (again).
         created = await self.items.write(
             "created",
             f"new size {key}",
@@ -377,6 +382,7 @@ class CatalogueSync:
                 # A new combination's stock row starts at 0: nothing to write
                 # for a size Polaris has none of.
                 self.state.set_fingerprint(STOCK, key, "0")
+        return created is not None
 
 
 def _update_reason(desired: DesiredProduct) -> str:

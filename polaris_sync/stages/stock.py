@@ -8,7 +8,6 @@ row's shop on 1.7.8).
 
 from __future__ import annotations
 
-from polaris_sync.errors import ItemRejected
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import (
     CatalogueOptions,
@@ -24,6 +23,7 @@ from polaris_sync.stages.products_feed import (
     catalogue_options,
     read_feed,
     report_unreadable,
+    rewind_cursors,
 )
 from polaris_sync.stages.shop import COMBINATION, PRODUCT, STOCK_ROW, ShopLookups
 
@@ -107,11 +107,12 @@ class StockSync:
             self.items.skip(key, f"{describe(item)} is not in the shop yet")
             return
         for combination in changed:
-            await self._quantity(product_id, combinations, combination)
+            await self._quantity(item, product_id, combinations, combination)
         await self._visibility_write(key, product_id, visibility)
 
     async def _quantity(
         self,
+        item: CatalogueItem,
         product_id: int,
         combinations: tuple[DesiredCombination, ...],
         combination: DesiredCombination,
@@ -124,27 +125,55 @@ class StockSync:
             )
             return
         row = await self.lookups.stock_row(product_id, combinations, combination.key)
-        if row is None:
-            self.items.skip(combination.key, f"size {combination.key} has no stock row")
+        if row is None or not await self.items.update_unless_gone(
+            f"stock of {combination.reference} is now {combination.quantity}",
+            lambda: self.ctx.prestashop.update(
+                "stock_availables", row, {"quantity": combination.quantity}
+            ),
+            polaris_key=combination.key,
+            prestashop_id=row,
+        ):
+            await self._deleted_in_shop(item, product_id, combination)
             return
-        try:
-            await self.items.write(
-                "updated",
-                f"stock of {combination.reference} is now {combination.quantity}",
-                lambda: self.ctx.prestashop.update(
-                    "stock_availables", row, {"quantity": combination.quantity}
-                ),
-                polaris_key=combination.key,
-                prestashop_id=row,
-            )
-        except ItemRejected as error:
-            if error.status == 404:
-                self.state.remove_link(STOCK_ROW, combination.key)
-            raise
         if not self.ctx.dry_run:
             self.state.set_fingerprint(
                 STOCK, combination.key, str(combination.quantity)
             )
+
+    async def _deleted_in_shop(
+        self, item: CatalogueItem, product_id: int, combination: DesiredCombination
+    ) -> None:
+        """A linked size without a stock row: it, or its product, was deleted.
+
+        Every combination has a stock row, so the merchant deleted the size
+        or the whole product in the shop. What is gone is forgotten and the
+        catalogue reads the item again: its next run creates them anew (or
+        links the size again, if only its stock row had changed).
+        """
+        product_gone = await self.ctx.prestashop.get("products", product_id) is None
+        what = f"product {product_id}" if product_gone else "the size"
+        after = (
+            "the next catalogue run creates it again"
+            if self.ctx.config.mode == "full"
+            else "it is linked again once the shop has it"
+        )
+        self.items.skip(
+            combination.key,
+            f"size {combination.key} has no stock row: {what} was deleted in the "
+            f"shop; {after}",
+            product_id,
+        )
+        if self.ctx.dry_run:
+            return
+        with self.state.transaction():
+            sizes = desired_combinations(item, self.options)
+            for gone in sizes if product_gone else (combination,):
+                self.state.remove_link(COMBINATION, gone.key)
+                self.state.remove_link(STOCK_ROW, gone.key)
+                self.state.forget_fingerprint(STOCK, gone.key)
+            if product_gone:
+                self.state.remove_link(PRODUCT, product_key(item, self.options))
+            rewind_cursors(self.ctx, ("catalogue",), item.changed_at)
 
     def _visibility(self, combinations: tuple[DesiredCombination, ...]) -> str:
         # D2: a sold-out product leaves listings and search; its page stays.
