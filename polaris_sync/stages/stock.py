@@ -25,7 +25,13 @@ from polaris_sync.stages.products_feed import (
     report_unreadable,
     rewind_cursors,
 )
-from polaris_sync.stages.shop import COMBINATION, PRODUCT, STOCK_ROW, ShopLookups
+from polaris_sync.stages.shop import (
+    COMBINATION,
+    PRODUCT,
+    STOCK_ROW,
+    ShopLookups,
+    links_under,
+)
 
 STAGE = "stock"
 STOCK = "stock"
@@ -88,14 +94,15 @@ class StockSync:
         )
 
     async def item(self, item: CatalogueItem) -> None:
-        combinations = desired_combinations(item, self.options)
+        listed = desired_combinations(item, self.options)
+        combinations = listed + self._no_longer_listed(item, listed)
         key = product_key(item, self.options)
         changed = [
             c
             for c in combinations
             if self.state.fingerprint(STOCK, c.key) != str(c.quantity)
         ]
-        visibility = self._visibility(combinations)
+        visibility = self._visibility(listed)
         if not changed and not self._visibility_changed(key, visibility):
             self.items.unchanged(key)
             return
@@ -109,6 +116,24 @@ class StockSync:
         for combination in changed:
             await self._quantity(item, product_id, combinations, combination)
         await self._visibility_write(key, product_id, visibility)
+
+    def _no_longer_listed(
+        self, item: CatalogueItem, listed: tuple[DesiredCombination, ...]
+    ) -> tuple[DesiredCombination, ...]:
+        """Sizes the shop has that Polaris stopped listing, at quantity 0.
+
+        Left with their last stock they would stay sellable. Their
+        combinations stay in the shop: past orders name them.
+        """
+        item_key = f"{item.model}:{item.variant_key}"
+        known = {combination.key for combination in listed}
+        return tuple(
+            DesiredCombination(
+                key=f"{item_key}:{size}", size=size, reference="", ean13="", quantity=0
+            )
+            for size in links_under(self.state, COMBINATION, f"{item_key}:")
+            if f"{item_key}:{size}" not in known
+        )
 
     async def _quantity(
         self,
@@ -126,7 +151,7 @@ class StockSync:
             return
         row = await self.lookups.stock_row(product_id, combinations, combination.key)
         if row is None or not await self.items.update_unless_gone(
-            f"stock of {combination.reference} is now {combination.quantity}",
+            _stock_reason(combination),
             lambda: self.ctx.prestashop.update(
                 "stock_availables", row, {"quantity": combination.quantity}
             ),
@@ -150,6 +175,16 @@ class StockSync:
         catalogue reads the item again: its next run creates them anew (or
         links the size again, if only its stock row had changed).
         """
+        if not combination.reference:
+            self.items.skip(
+                combination.key,
+                f"size {combination.key} is no longer in Polaris nor in the shop: "
+                "forgotten",
+                product_id,
+            )
+            if not self.ctx.dry_run:
+                self._forget((combination,))
+            return
         product_gone = await self.ctx.prestashop.get("products", product_id) is None
         what = f"product {product_id}" if product_gone else "the size"
         after = (
@@ -167,13 +202,17 @@ class StockSync:
             return
         with self.state.transaction():
             sizes = desired_combinations(item, self.options)
-            for gone in sizes if product_gone else (combination,):
-                self.state.remove_link(COMBINATION, gone.key)
-                self.state.remove_link(STOCK_ROW, gone.key)
-                self.state.forget_fingerprint(STOCK, gone.key)
+            self._forget(sizes if product_gone else (combination,))
             if product_gone:
                 self.state.remove_link(PRODUCT, product_key(item, self.options))
             rewind_cursors(self.ctx, ("catalogue",), item.changed_at)
+
+    def _forget(self, sizes: tuple[DesiredCombination, ...]) -> None:
+        with self.state.transaction():
+            for size in sizes:
+                self.state.remove_link(COMBINATION, size.key)
+                self.state.remove_link(STOCK_ROW, size.key)
+                self.state.forget_fingerprint(STOCK, size.key)
 
     def _visibility(self, combinations: tuple[DesiredCombination, ...]) -> str:
         # D2: a sold-out product leaves listings and search; its page stays.
@@ -206,3 +245,9 @@ class StockSync:
         )
         if not self.ctx.dry_run:
             self.state.set_fingerprint(VISIBILITY, key, visibility)
+
+
+def _stock_reason(combination: DesiredCombination) -> str:
+    if not combination.reference:  # see StockSync._no_longer_listed
+        return f"size {combination.key} is no longer listed in Polaris: stock 0"
+    return f"stock of {combination.reference} is now {combination.quantity}"
