@@ -86,6 +86,8 @@ def _stage_lines(config: Config, state: State) -> Iterator[str]:
         last = state.last_stage_success(stage)
         due = next_due(config, state, stage)
         nxt = "next run" if due is None else f"after {_when(due)}"
+        if state.last_stage_unfinished(stage):
+            nxt += " (carries on where the last run stopped)"
         yield f"{stage:<10} {every:<9} {_when(last) if last else 'never':<21} {nxt}"
 
 

@@ -24,6 +24,7 @@ from polaris_sync.run import (
 )
 from polaris_sync.stages.base import STAGE_NAMES, StageResult
 from polaris_sync.state import STATE_FILENAME, State
+from polaris_sync.status import status_lines
 
 
 class Servers:
@@ -355,6 +356,11 @@ def test_a_catalogue_overrunning_the_budget_still_lets_every_stage_run_B3(
     with State.open(config.state_dir) as state:
         assert state.last_stage_success("catalogue") is None
         assert state.last_stage_success("orders") is not None
+        assert state.last_stage_unfinished("catalogue")
+        assert not state.last_stage_unfinished("config")
+        status = list(status_lines(config, state))
+    [catalogue] = [line for line in status if line.startswith("catalogue ")]
+    assert catalogue.endswith("next run (carries on where the last run stopped)")
 
 
 def test_a_long_catalogue_leaves_time_to_the_stages_after_it(tmp_path, clock):

@@ -90,12 +90,13 @@ class SpecificPrice:
     starts: str = UNBOUNDED
     ends: str = UNBOUNDED
 
-    def fields(self, product_id: int) -> dict[str, Any]:
+    def fields(self, product_id: int, combination_id: int = 0) -> dict[str, Any]:
+        """The specific price of a product, or of one of its combinations."""
         return {
             "id_shop": 0,
             "id_cart": 0,
             "id_product": product_id,
-            "id_product_attribute": 0,
+            "id_product_attribute": combination_id,
             "id_currency": 0,
             "id_country": 0,
             "id_group": 0,
@@ -132,6 +133,9 @@ class DesiredProduct:
     # The Polaris item (model and variant): several share one product when
     # products_per = "model"; photos are kept per item.
     item_key: str
+    # True when several items share the product (products_per = "model"):
+    # each size then carries its colour's price, the product's is 0.
+    shared: bool
     model_ref: str
     reference: str
     name: str
@@ -166,7 +170,7 @@ class DesiredProduct:
         """Everything a new product needs to show in the back and front office."""
         return {
             **self.catalogue_fields(languages, SYNCABLE_FIELDS, feature_ids),
-            "price": self.price,
+            "price": 0 if self.shared else self.price,
             "id_tax_rules_group": self.tax_rules_group,
             "active": self.active,
             "state": 1,
@@ -233,6 +237,11 @@ class DesiredProduct:
     def catalogue_fingerprint(self, synced: Iterable[str]) -> str:
         features = self.features if "description" in set(synced) else ()
         return fingerprint([self.catalogue_fields((0,), synced), features])
+
+    @property
+    def size_price(self) -> Decimal:
+        """Each size's price impact: its colour's price when sizes carry it."""
+        return self.price if self.shared else Decimal(0)
 
     @property
     def target_price(self) -> DesiredPrice:
@@ -318,6 +327,7 @@ def build_product(
     return DesiredProduct(
         key=key,
         item_key=f"{item.model}:{item.variant_key}",
+        shared=options.products_per == "model",
         model_ref=item.ref,
         reference=reference,
         name=clean_name,

@@ -13,6 +13,7 @@ import collections
 import json
 import time
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from itertools import islice
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +33,8 @@ Entity = dict[str, Any]
 FilterValue = str | int | Iterable[str | int]
 
 _READS = ("GET", "HEAD")
+# How many places a JSON answer preceded by PHP noise may start at.
+_MAX_JSON_STARTS = 64
 
 # Resources whose JSON list is keyed by another name than their URL.
 _LIST_KEYS = {"order_slip": "order_slips"}
@@ -498,16 +501,26 @@ def _json_list(response: httpx.Response, resource: str) -> list[Entity]:
 
 
 def _json(response: httpx.Response) -> Any:
+    """The JSON document of an answer, skipping any PHP notice printed first.
+
+    A notice may itself hold brackets: the document is the first `{` or `[`
+    from which a JSON value runs to the end of the answer.
+    """
     text = response.text.strip()
     if not text:
         return []
-    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=0)
-    try:
-        return json.loads(text[start:])
-    except ValueError as exc:
-        raise TransientError(
-            f"PrestaShop answered unreadable JSON: {text[:120]!r}"
-        ) from exc
+    decoder = json.JSONDecoder()
+    starts = islice(
+        (i for i, char in enumerate(text) if char in "{["), _MAX_JSON_STARTS
+    )
+    for start in starts:
+        try:
+            document, end = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if end == len(text):
+            return document
+    raise TransientError(f"PrestaShop answered unreadable JSON: {text[:120]!r}")
 
 
 def _xml_entity(text: str, resource: str) -> Entity:

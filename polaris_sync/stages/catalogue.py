@@ -24,7 +24,7 @@ from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.cleanup import remove_unused_values
 from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.photos import PHOTO_SET, sync_photos
-from polaris_sync.stages.prices import PROMOTION
+from polaris_sync.stages.prices import PRICE, PROMOTION
 from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
@@ -266,9 +266,10 @@ class CatalogueSync:
             self.state.set_fingerprint(
                 PRODUCT, desired.key, desired.catalogue_fingerprint(self.synced)
             )
-            self.state.set_fingerprint(
-                "price", desired.key, desired.target_price.price_fingerprint()
-            )
+            if not desired.shared:
+                self.state.set_fingerprint(
+                    PRICE, desired.key, desired.target_price.price_fingerprint()
+                )
             self.state.set_fingerprint(
                 "visibility", desired.key, "both" if visible else "none"
             )
@@ -323,14 +324,13 @@ class CatalogueSync:
                 "id_product": product_id,
                 "reference": combination.reference,
                 "ean13": combination.ean13 or None,
-                "price": 0,
                 "minimal_quantity": 1,
                 "associations": {
                     "product_option_values": [{"id": value} for value in values]
                 },
             }
             new_size |= await self._write_combination(
-                combination.key, combination_id, fields
+                desired, combination.key, combination_id, fields
             )
             if not self.ctx.dry_run:
                 self.state.set_fingerprint(COMBINATION, combination.key, wanted)
@@ -351,7 +351,11 @@ class CatalogueSync:
         return [value for value in values if value is not None]
 
     async def _write_combination(
-        self, key: str, combination_id: int | None, fields: dict[str, object]
+        self,
+        desired: DesiredProduct,
+        key: str,
+        combination_id: int | None,
+        fields: dict[str, object],
     ) -> bool:
         """Update or create one size; True when it was created."""
         if combination_id is not None and await self.items.update_unless_gone(
@@ -367,7 +371,8 @@ class CatalogueSync:
             f"new size {key}",
             lambda: self.shop.create(
                 "combinations",
-                fields,
+                # The price impact is the prices stage's, after creation.
+                {**fields, "price": desired.size_price},
                 lookup={
                     "id_product": fields["id_product"],
                     "reference": fields["reference"],
@@ -382,6 +387,10 @@ class CatalogueSync:
                 # A new combination's stock row starts at 0: nothing to write
                 # for a size Polaris has none of.
                 self.state.set_fingerprint(STOCK, key, "0")
+                if desired.shared:
+                    self.state.set_fingerprint(
+                        PRICE, key, desired.target_price.price_fingerprint()
+                    )
         return created is not None
 
 

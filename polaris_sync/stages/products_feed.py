@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from polaris_sync.config import Config
+from polaris_sync.errors import ConfigError
 from polaris_sync.mapping.item import CatalogueItem, from_polaris
 from polaris_sync.mapping.product import CatalogueOptions, Mappings
 from polaris_sync.stages.base import StageContext, StageResult
@@ -145,6 +146,11 @@ def catalogue_options(
     config: Config, languages: tuple[int, ...] = ()
 ) -> CatalogueOptions:
     section = config.catalogue
+    if section.products_per == "model" and not section.colour_group:
+        raise ConfigError(
+            'catalogue.products_per = "model" needs catalogue.colour_group: '
+            "the sizes of each colour are told apart by their colour"
+        )
     return CatalogueOptions(
         languages=languages,
         products_per=section.products_per,

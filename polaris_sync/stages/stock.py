@@ -113,6 +113,8 @@ class StockSync:
         if product_id is None:
             self.items.skip(key, f"{describe(item)} is not in the shop yet")
             return
+        if any(self.state.link(COMBINATION, c.key) is None for c in changed):
+            await self.lookups.link_combinations(product_id, combinations)
         for combination in changed:
             await self._quantity(item, product_id, combinations, combination)
         await self._visibility_write(key, product_id, visibility)
@@ -142,8 +144,6 @@ class StockSync:
         combinations: tuple[DesiredCombination, ...],
         combination: DesiredCombination,
     ) -> None:
-        if self.state.link(COMBINATION, combination.key) is None:
-            await self.lookups.link_combinations(product_id, combinations)
         if self.state.link(COMBINATION, combination.key) is None:
             self.items.skip(
                 combination.key, f"size {combination.key} is not in the shop"

@@ -628,3 +628,67 @@ def test_basic_mode_searches_the_shop_once_for_items_it_does_not_have(sandbox):
 
     assert len(sandbox.polaris_requests) == 1
     assert len(sandbox.shop_requests) <= 5
+
+
+def test_e1_one_product_per_model_with_each_colour_priced_on_its_sizes(tmp_path):
+    sandbox = Sandbox(tmp_path, models=3)
+    try:
+        sandbox.prepare_shop()
+        colour_group = sandbox.create_attribute_group("Couleur", colour=True)
+        sandbox.config_data["catalogue"] = {
+            "products_per": "model",
+            "colour_group": colour_group,
+        }
+        sandbox.run()
+
+        items = [raw for raw in polaris_items(sandbox) if not raw.get("Supprime")]
+        products = sandbox.read_shop("products")
+        assert sorted(p["reference"] for p in products) == sorted(
+            {str(raw["NoModele"]) for raw in items}
+        )
+        assert {float(p["price"]) for p in products} == {0.0}
+        impacts = {
+            c["reference"]: float(c["price"]) for c in sandbox.read_shop("combinations")
+        }
+        for raw in items:
+            for size in raw["Tailles"]:
+                sku = next(ref for ref in size["Refs"] if not ref.isdigit())
+                assert abs(impacts[sku] * 1.2 - raw["PrixNormalTTC"]) < 0.01
+        assert shop_stock(sandbox) == expected_stock(sandbox)
+
+        # A promotion on one colour: a specific price on each of its sizes.
+        raw = items[0]
+        variant = parse_item(raw).variant_key
+        sandbox.polaris_admin("promotion/end", {"NoModele": raw["NoModele"]})
+        sandbox.run()
+        sandbox.polaris_admin(
+            "promotion",
+            {
+                "NoModele": raw["NoModele"],
+                "Variante": variant,
+                "PrixTTC": raw["PrixNormalTTC"] - 10,
+            },
+        )
+        sandbox.run()
+        promotions = [
+            p
+            for p in sandbox.read_shop("specific_prices")
+            if int(p["id_product"]) == _product_id(sandbox, str(raw["NoModele"]))
+        ]
+        assert len(promotions) == len(raw["Tailles"])
+        assert all(int(p["id_product_attribute"]) for p in promotions)
+        sandbox.run()
+        assert sandbox.shop_writes() == []
+    finally:
+        sandbox.close()
+
+
+def test_php_notices_before_the_answers_do_not_disturb_the_sync(sandbox):
+    """Pitfall L2: a shop printing PHP notices ahead of its XML and JSON."""
+    sandbox.shop_admin("PUT", "faults", {"notice_rate": 0.5, "seed": 5})
+    results = sandbox.run()
+    sandbox.shop_admin("DELETE", "faults")
+
+    assert all(not result.errors for result in results.values())
+    assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+    assert shop_stock(sandbox) == expected_stock(sandbox)

@@ -470,3 +470,21 @@ def test_an_image_upload_that_did_not_land_is_sent_once_more():
 
     assert run(go()) == 32
     assert len(posts) == 2
+
+
+def test_json_after_a_php_notice_holding_brackets_is_read():
+    """Pitfall L2: noise before the document, brackets in the noise."""
+    notice = "<b>Warning</b>: Undefined array key [id_shop] in {module} on line 3\n"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            text=notice + json.dumps({"products": [{"id": 7}]}),
+            headers={"Content-Type": "application/javascript"},
+        )
+
+    async def go():
+        async with make_client(handler) as client:
+            return await client.list("products")
+
+    assert run(go()) == [{"id": 7}]
