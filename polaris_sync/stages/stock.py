@@ -108,13 +108,13 @@ class StockSync:
             return
 
         product_id = await linked_product(
-            self.ctx, self.lookups, self.options, item, combinations
+            self.ctx, self.lookups, self.options, item, listed
         )
         if product_id is None:
             self.items.skip(key, f"{describe(item)} is not in the shop yet")
             return
         if any(self.state.link(COMBINATION, c.key) is None for c in changed):
-            await self.lookups.link_combinations(product_id, combinations)
+            await self.lookups.link_combinations(product_id, listed)
         for combination in changed:
             await self._quantity(item, product_id, combinations, combination)
         await self._visibility_write(key, product_id, visibility)
