@@ -125,6 +125,10 @@ class CatalogueSection(Section):
     # E8: once a week, delete the attribute values no combination uses, in
     # the groups the size-grid mappings and colour_group point to.
     weekly_cleanup: bool = False
+    # E7: show on each size which mapped stores have it (PrestaShop 8+).
+    store_availability: bool = False
+    # Fewer than this many in a store shows as low (orange).
+    store_low_stock: Annotated[int, Field(ge=1)] = 3
 
 
 # -- orders and customers (G1-G11, F9); read by the orders and customers stages --

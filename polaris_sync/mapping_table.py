@@ -25,10 +25,10 @@ from polaris_sync.state import (
 
 CSV_COLUMNS = ("kind", "source", "label", "target", "default_weight")
 
-# Kinds that shape product sheets: changing a target means reading the whole
-# catalogue again, since the items it concerns were read (and skipped or
-# written) by earlier runs. Payments only concern orders not exported yet.
-CATALOGUE_KINDS = ("brand", "size-grid", "colour", "category", "store")
+# Kinds that shape product sheets: the items a changed target concerns were
+# read (and skipped or written) by earlier runs, so the catalogue reads them
+# again, at the next run. Payments only concern orders not exported yet.
+CATALOGUE_KINDS = ("brand", "size-grid", "colour", "category")
 
 # Kinds whose target is one PrestaShop id; categories take several (F3).
 SINGLE_ID_KINDS = ("brand", "size-grid", "store")

@@ -432,11 +432,9 @@ def _start_resyncs(state: State) -> list[int]:
     checked again. It is done with at once: a catalogue needing several runs
     must not lose, at each run, what the previous one wrote; cursors stay
     unset until each stage has been through everything. A changed mapping
-    only rewinds the catalogue's cursor (fingerprints tell which products it
-    changes), and again at each run until the catalogue has read everything.
+    only makes the catalogue due now (the catalogue itself reads everything
+    again when its mappings changed), until it has been through everything.
     """
-    from polaris_sync.stages.products_feed import cursor_name
-
     pending = state.pending_resyncs()
     with state.transaction():
         for request in pending:
@@ -444,8 +442,6 @@ def _start_resyncs(state: State) -> list[int]:
                 state.clear_cursors()
                 state.clear_fingerprints()
                 state.finish_resync(request.id)
-            elif request.kind == MAPPING_RESYNC:
-                state.set_cursor(cursor_name("catalogue"), None)
     return [request.id for request in pending if request.kind == MAPPING_RESYNC]
 
 

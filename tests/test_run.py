@@ -236,7 +236,6 @@ def test_a_changed_mapping_makes_the_catalogue_due_until_it_read_everything_F5(
     config, recorder, servers = setup
     cycle(config, recorder, servers)
     with State.open(config.state_dir) as state:
-        state.set_cursor("feed-since:catalogue", "2026-12-04T10:00:00")
         state.set_fingerprint("product", "1042", "abc")
         state.request_resync("catalogue")
     recorder.behaviour["catalogue"] = lambda ctx: StageResult(
@@ -247,7 +246,6 @@ def test_a_changed_mapping_makes_the_catalogue_due_until_it_read_everything_F5(
     cycle(config, recorder, servers)
     assert "catalogue" in recorder.names
     with State.open(config.state_dir) as state:
-        assert state.cursor("feed-since:catalogue") is None
         assert state.fingerprint("product", "1042") == "abc"
         assert [r.kind for r in state.pending_resyncs()] == ["catalogue"]
 

@@ -48,6 +48,8 @@ class CatalogueOptions:
     max_ean_digits: int = 13
     related_colours: bool = False
     weekly_cleanup: bool = False
+    store_availability: bool = False
+    store_low_stock: int = 3
     synced_fields: frozenset[str] = SYNCABLE_FIELDS
 
 
@@ -80,6 +82,8 @@ class DesiredCombination:
     reference: str
     ean13: str
     quantity: int
+    # (Polaris store code, quantity available there), for E7.
+    stock_by_store: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -515,6 +519,7 @@ def _combinations(
                 reference=reference,
                 ean13=ean,
                 quantity=stock_quantity(size.stock_by_store, options),
+                stock_by_store=tuple(sorted(size.stock_by_store.items())),
             )
         )
     return tuple(combinations)

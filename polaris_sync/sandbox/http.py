@@ -35,7 +35,12 @@ class BackgroundServer:
         self.app = app
         self.host = host
         self.scheme = "https" if certfile else "http"
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Naming the protocol matters: asyncio turns Nagle off (TCP_NODELAY)
+        # only on sockets declared IPPROTO_TCP. Without it every answer on a
+        # kept-alive connection waited for the client's delayed ACK (~40 ms).
+        self._socket = socket.socket(
+            socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
+        )
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]

@@ -29,6 +29,7 @@ from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
     current_mappings,
+    cursor_name,
     read_feed,
     read_models,
     report_unreadable,
@@ -46,6 +47,7 @@ from polaris_sync.stages.shop import (
 from polaris_sync.stages.stock import STOCK
 
 STAGE = "catalogue"
+RULES = "catalogue-rules"
 # Marks a product whose creation started: see CatalogueSync._was_creating.
 CREATING = "creating"
 
@@ -60,6 +62,12 @@ async def run(ctx: StageContext) -> StageResult:
     if ctx.resync_refs:
         return await resync_products(ctx, result, options)
 
+    rules = _rules_fingerprint(ctx, options)
+    if ctx.state.fingerprint(RULES, STAGE) != rules:
+        # Mappings or options changed (say, a brand mapped after a first run
+        # that skipped it): every item is looked at again; those that come
+        # out the same cost nothing.
+        ctx.state.set_cursor(cursor_name(STAGE), None)
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     note_new_values(ctx, feed.items)
@@ -74,7 +82,27 @@ async def run(ctx: StageContext) -> StageResult:
         rewind_cursors(ctx, ("stock", "prices"), sync.created_from)
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
+        if not ctx.dry_run:
+            ctx.state.set_fingerprint(RULES, STAGE, rules)
     return result
+
+
+def _rules_fingerprint(ctx: StageContext, options: CatalogueOptions) -> str:
+    """What decides which items become which products, besides Polaris."""
+    rows = [
+        (row.kind, row.source, row.target, row.default_weight)
+        for row in ctx.state.mapping_rows()
+        if row.kind in ("brand", "size-grid", "category", "colour")
+    ]
+    settings = {
+        name: sorted(value) if isinstance(value, frozenset) else value
+        for name, value in vars(options).items()
+        if name != "tax_rules_groups"
+    }
+    taxes = sorted(
+        (str(rate), group) for rate, group in options.tax_rules_groups.items()
+    )
+    return fingerprint([rows, settings, taxes])
 
 
 async def resync_products(

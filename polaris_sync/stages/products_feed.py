@@ -166,6 +166,8 @@ def catalogue_options(
         max_ean_digits=section.max_ean_digits,
         related_colours=section.related_colours,
         weekly_cleanup=section.weekly_cleanup,
+        store_availability=section.store_availability,
+        store_low_stock=section.store_low_stock,
         synced_fields=frozenset(section.update_fields),
     )
 

@@ -8,6 +8,7 @@ row's shop on 1.7.8).
 
 from __future__ import annotations
 
+from polaris_sync.mapping.availability import availability_line
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import (
     CatalogueOptions,
@@ -36,6 +37,7 @@ from polaris_sync.stages.shop import (
 STAGE = "stock"
 STOCK = "stock"
 VISIBILITY = "visibility"
+AVAILABILITY = "store-availability"
 NOT_IN_SHOP = "not-in-shop"
 
 
@@ -88,6 +90,7 @@ class StockSync:
         # D2 judges a product by all its sizes; with one product per model an
         # item holds only one colour's sizes, so sold-out hiding needs one
         # product per colour.
+        self.store_names = _store_names(ctx) if options.store_availability else {}
         self.hide_sold_out = (
             ctx.config.stock.out_of_stock == "hide"
             and options.products_per == "model-colour"
@@ -103,7 +106,8 @@ class StockSync:
             if self.state.fingerprint(STOCK, c.key) != str(c.quantity)
         ]
         visibility = self._visibility(listed)
-        if not changed and not self._visibility_changed(key, visibility):
+        lines = self._availability_changes(listed)
+        if not (changed or lines or self._visibility_changed(key, visibility)):
             self.items.unchanged(key)
             return
 
@@ -118,6 +122,8 @@ class StockSync:
         for combination in changed:
             await self._quantity(item, product_id, combinations, combination)
         await self._visibility_write(key, product_id, visibility)
+        for combination_key, line in lines.items():
+            await self._availability_write(combination_key, line)
 
     def _no_longer_listed(
         self, item: CatalogueItem, listed: tuple[DesiredCombination, ...]
@@ -214,6 +220,43 @@ class StockSync:
                 self.state.remove_link(STOCK_ROW, size.key)
                 self.state.forget_fingerprint(STOCK, size.key)
 
+    def _availability_changes(
+        self, combinations: tuple[DesiredCombination, ...]
+    ) -> dict[str, str]:
+        """E7: the per-store line of each size whose line changed."""
+        if not self.store_names:
+            return {}
+        lines = {
+            c.key: availability_line(
+                c.stock_by_store, self.store_names, self.options.store_low_stock
+            )
+            for c in combinations
+        }
+        return {
+            key: line
+            for key, line in lines.items()
+            if self.state.fingerprint(AVAILABILITY, key) != line
+        }
+
+    async def _availability_write(self, key: str, line: str) -> None:
+        combination_id = self.state.link(COMBINATION, key)
+        if combination_id is None:
+            return
+        languages = await self.ctx.prestashop.languages()
+        await self.items.write(
+            "updated",
+            f"stores having size {key}: {line}",
+            lambda: self.ctx.prestashop.update(
+                "combinations",
+                combination_id,
+                {"available_now": {language: line for language in languages}},
+            ),
+            polaris_key=key,
+            prestashop_id=combination_id,
+        )
+        if not self.ctx.dry_run:
+            self.state.set_fingerprint(AVAILABILITY, key, line)
+
     def _visibility(self, combinations: tuple[DesiredCombination, ...]) -> str:
         # D2: a sold-out product leaves listings and search; its page stays.
         sold_out = not any(c.quantity for c in combinations)
@@ -251,3 +294,16 @@ def _stock_reason(combination: DesiredCombination) -> str:
     if not combination.reference:  # see StockSync._no_longer_listed
         return f"size {combination.key} is no longer listed in Polaris: stock 0"
     return f"stock of {combination.reference} is now {combination.quantity}"
+
+
+def _store_names(ctx: StageContext) -> dict[int, str]:
+    """Mapped Polaris stores (F4), by store code, named as Polaris names them."""
+    rows = [
+        row
+        for row in ctx.state.mapping_rows("store")
+        if row.target and not row.ignored and row.source.isdigit()
+    ]
+    return {
+        int(row.source): row.label.split(" (")[0] or row.source
+        for row in sorted(rows, key=lambda row: int(row.source))
+    }

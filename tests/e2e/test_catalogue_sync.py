@@ -692,3 +692,57 @@ def test_php_notices_before_the_answers_do_not_disturb_the_sync(sandbox):
     assert all(not result.errors for result in results.values())
     assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
     assert shop_stock(sandbox) == expected_stock(sandbox)
+
+
+def test_e7_each_size_shows_which_mapped_stores_have_it(sandbox):
+    sandbox.state.set_mapping("store", "1", "1", label="Paris (Paris 2e)")
+    sandbox.state.set_mapping("store", "2", "ignore", label="Entrepôt")
+    sandbox.state.set_mapping("store", "3", "3", label="Lyon")
+    sandbox.config_data["catalogue"] = {
+        "store_availability": True,
+        "store_low_stock": 3,
+    }
+    sandbox.run()
+
+    def line_of(sku: str) -> str:
+        (combination,) = [
+            c for c in sandbox.read_shop("combinations") if c["reference"] == sku
+        ]
+        return combination["available_now"][1]
+
+    raw = polaris_items(sandbox)[0]
+    size = raw["Tailles"][0]
+    sku = next(ref for ref in size["Refs"] if not ref.isdigit())
+    stock = {place["CodeMagasin"]: place["Dispo"] for place in size["Magasins"]}
+    symbol = {0: "○", 1: "◐", 2: "◐"}
+    expected = " · ".join(
+        f"{name} {symbol.get(stock.get(code, 0), '●')}"
+        for code, name in ((1, "Paris"), (3, "Lyon"))
+    )
+    assert line_of(sku) == expected
+
+    sandbox.polaris_admin(
+        "stock", {"SKU": size["Refs"][0], "CodeMagasin": 3, "Dispo": 1}
+    )
+    sandbox.run()
+    assert line_of(sku).endswith("Lyon ◐")
+    sandbox.run()
+    assert sandbox.shop_writes() == []
+
+
+def test_f6_brands_mapped_after_a_first_run_are_imported_by_the_next(tmp_path):
+    sandbox = Sandbox(tmp_path, models=2)
+    try:
+        sandbox.run()
+        assert sandbox.read_shop("products") == []
+        sandbox.prepare_shop()  # the merchant maps brands and size grids
+
+        sandbox.run()
+
+        assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+        assert shop_stock(sandbox) == expected_stock(sandbox)
+        sandbox.run()
+        assert sandbox.shop_writes() == []
+        assert len(sandbox.polaris_requests) == 1
+    finally:
+        sandbox.close()
