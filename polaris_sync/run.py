@@ -383,6 +383,10 @@ async def _each_stage(
             result = await stage(context)
         except RemoteError as error:
             result = StageResult(name, complete=False)
+            # What the stage did before it stopped, as its audit lines say.
+            for (stage_name, action), count in context.audit.counts.items():
+                if stage_name == name:
+                    result.count(action, count)
             result.errors.append(f"{name}: {error}")
             _record(context.state, run_id, result, started)
             results.append(result)

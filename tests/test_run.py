@@ -304,6 +304,21 @@ def test_a_failed_stage_stops_the_run_with_exit_3_B5(setup):
         assert state.last_stage_success("config") is not None
 
 
+def test_a_failed_stage_still_reports_what_it_did_before_it_stopped_B5(setup):
+    config, recorder, servers = setup
+
+    def writes_then_fails(ctx):
+        for key in ("1042:NOI", "1043:BLE"):
+            ctx.audit.event("created", stage="catalogue", reason="new", polaris_key=key)
+        raise TransientError("10 items in a row failed on a server error")
+
+    recorder.behaviour["catalogue"] = writes_then_fails
+    report = cycle(config, recorder, servers)
+
+    assert report.exit_code == 3
+    assert "catalogue: 2 created (unfinished, continues next run)" in report.summary
+
+
 class FakeClock:
     """time.monotonic for the run and the stages; stages advance it."""
 
