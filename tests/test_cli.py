@@ -15,6 +15,7 @@ from polaris_sync.audit import Audit
 from polaris_sync.cli import cli
 from polaris_sync.config import load_config
 from polaris_sync.onboarding import NEEDED_RIGHTS, starting_config
+from polaris_sync.run import run_lock
 from polaris_sync.sandbox.http import BackgroundServer
 from polaris_sync.state import STATE_FILENAME, State
 
@@ -309,6 +310,18 @@ def test_mappings_refuse_a_wrong_target_and_a_wrong_file_as_a_whole_F1(workdir):
         assert state.mapping("brand", "ADIDAS") is None
 
 
+def test_a_changed_mapping_says_the_catalogue_is_read_again_F5(workdir):
+    write_config(workdir)
+    assert "reads the whole catalogue again" in invoke(
+        "mappings", "set", "brand", "*", "3"
+    ).output
+    assert "again" not in invoke("mappings", "set", "brand", "*", "3").output
+    assert "again" not in invoke("mappings", "set", "payment", "*", "CB").output
+    assert "pending: catalogue read again (a mapping changed)" in (
+        invoke("status").output
+    )
+
+
 def test_lock_and_unlock_E10(workdir):
     write_config(workdir)
     assert "locked" in invoke("lock", "1042").output
@@ -420,3 +433,16 @@ def test_init_reads_the_key_from_the_environment_or_asks_for_it(workdir, monkeyp
     assert asked.exit_code == 0, asked.output + asked.stderr
     assert SHOP_KEY not in asked.output
     assert other.exists()
+
+
+def test_status_says_a_killed_run_was_interrupted_not_running_H2(workdir):
+    write_config(workdir)
+    with State.open(workdir / "state") as state:
+        state.start_run()  # what a run killed with SIGKILL leaves behind
+
+    output = invoke("status").output
+    assert "interrupted before it finished" in output
+    assert "running" not in output
+
+    with run_lock(workdir / "state"):
+        assert " running" in invoke("status").output
