@@ -98,3 +98,11 @@ def test_an_order_placed_at_an_instant_is_dated_in_shop_time(
     order = shop.one("orders", answer.json()["order"], "id,date_add,date_upd")
     assert (order["date_add"], order["date_upd"]) == (local, local)
 
+
+
+def test_an_unknown_time_zone_falls_back_to_utc(shop: OrderShop) -> None:
+    _set_time_zone(shop, "Mars/Olympus_Mons")
+
+    before, written, after = _created_between(shop, "UTC")
+
+    assert before <= written <= after
