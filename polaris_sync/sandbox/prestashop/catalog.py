@@ -164,10 +164,7 @@ def _set_product_categories(
     ctx: Context, product: Entity, items: list[dict[str, str]]
 ) -> None:
     categories = [{"id": php_int(item.get("id", ""))} for item in items]
-    product.setdefault("_assoc", {})["categories"] = categories
-    ctx.store.update(
-        ctx.resource("products"), product["id"], {"_assoc": product["_assoc"]}
-    )
+    ctx.store.set_links(ctx.resource("products"), product, "categories", categories)
 
 
 def _product_before_validate(ctx: Context, product: Entity, method: str) -> None:
@@ -623,18 +620,18 @@ def _set_combination_values(
 ) -> None:
     # Rewriting the attributes also drops the image links; a following
     # <images> association puts them back.
-    assoc = combination.setdefault("_assoc", {})
-    assoc["product_option_values"] = [{"id": php_int(i.get("id", ""))} for i in items]
-    assoc["images"] = []
-    ctx.store.update(ctx.resource("combinations"), combination["id"], {"_assoc": assoc})
+    combination.setdefault("_assoc", {})["images"] = []
+    values = [{"id": php_int(i.get("id", ""))} for i in items]
+    ctx.store.set_links(
+        ctx.resource("combinations"), combination, "product_option_values", values
+    )
 
 
 def _set_combination_images(
     ctx: Context, combination: Entity, items: list[dict[str, str]]
 ) -> None:
-    assoc = combination.setdefault("_assoc", {})
-    assoc["images"] = [{"id": php_int(i.get("id", ""))} for i in items]
-    ctx.store.update(ctx.resource("combinations"), combination["id"], {"_assoc": assoc})
+    images = [{"id": php_int(i.get("id", ""))} for i in items]
+    ctx.store.set_links(ctx.resource("combinations"), combination, "images", images)
 
 
 def _combination_after_delete(ctx: Context, combination: Entity) -> None:
@@ -917,10 +914,8 @@ def _feature_value_after_delete(ctx: Context, value: Entity) -> None:
     )
     for product in ctx.store.select(products, where, (value["id"],)):
         links = product["_assoc"]["product_features"]
-        product["_assoc"]["product_features"] = [
-            link for link in links if link.get("id_feature_value") != value["id"]
-        ]
-        ctx.store.update(products, product["id"], {"_assoc": product["_assoc"]})
+        kept = [link for link in links if link.get("id_feature_value") != value["id"]]
+        ctx.store.set_links(products, product, "product_features", kept)
 
 
 PRODUCT_FEATURE_VALUES = Resource(

@@ -171,8 +171,7 @@ def _refuse_duplicate_email(ctx: Context, entity: Entity) -> None:
 def _set_groups(ctx: Context, entity: Entity, items: list[dict[str, str]]) -> None:
     """Group links are kept sorted by id, whatever order they were sent in."""
     ids = sorted({_number(item.get("id")) for item in items} - {0})
-    entity.setdefault("_assoc", {})["groups"] = [{"id": group} for group in ids]
-    ctx.store.update(CUSTOMERS, entity["id"], {"_assoc": entity["_assoc"]})
+    ctx.store.set_links(CUSTOMERS, entity, "groups", [{"id": group} for group in ids])
 
 
 def _number(raw: Any) -> int:

@@ -365,10 +365,8 @@ def _write_associations(
             association.setter(ctx, entity, items)
             continue
         keep = [a.name for a in association.fields]
-        entity.setdefault("_assoc", {})[name] = [
-            {k: _assoc_value(item.get(k, "")) for k in keep} for item in items
-        ]
-        ctx.store.update(resource, entity["id"], {"_assoc": entity["_assoc"]})
+        links = [{k: _assoc_value(item.get(k, "")) for k in keep} for item in items]
+        ctx.store.set_links(resource, entity, name, links)
 
 
 def _assoc_value(text: str) -> Any:

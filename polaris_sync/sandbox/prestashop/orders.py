@@ -70,10 +70,7 @@ def _set_cart_rows(ctx: Context, entity: Entity, items: list[dict[str, str]]) ->
         }
         for item in items
     ]
-    entity.setdefault("_assoc", {})["cart_rows"] = rows
-    ctx.store.update(
-        order_rows.resource(ctx, "carts"), entity["id"], {"_assoc": entity["_assoc"]}
-    )
+    ctx.store.set_links(order_rows.resource(ctx, "carts"), entity, "cart_rows", rows)
 
 
 def _number(raw: Any) -> int:
@@ -214,12 +211,8 @@ def _set_slip_details(
         }
         for item in items
     ]
-    entity.setdefault("_assoc", {})["order_slip_details"] = details
-    ctx.store.update(
-        order_rows.resource(ctx, "order_slip"),
-        entity["id"],
-        {"_assoc": entity["_assoc"]},
-    )
+    slips = order_rows.resource(ctx, "order_slip")
+    ctx.store.set_links(slips, entity, "order_slip_details", details)
 
 
 def _decimal6(raw: Any) -> str:

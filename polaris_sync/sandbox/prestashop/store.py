@@ -118,6 +118,13 @@ class Store:
                 [*row.values(), entity_id],
             )
 
+    def set_links(
+        self, resource: Resource, entity: Entity, name: str, links: list[Any]
+    ) -> None:
+        """Replace one association of `entity`, in memory and in its row."""
+        entity.setdefault("_assoc", {})[name] = links
+        self.update(resource, entity["id"], {"_assoc": entity["_assoc"]})
+
     def set_columns(
         self, resource: Resource, where: str, params: Sequence[Any], **values: Any
     ) -> None:
