@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import warnings
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import httpx
 
-from polaris_sync.sandbox.prestashop import create_app
-
-from .order_shop import KEY, OrderShop, _languages
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+from .order_shop import OrderShop, _languages
 
 _unique = itertools.count(1)
 
@@ -49,11 +41,6 @@ def association_ids(answer: httpx.Response, name: str) -> list[int]:
 
 
 class CatalogShop(OrderShop):
-    def __init__(self, db_path: Path, version: str = "8.1.2") -> None:
-        app = create_app(db_path, api_key=KEY, version=version)
-        self.client = TestClient(app, base_url="http://127.0.0.1:8080")
-        self.client.auth = (KEY, "")
-
     def simple_product(self, extra: str = "", price: str = "12.50") -> int:
         """A product without combinations, with its own reference."""
         n = next(_unique)

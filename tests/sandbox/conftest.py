@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 
 from polaris_sync.sandbox.polaris import create_app
+
+from .asgi import InProcessClient
 
 
 @pytest.fixture
@@ -13,9 +14,8 @@ def associated_polaris(tmp_path):
     """Make an in-process simulator client already carrying an access key."""
     clients = []
 
-    def open_client(**options) -> TestClient:
-        client = TestClient(create_app(tmp_path / "polaris", **options))
-        client.__enter__()
+    def open_client(**options) -> InProcessClient:
+        client = InProcessClient(create_app(tmp_path / "polaris", **options))
         clients.append(client)
         simulator = client.app.state.simulator
         answer = client.post("/api/WebConnect/Association",
@@ -26,4 +26,4 @@ def associated_polaris(tmp_path):
 
     yield open_client
     for client in clients:
-        client.__exit__(None, None, None)
+        client.close()

@@ -7,7 +7,6 @@ sandbox admin API; nothing reaches into the database.
 from __future__ import annotations
 
 import itertools
-import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,7 @@ import httpx
 
 from polaris_sync.sandbox.prestashop import create_app
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
+from .asgi import InProcessClient
 
 KEY = "ORDERSIDEORDERSIDEORDERSIDEORDER"
 _unique = itertools.count(1)
@@ -31,11 +28,11 @@ def _languages(english: str, french: str) -> str:
 
 
 class OrderShop:
-    def __init__(self, db_path: Path) -> None:
-        self.client = TestClient(
-            create_app(db_path, api_key=KEY), base_url="http://127.0.0.1:8080"
+    def __init__(self, db_path: Path, version: str = "8.1.2") -> None:
+        app = create_app(db_path, api_key=KEY, version=version)
+        self.client = InProcessClient(
+            app, base_url="http://127.0.0.1:8080", auth=(KEY, "")
         )
-        self.client.auth = (KEY, "")
 
     # --- raw exchanges ---------------------------------------------------
 

@@ -6,9 +6,10 @@ import json
 
 import pytest
 from PIL import Image
-from starlette.testclient import TestClient
 
 from polaris_sync.sandbox.polaris import create_app
+
+from .asgi import InProcessClient
 
 API = "/api/WebConnect"
 
@@ -16,7 +17,7 @@ API = "/api/WebConnect"
 @pytest.fixture
 def polaris(tmp_path):
     app = create_app(tmp_path, models=40, seed=5)
-    with TestClient(app) as client:
+    with InProcessClient(app) as client:
         yield client
 
 
@@ -252,10 +253,10 @@ def test_the_database_holding_keys_is_private(polaris, key, tmp_path):
 
 
 def test_state_survives_a_restart_with_the_same_key_and_items(tmp_path):
-    with TestClient(create_app(tmp_path, models=10)) as first:
+    with InProcessClient(create_app(tmp_path, models=10)) as first:
         key = associate(first)
         before, _ = all_products(first, key)
-    with TestClient(create_app(tmp_path, models=500)) as second:
+    with InProcessClient(create_app(tmp_path, models=500)) as second:
         after, _ = all_products(second, key)
     assert after == before
 

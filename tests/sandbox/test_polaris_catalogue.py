@@ -4,11 +4,12 @@ import hashlib
 import json
 
 import pytest
-from starlette.testclient import TestClient
 
 from polaris_sync.sandbox.polaris import create_app
 from polaris_sync.sandbox.polaris.catalogue import FIRST_MODEL, load_demo_catalogue
 from polaris_sync.sandbox.polaris.generator import is_valid_ean13
+
+from .asgi import InProcessClient
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def test_virtual_products_have_no_sizes(demo):
 def test_demo_photos_are_served_from_the_folder_with_their_sha1(demo_dir, tmp_path):
     app = create_app(tmp_path, catalogue_dir=demo_dir)
     simulator = app.state.simulator
-    with TestClient(app) as polaris:
+    with InProcessClient(app) as polaris:
         key = polaris.post("/api/WebConnect/Association", json={
             "Licence": simulator.licence, "Pin": simulator.pin}).json()["Cle"]
         page = polaris.get("/api/WebConnect/Catalog/Produits",
