@@ -1,11 +1,13 @@
 """Serve an ASGI application over real HTTP on loopback, in a background thread.
 
 The sandbox servers run this way inside the test-suite and the demo: a real
-socket, a real HTTP exchange, and a clean stop.
+socket, a real HTTP exchange, and a clean stop. Their admin routes answer
+only peers on loopback (`from_loopback`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
@@ -13,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 import uvicorn
+from starlette.requests import Request
 
 
 class BackgroundServer:
@@ -91,3 +94,16 @@ class BackgroundServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def from_loopback(request: Request) -> bool:
+    """True for a peer on loopback, or for an in-process call.
+
+    In-process test transports give no address, or a name rather than an IP:
+    such a call crossed no network.
+    """
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import random
 from dataclasses import asdict, dataclass
@@ -15,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from polaris_sync.sandbox.http import from_loopback
 from polaris_sync.sandbox.polaris import reference
 from polaris_sync.sandbox.polaris.simulator import (
     Access,
@@ -167,7 +167,7 @@ class _WebConnect:
 def _admin_routes(simulator: Simulator, faults: Faults) -> list[Route]:
     def admin(handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
-            if not _is_loopback(request):
+            if not from_loopback(request):
                 return _message(403, "L'administration du simulateur est locale")
             try:
                 body = await _json_body(request) if request.method == "POST" else {}
@@ -344,16 +344,6 @@ async def _json_body(request: Request) -> Any:
         return json.loads(await request.body() or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ApiError(400, "Le corps de la requête n'est pas du JSON") from error
-
-
-def _is_loopback(request: Request) -> bool:
-    # In-process test transports give no address or a name, not an IP: those
-    # calls never crossed a network. A real peer must be on loopback.
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

@@ -35,7 +35,6 @@ Other modules add routes with :meth:`Admin.route` (e.g. the order side's
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import random
 from collections import Counter
@@ -46,19 +45,11 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..http import from_loopback
 from .shop import KEY_METHODS
 
 if TYPE_CHECKING:
     from .shop import Shop
-
-
-def from_loopback(host: str | None) -> bool:
-    """A real peer must be on loopback; in-process test transports name no
-    IP address (no network crossed)."""
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return True
 
 
 HANG_SECONDS = 120.0
@@ -182,7 +173,7 @@ class Admin:
     # --- routes -----------------------------------------------------------
 
     async def handle(self, request: Request) -> Response:
-        if not from_loopback(request.client.host if request.client else None):
+        if not from_loopback(request):
             return JSONResponse({"error": "the sandbox admin API is local"}, 403)
         path = request.url.path[len("/_sandbox/") :].strip("/")
         method = request.method
