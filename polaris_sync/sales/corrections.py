@@ -99,14 +99,9 @@ def plan_export(
             return _plan_cancellation(order, record, settings)
         if content_fingerprint(order) != record.fingerprint:
             return _plan_modification(order, record, settings, sku_for, client)
-        refunds = _refunds(order, record, settings, sku_for)
+        return _plan_refunds(order, record, settings, sku_for)
     except SaleRefused as refused:
         return ExportPlan(record=record, refusal=refused.refusal)
-
-    return ExportPlan(
-        sales=tuple(("refund", sale) for sale in refunds),
-        record=_with_refunds(record, refunds, order),
-    )
 
 
 def _plan_new_version(
@@ -126,22 +121,14 @@ def _plan_new_version(
     if refusal is not None:
         return ExportPlan(record=record, refusal=refusal)
 
-    version = record.version + 1 if record else 1
-    sale = build_sale(order, settings, sku_for, version=version, client=client)
-    fresh = ExportRecord(
-        order_id=order.order_id,
-        version=version,
-        fingerprint=content_fingerprint(order),
-        chain=(sale,),
+    return _plan_version(
+        order,
+        settings,
+        sku_for,
+        client,
+        version=record.version + 1 if record else 1,
         cancellations=record.cancellations if record else 0,
-    )
-    if not corrections:
-        return ExportPlan(sales=(("sale", sale),), record=fresh)
-
-    refunds = _refunds(order, fresh, settings, sku_for)
-    return ExportPlan(
-        sales=(("sale", sale),) + tuple(("refund", refund) for refund in refunds),
-        record=_with_refunds(fresh, refunds, order),
+        with_refunds=corrections,
     )
 
 
@@ -149,11 +136,7 @@ def _plan_cancellation(
     order: ShopOrder, record: ExportRecord, settings: SaleSettings
 ) -> ExportPlan:
     """The order left its valid states: cancel what Polaris has, send nothing new."""
-    cancel = cancellation_of(
-        record,
-        base_ref=sale_ref(order, settings),
-        date=utc_iso(order.date_upd, settings.shop_timezone),
-    )
+    cancel = _cancellation(order, record, settings)
     done = replace(
         record,
         chain=record.chain + (cancel,),
@@ -172,25 +155,78 @@ def _plan_modification(
     client: dict[str, Any] | None,
 ) -> ExportPlan:
     """Cancel what Polaris has, then send the order as it is now."""
-    version = record.version + 1
-    sale = build_sale(order, settings, sku_for, version=version, client=client)
-    cancel = cancellation_of(
-        record,
-        base_ref=sale_ref(order, settings),
-        date=utc_iso(order.date_upd, settings.shop_timezone),
+    return _plan_version(
+        order,
+        settings,
+        sku_for,
+        client,
+        version=record.version + 1,
+        cancellations=record.cancellations + 1,
+        before=(("cancellation", _cancellation(order, record, settings)),),
     )
+
+
+def _plan_version(
+    order: ShopOrder,
+    settings: SaleSettings,
+    sku_for: SkuFinder,
+    client: dict[str, Any] | None,
+    *,
+    version: int,
+    cancellations: int,
+    before: tuple[tuple[str, Sale], ...] = (),
+    with_refunds: bool = True,
+) -> ExportPlan:
+    """After the `before` sales, the order as it is now under `version`, then
+    (`with_refunds`) the refunds of its credit slips."""
+    sale = build_sale(order, settings, sku_for, version=version, client=client)
     fresh = ExportRecord(
         order_id=order.order_id,
         version=version,
         fingerprint=content_fingerprint(order),
         chain=(sale,),
-        cancellations=record.cancellations + 1,
+        cancellations=cancellations,
     )
-    refunds = _refunds(order, fresh, settings, sku_for)
+    sales = (*before, ("sale", sale))
+    if not with_refunds:
+        return ExportPlan(sales=sales, record=fresh)
+
+    return _plan_refunds(order, fresh, settings, sku_for, before=sales)
+
+
+def _plan_refunds(
+    order: ShopOrder,
+    record: ExportRecord,
+    settings: SaleSettings,
+    sku_for: SkuFinder,
+    *,
+    before: tuple[tuple[str, Sale], ...] = (),
+) -> ExportPlan:
+    """After the `before` sales, refunds of the credit slips not sent yet."""
+    refunds = [
+        refund
+        for slip in order.slips
+        if slip.slip_id not in record.sent_slips
+        and (refund := refund_of(order, slip, record, settings, sku_for)) is not None
+    ]
+    done = replace(
+        record,
+        chain=record.chain + tuple(refunds),
+        sent_slips=frozenset(slip.slip_id for slip in order.slips),
+    )
     return ExportPlan(
-        sales=(("cancellation", cancel), ("sale", sale))
-        + tuple(("refund", refund) for refund in refunds),
-        record=_with_refunds(fresh, refunds, order),
+        sales=(*before, *(("refund", refund) for refund in refunds)), record=done
+    )
+
+
+def _cancellation(
+    order: ShopOrder, record: ExportRecord, settings: SaleSettings
+) -> Sale:
+    """The cancellation of the record's chain, dated when the order changed."""
+    return cancellation_of(
+        record,
+        base_ref=sale_ref(order, settings),
+        date=utc_iso(order.date_upd, settings.shop_timezone),
     )
 
 
@@ -213,27 +249,6 @@ def cancellation_of(record: ExportRecord, *, base_ref: str, date: str) -> Sale:
         client=first.client,
         ref_ext_origin=first.ref_ext,
         sale_type=first.sale_type,
-    )
-
-
-def _refunds(
-    order: ShopOrder, record: ExportRecord, settings: SaleSettings, sku_for: SkuFinder
-) -> list[Sale]:
-    return [
-        refund
-        for slip in order.slips
-        if slip.slip_id not in record.sent_slips
-        and (refund := refund_of(order, slip, record, settings, sku_for)) is not None
-    ]
-
-
-def _with_refunds(
-    record: ExportRecord, refunds: list[Sale], order: ShopOrder
-) -> ExportRecord:
-    return replace(
-        record,
-        chain=record.chain + tuple(refunds),
-        sent_slips=frozenset(slip.slip_id for slip in order.slips),
     )
 
 
