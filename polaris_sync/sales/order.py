@@ -151,6 +151,10 @@ def _int(value: Any) -> int:
     return int(value)
 
 
+def _text(value: Any) -> str:
+    return str(value or "")
+
+
 def _flag(value: Any) -> bool:
     return str(value or "0") not in ("0", "", "false")
 
@@ -180,9 +184,9 @@ def line_from_row(
         unit_price_tax_incl=unit_price,
         total_tax_incl=total,
         unit_reduction_tax_incl=_unit_reduction(detail, unit_price),
-        reference=str(source.get("product_reference") or ""),
-        ean13=str(source.get("product_ean13") or ""),
-        name=str(source.get("product_name") or ""),
+        reference=_text(source.get("product_reference")),
+        ean13=_text(source.get("product_ean13")),
+        name=_text(source.get("product_name")),
     )
 
 
@@ -203,7 +207,7 @@ def _unit_reduction(detail: Mapping[str, Any] | None, unit_price: Decimal) -> De
 def voucher_from_json(entry: Mapping[str, Any]) -> VoucherUse:
     return VoucherUse(
         cart_rule_id=_int(entry.get("id_cart_rule")),
-        name=str(entry.get("name") or ""),
+        name=_text(entry.get("name")),
         value_tax_incl=money(entry.get("value")),
     )
 
@@ -226,7 +230,7 @@ def slip_from_json(entry: Mapping[str, Any]) -> CreditSlip:
         slip_id=_int(entry.get("id")),
         lines=lines,
         shipping_tax_incl=shipping,
-        date_add=str(entry.get("date_add") or ""),
+        date_add=_text(entry.get("date_add")),
     )
 
 
@@ -234,29 +238,29 @@ def customer_from_json(entry: Mapping[str, Any]) -> Customer:
     groups = (entry.get("associations") or {}).get("groups") or []
     return Customer(
         customer_id=_int(entry.get("id")),
-        email=str(entry.get("email") or ""),
-        lastname=str(entry.get("lastname") or ""),
-        firstname=str(entry.get("firstname") or ""),
+        email=_text(entry.get("email")),
+        lastname=_text(entry.get("lastname")),
+        firstname=_text(entry.get("firstname")),
         is_guest=_flag(entry.get("is_guest")),
         group_ids=tuple(_int(group.get("id")) for group in groups),
         default_group_id=_int(entry.get("id_default_group")),
-        date_upd=str(entry.get("date_upd") or ""),
+        date_upd=_text(entry.get("date_upd")),
     )
 
 
 def address_from_json(entry: Mapping[str, Any], country_iso: str) -> Address:
     return Address(
-        lastname=str(entry.get("lastname") or ""),
-        firstname=str(entry.get("firstname") or ""),
-        company=str(entry.get("company") or ""),
-        address1=str(entry.get("address1") or ""),
-        address2=str(entry.get("address2") or ""),
-        postcode=str(entry.get("postcode") or ""),
-        city=str(entry.get("city") or ""),
+        lastname=_text(entry.get("lastname")),
+        firstname=_text(entry.get("firstname")),
+        company=_text(entry.get("company")),
+        address1=_text(entry.get("address1")),
+        address2=_text(entry.get("address2")),
+        postcode=_text(entry.get("postcode")),
+        city=_text(entry.get("city")),
         country_iso=country_iso,
-        phone=str(entry.get("phone") or ""),
-        phone_mobile=str(entry.get("phone_mobile") or ""),
-        other=str(entry.get("other") or ""),
+        phone=_text(entry.get("phone")),
+        phone_mobile=_text(entry.get("phone_mobile")),
+        other=_text(entry.get("other")),
     )
 
 
@@ -275,56 +279,56 @@ def order_from_json(
     `order_cart_rules` and `order_slip` entries (other orders' are ignored).
     """
     order_id = _int(entry.get("id"))
-    details_by_id = {
-        _int(detail.get("id")): detail
-        for detail in details
-        if _int(detail.get("id_order")) in (0, order_id)
-    }
-    rows = (entry.get("associations") or {}).get("order_rows") or []
-    if not rows:
-        rows = list(details_by_id.values())
-    lines = tuple(
-        line_from_row(row, details_by_id.get(_int(row.get("id")))) for row in rows
-    )
     return ShopOrder(
         order_id=order_id,
-        reference=str(entry.get("reference") or ""),
-        date_add=str(entry.get("date_add") or ""),
-        date_upd=str(entry.get("date_upd") or ""),
+        reference=_text(entry.get("reference")),
+        date_add=_text(entry.get("date_add")),
+        date_upd=_text(entry.get("date_upd")),
         current_state=_int(entry.get("current_state")),
         valid=_flag(entry.get("valid")),
-        module=str(entry.get("module") or ""),
-        payment=str(entry.get("payment") or ""),
+        module=_text(entry.get("module")),
+        payment=_text(entry.get("payment")),
         customer_id=_int(entry.get("id_customer")),
-        lines=lines,
-        total_paid_tax_incl=money(
-            entry.get("total_paid_tax_incl") or entry.get("total_paid")
-        ),
+        lines=_lines(entry, _of_order(details, order_id)),
+        total_paid_tax_incl=_total_tax_incl(entry, "paid"),
         total_paid_real=money(entry.get("total_paid_real")),
         total_products_tax_incl=money(entry.get("total_products_wt")),
-        total_shipping_tax_incl=money(
-            entry.get("total_shipping_tax_incl") or entry.get("total_shipping")
-        ),
-        total_wrapping_tax_incl=money(
-            entry.get("total_wrapping_tax_incl") or entry.get("total_wrapping")
-        ),
-        total_discounts_tax_incl=money(
-            entry.get("total_discounts_tax_incl") or entry.get("total_discounts")
-        ),
+        total_shipping_tax_incl=_total_tax_incl(entry, "shipping"),
+        total_wrapping_tax_incl=_total_tax_incl(entry, "wrapping"),
+        total_discounts_tax_incl=_total_tax_incl(entry, "discounts"),
         gift=_flag(entry.get("gift")),
         conversion_rate=Decimal(str(entry.get("conversion_rate") or "1")),
         vouchers=tuple(
             voucher_from_json(voucher)
-            for voucher in vouchers
-            if _int(voucher.get("id_order")) in (0, order_id)
-            and not _flag(voucher.get("deleted"))
+            for voucher in _of_order(vouchers, order_id)
+            if not _flag(voucher.get("deleted"))
         ),
-        slips=tuple(
-            slip_from_json(slip)
-            for slip in slips
-            if _int(slip.get("id_order")) in (0, order_id)
-        ),
+        slips=tuple(slip_from_json(slip) for slip in _of_order(slips, order_id)),
         customer=customer,
         invoice_address=invoice_address,
         address_invoice_id=_int(entry.get("id_address_invoice")),
     )
+
+
+def _of_order(
+    entries: Iterable[Mapping[str, Any]], order_id: int
+) -> list[Mapping[str, Any]]:
+    """The entries of this order; one naming no order is taken as this one's."""
+    return [entry for entry in entries if _int(entry.get("id_order")) in (0, order_id)]
+
+
+def _lines(
+    entry: Mapping[str, Any], details: list[Mapping[str, Any]]
+) -> tuple[OrderLine, ...]:
+    details_by_id = {_int(detail.get("id")): detail for detail in details}
+    rows = (entry.get("associations") or {}).get("order_rows") or []
+    if not rows:
+        rows = list(details_by_id.values())
+    return tuple(
+        line_from_row(row, details_by_id.get(_int(row.get("id")))) for row in rows
+    )
+
+
+def _total_tax_incl(entry: Mapping[str, Any], name: str) -> Decimal:
+    # `total_<name>` is the older field holding the same tax-included amount.
+    return money(entry.get(f"total_{name}_tax_incl") or entry.get(f"total_{name}"))
