@@ -44,53 +44,41 @@ class CatalogShop(OrderShop):
     def simple_product(self, extra: str = "", price: str = "12.50") -> int:
         """A product without combinations, with its own reference."""
         n = next(_unique)
-        return self.created_id(
-            self.send(
-                "POST",
-                "products",
-                "<product><id_category_default>2</id_category_default>"
-                "<id_tax_rules_group>1</id_tax_rules_group>"
-                f"<reference>CAT-{n}</reference><price>{price}</price>"
-                "<active>1</active><state>1</state>"
-                f"<name>{_languages(f'Shirt {n}', f'Chemise {n}')}</name>"
-                f"<link_rewrite>{_languages(f'shirt-{n}', f'chemise-{n}')}"
-                f"</link_rewrite>{extra}</product>",
-            )
+        return self.create(
+            "products",
+            "<product><id_category_default>2</id_category_default>"
+            "<id_tax_rules_group>1</id_tax_rules_group>"
+            f"<reference>CAT-{n}</reference><price>{price}</price>"
+            "<active>1</active><state>1</state>"
+            f"<name>{_languages(f'Shirt {n}', f'Chemise {n}')}</name>"
+            f"<link_rewrite>{_languages(f'shirt-{n}', f'chemise-{n}')}"
+            f"</link_rewrite>{extra}</product>",
         )
 
     def combination(self, product_id: int, reference: str = "", extra: str = "") -> int:
-        return self.created_id(
-            self.send(
-                "POST",
-                "combinations",
-                f"<combination><id_product>{product_id}</id_product>"
-                f"<reference>{reference}</reference>"
-                f"<minimal_quantity>1</minimal_quantity>{extra}</combination>",
-            )
+        return self.create(
+            "combinations",
+            f"<combination><id_product>{product_id}</id_product>"
+            f"<reference>{reference}</reference>"
+            f"<minimal_quantity>1</minimal_quantity>{extra}</combination>",
         )
 
     def option_group(self) -> tuple[int, list[int]]:
         """A size group with two values."""
         n = next(_unique)
-        group = self.created_id(
-            self.send(
-                "POST",
-                "product_options",
-                "<product_option><group_type>select</group_type>"
-                f"<name>{_languages(f'Size {n}', f'Taille {n}')}</name>"
-                f"<public_name>{_languages('Size', 'Taille')}</public_name>"
-                "</product_option>",
-            )
+        group = self.create(
+            "product_options",
+            "<product_option><group_type>select</group_type>"
+            f"<name>{_languages(f'Size {n}', f'Taille {n}')}</name>"
+            f"<public_name>{_languages('Size', 'Taille')}</public_name>"
+            "</product_option>",
         )
         values = [
-            self.created_id(
-                self.send(
-                    "POST",
-                    "product_option_values",
-                    f"<product_option_value><id_attribute_group>{group}"
-                    f"</id_attribute_group><name>{_languages(v, v)}</name>"
-                    "</product_option_value>",
-                )
+            self.create(
+                "product_option_values",
+                f"<product_option_value><id_attribute_group>{group}"
+                f"</id_attribute_group><name>{_languages(v, v)}</name>"
+                "</product_option_value>",
             )
             for v in ("S", "M")
         ]

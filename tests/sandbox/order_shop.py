@@ -69,6 +69,10 @@ class OrderShop:
     def admin(self, path: str, payload: dict[str, Any]) -> httpx.Response:
         return self.client.post(f"/_sandbox/{path}", json=payload)
 
+    def create(self, resource: str, xml: str) -> int:
+        """POST one entity and return its new id."""
+        return self.created_id(self.send("POST", resource, xml))
+
     def created_id(self, answer: httpx.Response) -> int:
         assert answer.status_code == 201, answer.text
         entity = ET.fromstring(answer.content)[0]
@@ -80,34 +84,26 @@ class OrderShop:
         self, price: str = "10.00", stock: int = 20, weight: str = "0.5"
     ) -> int:
         n = next(_unique)
-        product_id = self.created_id(
-            self.send(
-                "POST",
-                "products",
-                (
-                    "<product><id_category_default>2</id_category_default>"
-                    f"<id_tax_rules_group>1</id_tax_rules_group><reference>T-{n}</reference>"
-                    f"<price>{price}</price><active>1</active><state>1</state>"
-                    "<minimal_quantity>1</minimal_quantity><product_type>standard</product_type>"
-                    f"<weight>{weight}</weight>"
-                    f"<name>{_languages(f'Mug {n}', f'Tasse {n}')}</name>"
-                    f"<link_rewrite>{_languages(f'mug-{n}', f'tasse-{n}')}"
-                    "</link_rewrite>"
-                    "</product>"
-                ),
-            )
+        product_id = self.create(
+            "products",
+            "<product><id_category_default>2</id_category_default>"
+            f"<id_tax_rules_group>1</id_tax_rules_group><reference>T-{n}</reference>"
+            f"<price>{price}</price><active>1</active><state>1</state>"
+            "<minimal_quantity>1</minimal_quantity><product_type>standard</product_type>"
+            f"<weight>{weight}</weight>"
+            f"<name>{_languages(f'Mug {n}', f'Tasse {n}')}</name>"
+            f"<link_rewrite>{_languages(f'mug-{n}', f'tasse-{n}')}"
+            "</link_rewrite>"
+            "</product>",
         )
         self.set_stock(product_id, 0, stock)
         return product_id
 
     def combination(self, product_id: int) -> int:
-        return self.created_id(
-            self.send(
-                "POST",
-                "combinations",
-                f"<combination><id_product>{product_id}</id_product>"
-                "<minimal_quantity>1</minimal_quantity></combination>",
-            )
+        return self.create(
+            "combinations",
+            f"<combination><id_product>{product_id}</id_product>"
+            "<minimal_quantity>1</minimal_quantity></combination>",
         )
 
     def set_stock(self, product_id: int, combination_id: int, quantity: int) -> None:
@@ -140,30 +136,20 @@ class OrderShop:
             if groups
             else ""
         )
-        return self.created_id(
-            self.send(
-                "POST",
-                "customers",
-                (
-                    "<customer><passwd>secret-pass-1</passwd><lastname>Martin</lastname>"
-                    f"<firstname>Lea</firstname><email>lea-{n}@example.test</email>"
-                    f"<id_lang>1</id_lang><active>1</active>{group_xml}</customer>"
-                ),
-            )
+        return self.create(
+            "customers",
+            "<customer><passwd>secret-pass-1</passwd><lastname>Martin</lastname>"
+            f"<firstname>Lea</firstname><email>lea-{n}@example.test</email>"
+            f"<id_lang>1</id_lang><active>1</active>{group_xml}</customer>",
         )
 
     def address(self, customer_id: int) -> int:
-        return self.created_id(
-            self.send(
-                "POST",
-                "addresses",
-                (
-                    f"<address><id_customer>{customer_id}</id_customer><id_country>8</id_country>"
-                    "<alias>Home</alias><lastname>Martin</lastname><firstname>Lea</firstname>"
-                    "<address1>1 rue de la Paix</address1><city>Paris</city>"
-                    "<postcode>75002</postcode></address>"
-                ),
-            )
+        return self.create(
+            "addresses",
+            f"<address><id_customer>{customer_id}</id_customer><id_country>8</id_country>"
+            "<alias>Home</alias><lastname>Martin</lastname><firstname>Lea</firstname>"
+            "<address1>1 rue de la Paix</address1><city>Paris</city>"
+            "<postcode>75002</postcode></address>",
         )
 
     def cart(
@@ -179,20 +165,15 @@ class OrderShop:
             f"</id_address_delivery><quantity>{q}</quantity></cart_row>"
             for p, c, q in lines
         )
-        return self.created_id(
-            self.send(
-                "POST",
-                "carts",
-                (
-                    "<cart><id_currency>1</id_currency><id_lang>1</id_lang>"
-                    f"<id_customer>{customer_id}</id_customer>"
-                    f"<id_address_delivery>{address_id}</id_address_delivery>"
-                    f"<id_address_invoice>{address_id}</id_address_invoice>"
-                    f"<id_carrier>{carrier}</id_carrier>"
-                    f'<delivery_option>{{"{address_id}":"{carrier},"}}</delivery_option>'
-                    f"<associations><cart_rows>{rows}</cart_rows></associations></cart>"
-                ),
-            )
+        return self.create(
+            "carts",
+            "<cart><id_currency>1</id_currency><id_lang>1</id_lang>"
+            f"<id_customer>{customer_id}</id_customer>"
+            f"<id_address_delivery>{address_id}</id_address_delivery>"
+            f"<id_address_invoice>{address_id}</id_address_invoice>"
+            f"<id_carrier>{carrier}</id_carrier>"
+            f'<delivery_option>{{"{address_id}":"{carrier},"}}</delivery_option>'
+            f"<associations><cart_rows>{rows}</cart_rows></associations></cart>",
         )
 
     def order_xml(

@@ -224,15 +224,12 @@ def test_whitespace_is_kept_and_breaks_validators(shop: CatalogShop) -> None:
 
 def test_slugs_are_fixed_on_post_but_refused_on_patch(shop: CatalogShop) -> None:
     """Pitfall F2."""
-    product = shop.created_id(
-        shop.send(
-            "POST",
-            "products",
-            '<product><price>1</price><name><language id="1">Été Top</language>'
-            '<language id="2">Haut</language></name><link_rewrite>'
-            '<language id="1">abc.com</language><language id="2"></language>'
-            "</link_rewrite></product>",
-        )
+    product = shop.create(
+        "products",
+        '<product><price>1</price><name><language id="1">Été Top</language>'
+        '<language id="2">Haut</language></name><link_rewrite>'
+        '<language id="1">abc.com</language><language id="2"></language>'
+        "</link_rewrite></product>",
     )
     slugs = language_texts(shop.get(f"products/{product}"), "link_rewrite")
     refused = _patch(
@@ -516,9 +513,7 @@ def test_specific_price_put_needs_every_key_but_patch_does_not(
     shop: CatalogShop,
 ) -> None:
     product = shop.simple_product()
-    price = shop.created_id(
-        shop.send("POST", "specific_prices", _specific_price(product))
-    )
+    price = shop.create("specific_prices", _specific_price(product))
     put = shop.send(
         "PUT",
         f"specific_prices/{price}",
@@ -710,22 +705,16 @@ def test_deleting_a_product_deletes_its_custom_feature_values_for_everyone(
     shop: CatalogShop,
 ) -> None:
     """Pitfall B5."""
-    feature = shop.created_id(
-        shop.send(
-            "POST",
-            "product_features",
-            '<product_feature><name><language id="1">Care</language></name>'
-            "</product_feature>",
-        )
+    feature = shop.create(
+        "product_features",
+        '<product_feature><name><language id="1">Care</language></name>'
+        "</product_feature>",
     )
-    custom = shop.created_id(
-        shop.send(
-            "POST",
-            "product_feature_values",
-            f"<product_feature_value><id_feature>{feature}</id_feature><custom>1"
-            '</custom><value><language id="1">Hand wash</language></value>'
-            "</product_feature_value>",
-        )
+    custom = shop.create(
+        "product_feature_values",
+        f"<product_feature_value><id_feature>{feature}</id_feature><custom>1"
+        '</custom><value><language id="1">Hand wash</language></value>'
+        "</product_feature_value>",
     )
     link = (
         "<associations><product_features><product_feature>"

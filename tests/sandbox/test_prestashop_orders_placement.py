@@ -137,24 +137,19 @@ def test_automatic_voucher_applies_after_the_amount_is_checked(
     product = shop.product("50.00")
     customer = shop.customer()
     address = shop.address(customer)
-    rule = shop.created_id(
-        shop.send(
-            "POST",
-            "cart_rules",
-            f"<cart_rule><id_customer>{customer}</id_customer>"
-            "<date_from>2020-01-01 00:00:00</date_from>"
-            "<date_to>2099-12-31 23:59:59</date_to><quantity>1</quantity>"
-            "<quantity_per_user>1</quantity_per_user><code></code>"
-            "<reduction_percent>10</reduction_percent><active>1</active>"
-            '<name><language id="1">Ten</language><language id="2">Dix</language>'
-            "</name></cart_rule>",
-        )
+    rule = shop.create(
+        "cart_rules",
+        f"<cart_rule><id_customer>{customer}</id_customer>"
+        "<date_from>2020-01-01 00:00:00</date_from>"
+        "<date_to>2099-12-31 23:59:59</date_to><quantity>1</quantity>"
+        "<quantity_per_user>1</quantity_per_user><code></code>"
+        "<reduction_percent>10</reduction_percent><active>1</active>"
+        '<name><language id="1">Ten</language><language id="2">Dix</language>'
+        "</name></cart_rule>",
     )
     cart = shop.cart(customer, address, 1, [(product, 0, 1)])
 
-    order_id = shop.created_id(
-        shop.send("POST", "orders", shop.order_xml(cart, customer, address, "60.00"))
-    )
+    order_id = shop.create("orders", shop.order_xml(cart, customer, address, "60.00"))
 
     order = shop.one(
         "orders",

@@ -16,26 +16,20 @@ def shop(tmp_path: Path) -> OrderShop:
 
 
 def _history(shop: OrderShop, order_id: int, state: int, query: str = "") -> int:
-    return shop.created_id(
-        shop.send(
-            "POST",
-            f"order_histories{query}",
-            f"<order_history><id_order>{order_id}</id_order>"
-            f"<id_order_state>{state}</id_order_state></order_history>",
-        )
+    return shop.create(
+        f"order_histories{query}",
+        f"<order_history><id_order>{order_id}</id_order>"
+        f"<id_order_state>{state}</id_order_state></order_history>",
     )
 
 
 def _custom_state(shop: OrderShop, logable: int) -> int:
-    return shop.created_id(
-        shop.send(
-            "POST",
-            "order_states",
-            f"<order_state><send_email>0</send_email><logable>{logable}</logable>"
-            "<color>#34209E</color>"
-            '<name><language id="1">Exported</language>'
-            '<language id="2">Exporté</language></name></order_state>',
-        )
+    return shop.create(
+        "order_states",
+        f"<order_state><send_email>0</send_email><logable>{logable}</logable>"
+        "<color>#34209E</color>"
+        '<name><language id="1">Exported</language>'
+        '<language id="2">Exporté</language></name></order_state>',
     )
 
 
