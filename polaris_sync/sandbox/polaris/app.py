@@ -201,33 +201,33 @@ def _admin_routes(simulator: Simulator, faults: Faults) -> list[Route]:
     async def churn(body: dict[str, Any]) -> Any:
         return {"Changements": simulator.churn_stock(int(body["Nombre"]))}
 
-    async def price(body: dict[str, Any]) -> Any:
-        rows = simulator.find_item(int(body["NoModele"]), body.get("Variante"))
-        simulator.change_items(rows, {"PrixNormalTTC": float(body["PrixTTC"])})
+    def change_items(
+        body: dict[str, Any], changes: dict[str, Any], *, whole_model: bool = False
+    ) -> Any:
+        variant = None if whole_model else body.get("Variante")
+        rows = simulator.find_item(int(body["NoModele"]), variant)
+        simulator.change_items(rows, changes)
         return {"Articles": len(rows)}
+
+    async def price(body: dict[str, Any]) -> Any:
+        return change_items(body, {"PrixNormalTTC": float(body["PrixTTC"])})
 
     async def promotion(body: dict[str, Any]) -> Any:
-        rows = simulator.find_item(int(body["NoModele"]), body.get("Variante"))
-        simulator.change_items(rows, {"Promotion": _promotion(body)})
-        return {"Articles": len(rows)}
+        return change_items(body, {"Promotion": _promotion(body)})
 
     async def end_promotion(body: dict[str, Any]) -> Any:
-        rows = simulator.find_item(int(body["NoModele"]), body.get("Variante"))
-        simulator.change_items(rows, {"Promotion": None})
-        return {"Articles": len(rows)}
+        return change_items(body, {"Promotion": None})
 
     async def models(body: dict[str, Any]) -> Any:
         return {"NoModeles": simulator.add_models(int(body.get("Nombre", 1)))}
 
     async def withdraw(body: dict[str, Any]) -> Any:
-        rows = simulator.find_item(int(body["NoModele"]))
-        simulator.change_items(rows, {"Supprime": bool(body.get("Supprime", True))})
-        return {"Articles": len(rows)}
+        # `Supprime` says the model was withdrawn: every variant of it goes.
+        withdrawn = {"Supprime": bool(body.get("Supprime", True))}
+        return change_items(body, withdrawn, whole_model=True)
 
     async def publish(body: dict[str, Any]) -> Any:
-        rows = simulator.find_item(int(body["NoModele"]), body.get("Variante"))
-        simulator.change_items(rows, {"Publie": bool(body["Publie"])})
-        return {"Articles": len(rows)}
+        return change_items(body, {"Publie": bool(body["Publie"])})
 
     async def pin(body: dict[str, Any]) -> Any:
         return {"Pin": simulator.new_pin(mode_test=bool(body.get("ModeTest")))}
