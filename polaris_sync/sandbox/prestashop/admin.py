@@ -172,7 +172,7 @@ class Admin:
 
     # --- routes -----------------------------------------------------------
 
-    async def handle(self, request: Request) -> Response:
+    async def answer(self, request: Request) -> Response:
         if not from_loopback(request):
             return JSONResponse({"error": "the sandbox admin API is local"}, 403)
         path = request.url.path[len("/_sandbox/") :].strip("/")

@@ -40,7 +40,7 @@ class PrestaShopApp:
         request = Request(scope, receive)
         path = request.url.path
         if path.startswith("/_sandbox/"):
-            response = await self.admin.handle(request)
+            response = await self.admin.answer(request)
         elif path == "/api" or path.startswith("/api/"):
             response = await self._webservice(request)
         else:
@@ -160,7 +160,7 @@ class PrestaShopApp:
                 405, (101, f"Method {method} is not allowed for the resource {name}")
             )
         if name == "images":
-            return images.handle(ctx, segments[1:], method, upload)
+            return images.answer_request(ctx, segments[1:], method, upload)
         resource = self.shop.resources.get(name)
         if resource is None:
             raise WsError(400, (27, _unknown_resource_message(name)))

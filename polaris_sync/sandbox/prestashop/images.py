@@ -100,7 +100,7 @@ def delete_product_images(shop: Shop, product_id: int) -> None:
 # --- routing ----------------------------------------------------------------
 
 
-def handle(
+def answer_request(
     ctx: Context, segments: list[str], method: str, upload: Upload | None
 ) -> Answer:
     if not segments:
