@@ -48,30 +48,8 @@ def create_slip(
     order = fetch(ctx, "orders", order_id)
     assert order is not None
     now = ctx.now()
-    details = {
-        int(d["id"]): d
-        for d in fetch_where(ctx, "order_details", "id_order = ?", order_id)
-    }
-    lines, slip_details = [], []
-    for refund in refunds:
-        detail = details.get(refund.order_detail_id)
-        if detail is None:
-            raise UnknownLine(
-                f"order_detail {refund.order_detail_id} is not in the order"
-            )
-        left = int(detail["product_quantity"]) - int(
-            detail["product_quantity_refunded"] or 0
-        )
-        quantity = min(refund.quantity, left)
-        if quantity <= 0:
-            continue
-        line = RefundLine(
-            money(detail["unit_price_tax_excl"]),
-            money(detail["unit_price_tax_incl"]),
-            quantity,
-        )
-        lines.append(line)
-        slip_details.append((detail, line))
+    slip_details = _refunded_lines(ctx, order_id, refunds)
+    lines = [line for _detail, line in slip_details]
 
     shipping = _shipping_refund(order, shipping_tax_incl)
     totals = slip_totals(lines, shipping)
@@ -102,6 +80,37 @@ def create_slip(
         _mark_refunded(ctx, detail, line, restock)
     update(ctx, "orders", order_id, {"date_upd": now})
     return slip_id
+
+
+def _refunded_lines(
+    ctx: Context, order_id: int, refunds: list[RefundRequest]
+) -> list[tuple[Entity, RefundLine]]:
+    """Each order line refunded, with what it gives back: at most the quantity
+    not refunded yet; a line with nothing left to refund is passed over."""
+    details = {
+        int(d["id"]): d
+        for d in fetch_where(ctx, "order_details", "id_order = ?", order_id)
+    }
+    refunded = []
+    for refund in refunds:
+        detail = details.get(refund.order_detail_id)
+        if detail is None:
+            raise UnknownLine(
+                f"order_detail {refund.order_detail_id} is not in the order"
+            )
+        left = int(detail["product_quantity"]) - int(
+            detail["product_quantity_refunded"] or 0
+        )
+        quantity = min(refund.quantity, left)
+        if quantity <= 0:
+            continue
+        line = RefundLine(
+            money(detail["unit_price_tax_excl"]),
+            money(detail["unit_price_tax_incl"]),
+            quantity,
+        )
+        refunded.append((detail, line))
+    return refunded
 
 
 def _shipping_refund(order: Entity, wanted_tax_incl: Decimal) -> Discount:
