@@ -203,12 +203,21 @@ class OrderShop:
         groups: bool = True,
     ) -> tuple[int, int]:
         """An order through the webservice; returns (order id, cart id)."""
+        body, cart_id = self.checkout(total_paid, lines, carrier, groups)
+        return self.create("orders", body), cart_id
+
+    def checkout(
+        self,
+        total_paid: str,
+        lines: list[tuple[int, int, int]],
+        carrier: int = 2,
+        groups: bool = True,
+        module: str = "ps_checkpayment",
+    ) -> tuple[str, int]:
+        """A new customer's cart of `lines`: the order body placing it, and
+        the cart id. Nothing is placed yet."""
         customer_id = self.customer(groups)
         address_id = self.address(customer_id)
         cart_id = self.cart(customer_id, address_id, carrier, lines)
-        answer = self.send(
-            "POST",
-            "orders",
-            self.order_xml(cart_id, customer_id, address_id, total_paid),
-        )
-        return self.created_id(answer), cart_id
+        body = self.order_xml(cart_id, customer_id, address_id, total_paid, module)
+        return body, cart_id

@@ -73,14 +73,9 @@ def test_payment_is_recorded_under_the_order_reference_with_the_amount_sent(
 
 
 def test_post_answer_echoes_the_request_not_the_stored_order(shop: OrderShop) -> None:
-    product = shop.product("10.00")
-    customer = shop.customer()
-    address = shop.address(customer)
-    cart = shop.cart(customer, address, 2, [(product, 0, 1)])
+    body, _cart = shop.checkout("20.40", [(shop.product("10.00"), 0, 1)])
 
-    answer = shop.send(
-        "POST", "orders", shop.order_xml(cart, customer, address, "20.40")
-    )
+    answer = shop.send("POST", "orders", body)
 
     order = ET.fromstring(answer.content)[0]
     assert order.findtext("total_paid") == "20.40"
@@ -92,11 +87,7 @@ def test_post_answer_echoes_the_request_not_the_stored_order(shop: OrderShop) ->
 
 
 def test_second_order_from_the_same_cart_is_a_plain_text_500(shop: OrderShop) -> None:
-    product = shop.product("10.00")
-    customer = shop.customer()
-    address = shop.address(customer)
-    cart = shop.cart(customer, address, 2, [(product, 0, 1)])
-    body = shop.order_xml(cart, customer, address, "20.40")
+    body, _cart = shop.checkout("20.40", [(shop.product("10.00"), 0, 1)])
     shop.send("POST", "orders", body)
 
     again = shop.send("POST", "orders", body)
@@ -108,16 +99,10 @@ def test_second_order_from_the_same_cart_is_a_plain_text_500(shop: OrderShop) ->
 
 
 def test_unknown_payment_module_is_an_empty_500(shop: OrderShop) -> None:
-    product = shop.product("10.00")
-    customer = shop.customer()
-    address = shop.address(customer)
-    cart = shop.cart(customer, address, 2, [(product, 0, 1)])
+    lines = [(shop.product("10.00"), 0, 1)]
+    body, cart = shop.checkout("20.40", lines, module="no_such_module")
 
-    answer = shop.send(
-        "POST",
-        "orders",
-        shop.order_xml(cart, customer, address, "20.40", module="no_such_module"),
-    )
+    answer = shop.send("POST", "orders", body)
 
     assert (answer.status_code, answer.content) == (500, b"")
     assert shop.json(f"orders?filter[id_cart]=[{cart}]") == []
