@@ -35,7 +35,12 @@ class BackgroundServer:
         self.app = app
         self.host = host
         self.scheme = "https" if certfile else "http"
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Created as TCP explicitly: asyncio disables Nagle's algorithm only on
+        # sockets whose protocol says TCP, and without that every answer sent
+        # in two writes waits for the client's delayed ACK (about 40 ms).
+        self._socket = socket.socket(
+            socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
+        )
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
