@@ -19,6 +19,7 @@ from polaris_sync.mapping.product import (
     fingerprint,
     mapping_values,
     product_key,
+    product_reference,
 )
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.items import ItemRun, describe
@@ -51,6 +52,7 @@ async def run(ctx: StageContext) -> StageResult:
     report_unreadable(ctx, STAGE, feed, result)
     note_new_values(ctx, feed.items)
     sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
+    await sync.read_unlinked(feed.items)
     await sync.items.for_each(feed.items, sync.item)
 
     if result.complete:
@@ -105,6 +107,14 @@ class CatalogueSync:
         self.items = ItemRun(ctx, result)
         self.lookups = ShopLookups(ctx)
         self.synced = options.synced_fields
+
+    async def read_unlinked(self, items: list[CatalogueItem]) -> None:
+        """Look the products we have no link for up in the shop, 100 a request."""
+        await self.lookups.read_products(
+            product_reference(item, self.options)
+            for item in items
+            if self.state.link(PRODUCT, product_key(item, self.options)) is None
+        )
 
     async def item(self, item: CatalogueItem) -> None:
         desired = build_product(item, self.mappings, self.options)

@@ -18,6 +18,7 @@ from polaris_sync.mapping.product import (
     desired_price,
     product_key,
 )
+from polaris_sync.prestashop.client import row_matches
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.products_feed import (
@@ -52,6 +53,7 @@ async def run(ctx: StageContext) -> StageResult:
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = PriceSync(ctx, result, catalogue_options(ctx.config))
+    await sync.read_promotions(feed.items)
     await sync.items.for_each(feed.items, sync.item)
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
@@ -68,6 +70,40 @@ class PriceSync:
         self.options = options
         self.items = ItemRun(ctx, result)
         self.lookups = ShopLookups(ctx)
+        # Products whose promotions were read in batch: no lookup one by one.
+        self.promotions_read: set[int] = set()
+
+    async def read_promotions(self, items: list[CatalogueItem]) -> None:
+        """Find, 100 products a request, promotions a crashed run left unlinked.
+
+        Every new promotion would otherwise cost one read before its creation.
+        """
+        unlinked: dict[int, str] = {}
+        for item in items:
+            key = product_key(item, self.options)
+            product_id = self.state.link(PRODUCT, key)
+            target = desired_price(item, self.options)
+            if (
+                product_id is None
+                or isinstance(target, Skipped)
+                or target.specific_price is None
+                or self.state.link(SPECIFIC_PRICE, key) is not None
+                or self.state.fingerprint(PROMOTION, key)
+                == target.promotion_fingerprint()
+            ):
+                continue
+            unlinked[product_id] = key
+        slot = {"id_specific_price_rule": 0, **_PROMOTION_SLOT}
+        display = "[" + ",".join(["id", "id_product", *slot]) + "]"
+        found = self.lookups.rows_where(
+            "specific_prices", "id_product", unlinked, display
+        )
+        async for rows in found:
+            for row in sorted(rows, key=lambda row: int(row["id"])):
+                key = unlinked[int(row["id_product"])]
+                if row_matches(row, slot) and not self.state.link(SPECIFIC_PRICE, key):
+                    self.state.set_link(SPECIFIC_PRICE, key, int(row["id"]))
+        self.promotions_read.update(unlinked)
 
     async def item(self, item: CatalogueItem) -> None:
         key = product_key(item, self.options)
@@ -120,7 +156,11 @@ class PriceSync:
 
     async def _promotion(self, key: str, product_id: int, target: DesiredPrice) -> None:
         promotion_id = self.state.link(SPECIFIC_PRICE, key)
-        if promotion_id is None and target.specific_price is not None:
+        if (
+            promotion_id is None
+            and target.specific_price is not None
+            and product_id not in self.promotions_read
+        ):
             promotion_id = await self._find_promotion(product_id)
 
         if target.specific_price is None:

@@ -37,6 +37,7 @@ async def run(ctx: StageContext) -> StageResult:
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = StockSync(ctx, result, catalogue_options(ctx.config))
+    await sync.read_stock_rows(feed.items)
     await sync.items.for_each(feed.items, sync.item)
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
@@ -77,14 +78,35 @@ class StockSync:
             and options.products_per == "model-colour"
         )
 
-    async def item(self, item: CatalogueItem) -> None:
-        combinations = desired_combinations(item, self.options)
-        key = product_key(item, self.options)
-        changed = [
+    def changed(
+        self, combinations: tuple[DesiredCombination, ...]
+    ) -> list[DesiredCombination]:
+        return [
             c
             for c in combinations
             if self.state.fingerprint(STOCK, c.key) != str(c.quantity)
         ]
+
+    async def read_stock_rows(self, items: list[CatalogueItem]) -> None:
+        """Link the stock rows the writes will need, 100 products a request.
+
+        After a first sync every size has a new stock row: asking product by
+        product would cost one read per product.
+        """
+        unlinked: dict[int, list[DesiredCombination]] = {}
+        for item in items:
+            product_id = self.state.link(PRODUCT, product_key(item, self.options))
+            if product_id is None:
+                continue
+            for combination in self.changed(desired_combinations(item, self.options)):
+                if self.state.link(STOCK_ROW, combination.key) is None:
+                    unlinked.setdefault(product_id, []).append(combination)
+        await self.lookups.read_stock_rows(unlinked)
+
+    async def item(self, item: CatalogueItem) -> None:
+        combinations = desired_combinations(item, self.options)
+        key = product_key(item, self.options)
+        changed = self.changed(combinations)
         visibility = self._visibility(combinations)
         if not changed and not self._visibility_changed(key, visibility):
             self.items.unchanged(key)

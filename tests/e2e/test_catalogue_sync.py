@@ -104,6 +104,61 @@ def test_d1_one_changed_stock_is_exactly_one_write(sandbox):
     assert shop_stock(sandbox) == expected_stock(sandbox)
 
 
+def test_d1_n_changed_stocks_are_n_writes_and_few_reads(sandbox):
+    """N changed figures: N writes, at most N/100 + 2 reads."""
+    sandbox.run()
+    before = expected_stock(sandbox)
+    sandbox.polaris_admin("stock/churn", {"Nombre": 40})
+    after = expected_stock(sandbox)
+    changed = sum(1 for reference in after if after[reference] != before[reference])
+    assert changed > 3
+
+    sandbox.run()
+
+    writes = sandbox.shop_writes()
+    assert len(writes) == changed
+    assert {(w.method, w.url.path.rsplit("/", 1)[0]) for w in writes} == {
+        ("PATCH", "/api/stock_availables")
+    }
+    reads = len(sandbox.shop_requests) - len(writes)
+    assert reads <= changed // 100 + 2
+    assert len(sandbox.polaris_requests) == 1
+    assert shop_stock(sandbox) == after
+
+
+def test_first_sync_reads_the_shop_in_batches_not_per_product(sandbox):
+    """Reference data once a run; products, stock rows, promotions 100 a read."""
+    raw = polaris_items(sandbox)[0]
+    sandbox.polaris_admin(
+        "promotion",
+        {
+            "NoModele": raw["NoModele"],
+            "Variante": raw["Niveau1"]["Code"],
+            "PrixTTC": raw["PrixNormalTTC"] - 10,
+        },
+    )
+
+    sandbox.run()
+
+    reads = Counter(
+        request.url.path for request in sandbox.shop_requests if request.method == "GET"
+    )
+    created = sum(
+        1
+        for request in sandbox.shop_writes()
+        if (request.method, request.url.path) == ("POST", "/api/products")
+    )
+    assert created > 5
+    assert reads == {
+        "/api/": 1,
+        "/api/languages": 1,
+        "/api/product_option_values": 1,
+        "/api/products": 1,
+        "/api/stock_availables": 1,
+        "/api/specific_prices": 1,
+    }
+
+
 def test_a_price_change_writes_the_price_of_that_model_only(sandbox):
     sandbox.run()
     model = polaris_items(sandbox)[0]["NoModele"]
