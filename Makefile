@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 lint: venv
-	$(BIN)/ruff check polaris_sync tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy polaris_sync
 
 test: lint

@@ -66,6 +66,24 @@ def serve_command(
         sys.exit(error.exit_code)
 
 
+@sandbox.command("replay")
+@click.option("--url", required=True,
+              help="API root of the shop to check, e.g. http://127.0.0.1:8081/api.")
+@click.option("--key", required=True, help="Its webservice key.")
+@click.argument("scenarios", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def replay_command(url: str, key: str, scenarios: tuple[Path, ...]) -> None:
+    """Replay recorded webservice exchanges (JSON lines) against a shop.
+
+    Prints every failing step with what differed, then "N passed, M failed";
+    exits 1 when a step failed.
+    """
+    from polaris_sync.sandbox.prestashop.replay import main as replay_main
+
+    arguments = ["--url", url, "--key", key, *(str(path) for path in scenarios)]
+    sys.exit(replay_main(arguments))
+
+
 def _version(value: str) -> str:
     if not re.fullmatch(r"\d+(\.[0-9x]+){1,3}", value):
         raise click.BadParameter(f"{value!r} is not a PrestaShop version number")

@@ -300,3 +300,95 @@ def test_lines_with_two_carriers_make_two_orders_under_one_reference(
         "order_payments", f"filter[order_reference]=[{placed['reference']}]"
     )
     assert [p["amount"] for p in payments] == ["44.400000"]
+
+
+def test_credit_slip_can_refund_part_of_the_shipping(shop: OrderShop) -> None:
+    placed = _place(shop)
+
+    shop.admin("orders/slips", {"order": placed["order"], "shipping": "4.20"})
+
+    slip = shop.rows("order_slip", f"filter[id_order]=[{placed['order']}]")[0]
+    assert (slip["total_shipping_tax_incl"], slip["total_shipping_tax_excl"]) == (
+        "4.200000",
+        "3.500000",
+    )
+    assert (slip["shipping_cost"], slip["shipping_cost_amount"]) == (1, "4.200000")
+    assert "associations" not in slip
+
+
+def test_order_placed_in_the_past_carries_its_dates(shop: OrderShop) -> None:
+    placed = _place(shop, placed_at="2025-01-31T10:00:00")
+    order_id = placed["order"]
+
+    order = shop.one("orders", order_id, "id,date_add,date_upd,invoice_date")
+    history = shop.rows("order_histories", f"filter[id_order]=[{order_id}]")[0]
+    recent = shop.json(
+        "orders?display=[id]&date=1&filter[date_add]=>[2026-01-01 00:00:00]"
+    )
+
+    assert order == {
+        "id": order_id,
+        "date_add": "2025-01-31 10:00:00",
+        "date_upd": "2025-01-31 10:00:00",
+        "invoice_date": "2025-01-31 10:00:00",
+    }
+    assert history["date_add"] == "2025-01-31 10:00:00"
+    assert recent == []
+
+
+def test_credit_slip_posted_through_the_webservice_leaves_the_order_alone(
+    shop: OrderShop,
+) -> None:
+    placed = _place(shop)
+    order_id = placed["order"]
+    detail = shop.rows("order_details", f"filter[id_order]=[{order_id}]")[0]["id"]
+
+    answer = shop.send(
+        "POST",
+        "order_slip",
+        f"<order_slip><id_customer>{placed['customer']}</id_customer>"
+        f"<id_order>{order_id}</id_order><conversion_rate>1</conversion_rate>"
+        "<total_products_tax_excl>10</total_products_tax_excl>"
+        "<total_products_tax_incl>12</total_products_tax_incl>"
+        "<total_shipping_tax_excl>0</total_shipping_tax_excl>"
+        "<total_shipping_tax_incl>0</total_shipping_tax_incl>"
+        "<associations><order_slip_details><order_slip_detail>"
+        f"<id_order_detail>{detail}</id_order_detail>"
+        "<product_quantity>1</product_quantity><amount_tax_excl>10</amount_tax_excl>"
+        "<amount_tax_incl>12</amount_tax_incl></order_slip_detail>"
+        "</order_slip_details></associations></order_slip>",
+    )
+
+    assert answer.status_code == 201, answer.text
+    slip = shop.rows("order_slip", f"filter[id_order]=[{order_id}]")[0]
+    slip_line = slip["associations"]["order_slip_details"][0]
+    assert (slip_line["id"], slip_line["amount_tax_incl"]) == (slip["id"], "12.000000")
+    line = shop.one("order_details", detail, "id,product_quantity_refunded")
+    assert line["product_quantity_refunded"] == 0
+
+
+def test_refused_order_request_writes_nothing(shop: OrderShop) -> None:
+    answer = shop.admin(
+        "orders",
+        {
+            "guest": {"email": "g@example.test", "firstname": "Gus", "lastname": "G"},
+            "address": {"address1": "2 rue Neuve", "city": "Lyon"},
+            "lines": [{"product": shop.product("10.00"), "quantity": 1}],
+            "vouchers": ["NO-SUCH-CODE"],
+        },
+    )
+
+    assert answer.status_code == 400 and "NO-SUCH-CODE" in answer.json()["error"]
+    assert shop.json("customers?filter[email]=[g@example.test]") == []
+    assert shop.json("carts") == []
+
+
+def test_slip_for_a_line_of_another_order_is_refused(shop: OrderShop) -> None:
+    first, second = _place(shop), _place(shop)
+    other_line = shop.rows("order_details", f"filter[id_order]=[{second['order']}]")
+    wrong = {"order_detail": other_line[0]["id"], "quantity": 1}
+
+    answer = shop.admin("orders/slips", {"order": first["order"], "lines": [wrong]})
+
+    assert answer.status_code == 400 and "not in the order" in answer.json()["error"]
+    assert shop.json("order_slip") == []

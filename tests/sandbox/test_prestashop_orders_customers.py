@@ -112,3 +112,76 @@ def test_fresh_shop_has_the_three_default_groups(shop: OrderShop) -> None:
             {"id": 3, "reduction": "0.00", "show_prices": "1"},
         ]
     }
+
+
+def test_deleting_an_unused_address_removes_it(shop: OrderShop) -> None:
+    address = shop.address(shop.customer())
+
+    deleted = shop.client.delete(f"/api/addresses/{address}")
+
+    assert deleted.status_code == 200
+    assert shop.get(f"addresses/{address}").status_code == 404
+
+
+def test_deleting_an_address_an_order_uses_only_marks_it_deleted(
+    shop: OrderShop,
+) -> None:
+    order_id, _ = shop.place("32.40", [(shop.product("10.00"), 0, 2)])
+    address = shop.one("orders", order_id, "id,id_address_delivery")[
+        "id_address_delivery"
+    ]
+
+    deleted = shop.client.delete(f"/api/addresses/{address}")
+
+    assert deleted.status_code == 200
+    assert shop.one("addresses", address, "id,deleted")["deleted"] == "1"
+
+
+def test_front_office_edit_of_a_used_address_makes_a_new_one(
+    shop: OrderShop,
+) -> None:
+    order_id, _ = shop.place("32.40", [(shop.product("10.00"), 0, 2)])
+    old = shop.one("orders", order_id, "id,id_address_delivery")["id_address_delivery"]
+
+    edited = shop.admin("addresses/edit", {"address": old, "city": "Lille"}).json()
+
+    assert edited["replaced"] == old and edited["address"] != old
+    assert shop.one("addresses", old, "id,city,deleted") == {
+        "id": old,
+        "city": "Paris",
+        "deleted": "1",
+    }
+    new = shop.one("addresses", edited["address"], "id,city,deleted,id_customer")
+    assert (new["city"], new["deleted"]) == ("Lille", "0")
+    assert shop.one("orders", order_id, "id,id_address_delivery") == {
+        "id": order_id,
+        "id_address_delivery": old,
+    }
+
+
+def test_front_office_edit_of_an_unused_address_changes_it_in_place(
+    shop: OrderShop,
+) -> None:
+    address = shop.address(shop.customer())
+
+    edited = shop.admin("addresses/edit", {"address": address, "city": "Lille"})
+
+    assert edited.json() == {"address": address, "replaced": None}
+    assert shop.one("addresses", address, "id,city")["city"] == "Lille"
+
+
+def test_json_answer_to_a_post_prints_the_object_as_php_held_it(
+    shop: OrderShop,
+) -> None:
+    answer = shop.client.post(
+        "/api/customers?output_format=JSON",
+        content=(
+            "<prestashop><customer><passwd>pass-word-1</passwd><lastname>Doe</lastname>"
+            "<firstname>Jo</firstname><email>echo@example.test</email>"
+            "<id_lang>1</id_lang></customer></prestashop>"
+        ),
+    )
+
+    customer = answer.json()["customer"]
+    # The new id and the integers sent stay strings; what the shop set is typed.
+    assert (customer["id"], customer["id_lang"], customer["id_shop"]) == ("1", "1", 1)

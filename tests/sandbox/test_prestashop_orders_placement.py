@@ -209,3 +209,30 @@ def test_specific_price_in_force_sets_the_line_price(shop: OrderShop) -> None:
     assert (line["product_price"], line["reduction_percent"]) == ("20.000000", "25.00")
     assert line["unit_price_tax_excl"] == "15.000000"
     assert shop.one("orders", order_id, "id,current_state")["current_state"] == 11
+
+
+def test_line_sold_beyond_the_stock_puts_the_order_on_backorder(
+    shop: OrderShop,
+) -> None:
+    product = shop.product("10.00", stock=1)
+
+    order_id, _ = shop.place("32.40", [(product, 0, 2)])
+
+    rows = shop.rows("order_histories", f"filter[id_order]=[{order_id}]")
+    assert [r["id_order_state"] for r in rows] == [11, 9]
+    line = shop.rows("order_details", f"filter[id_order]=[{order_id}]")[0]
+    assert (line["product_quantity"], line["product_quantity_in_stock"]) == (2, 1)
+    assert shop.stock(product) == -1
+
+
+def test_order_from_an_empty_cart_is_refused_like_a_used_cart(shop: OrderShop) -> None:
+    customer = shop.customer()
+    address = shop.address(customer)
+    cart = shop.cart(customer, address, 2, [])
+
+    answer = shop.send(
+        "POST", "orders", shop.order_xml(cart, customer, address, "0.00")
+    )
+
+    assert answer.status_code == 500
+    assert "already been placed using this cart" in answer.text

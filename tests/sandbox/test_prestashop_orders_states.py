@@ -151,3 +151,38 @@ def test_order_states_cannot_be_filtered_on_their_name(shop: OrderShop) -> None:
     answer = shop.get("order_states?filter[name]=[Shipped]&display=[id,name]")
 
     assert (answer.status_code, answer.content) == (500, b"")
+
+
+def test_patching_an_order_state_goes_through_the_state_machine(
+    shop: OrderShop,
+) -> None:
+    order_id, _ = shop.place("32.40", [(shop.product("10.00"), 0, 2)])
+
+    answer = shop.send(
+        "PATCH",
+        f"orders/{order_id}",
+        f"<order><id>{order_id}</id><current_state>6</current_state></order>",
+    )
+
+    assert answer.status_code == 200, answer.text
+    order = shop.one("orders", order_id, "id,current_state,valid")
+    assert (order["current_state"], order["valid"]) == (6, "0")
+    rows = shop.rows("order_histories", f"filter[id_order]=[{order_id}]")
+    assert [r["id_order_state"] for r in rows] == [11, 6]
+
+
+def test_tracking_number_of_the_order_carrier_is_the_shipping_number(
+    shop: OrderShop,
+) -> None:
+    order_id, _ = shop.place("32.40", [(shop.product("10.00"), 0, 2)])
+    carrier = shop.rows("order_carriers", f"filter[id_order]=[{order_id}]")[0]["id"]
+
+    shop.send(
+        "PATCH",
+        f"order_carriers/{carrier}?sendemail=1",
+        f"<order_carrier><id>{carrier}</id>"
+        "<tracking_number>TRACK123</tracking_number></order_carrier>",
+    )
+
+    shipping = shop.json(f"orders/{order_id}")["order"]["shipping_number"]
+    assert shipping == "TRACK123"

@@ -50,3 +50,37 @@ def test_recorded_scenario_replays(scenario: Path, tmp_path: Path) -> None:
         results = Replayer(client, f"{server.url}/api", KEY).run(load_steps(scenario))
     passed, failed, lines = report(results)
     assert failed == 0, "\n".join([*lines, f"{passed} passed, {failed} failed"])
+
+
+@pytest.mark.skipif(not EXCHANGES.is_dir(), reason=f"absent: {EXCHANGES}")
+def test_replay_command_reports_and_exits_by_outcome(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from polaris_sync.cli import cli
+
+    app = create_app(tmp_path / "shop.db", api_key=KEY)
+    scenario = str(EXCHANGES / "01-auth.jsonl")
+    with BackgroundServer(app) as server:
+        api = f"{server.url}/api"
+        good = CliRunner().invoke(
+            cli, ["sandbox", "replay", "--url", api, "--key", KEY, scenario]
+        )
+        wrong_key = "W" * 32
+        bad = CliRunner().invoke(
+            cli, ["sandbox", "replay", "--url", api, "--key", wrong_key, scenario]
+        )
+    assert (good.exit_code, good.output.splitlines()[-1]) == (0, "10 passed, 0 failed")
+    assert bad.exit_code == 1
+    assert "FAIL 01-auth step 5" in bad.output
+
+
+@pytest.mark.skipif(not EXCHANGES.is_dir(), reason=f"absent: {EXCHANGES}")
+def test_all_scenarios_in_reverse_order_on_one_shop(tmp_path: Path) -> None:
+    """Ids then differ from the recording: bindings must carry every compare."""
+    app = create_app(tmp_path / "shared.db", api_key=KEY)
+    lines: list[str] = []
+    with BackgroundServer(app) as server, httpx.Client(timeout=30) as client:
+        replayer = Replayer(client, f"{server.url}/api", KEY)
+        for scenario in sorted(EXCHANGES.glob("*.jsonl"), reverse=True):
+            lines.extend(report(replayer.run(load_steps(scenario)))[2])
+    assert lines == []

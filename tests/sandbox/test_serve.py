@@ -39,8 +39,8 @@ def wait_for_sandbox_file(process, directory: Path, timeout=30.0) -> dict:
     return json.loads(path.read_text())
 
 
-def stop(process) -> tuple[int, str]:
-    process.send_signal(signal.SIGTERM)
+def stop(process, signal_number=signal.SIGTERM) -> tuple[int, str]:
+    process.send_signal(signal_number)
     out, _ = process.communicate(timeout=15)
     return process.returncode, out
 
@@ -71,6 +71,13 @@ def test_serve_writes_sandbox_json_answers_and_stops_on_sigterm(tmp_path):
     assert "Sandbox stopped." in out
     with pytest.raises(httpx.ConnectError):
         httpx.get(info["polaris_url"] + "/Config/Magasins", timeout=2)
+
+
+def test_serve_stops_cleanly_on_ctrl_c(tmp_path):
+    process = start(tmp_path)
+    wait_for_sandbox_file(process, tmp_path)
+    code, out = stop(process, signal.SIGINT)
+    assert code == 0 and "Sandbox stopped." in out
 
 
 def test_serve_keeps_its_data_across_restarts(tmp_path):

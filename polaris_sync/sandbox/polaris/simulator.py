@@ -191,8 +191,7 @@ class Simulator:
         if row["base"] is not None:
             item = json.loads(row["base"])
         else:
-            item = json.loads(json.dumps(
-                self._model(row["no_modele"])[row["variant_index"]]))
+            item = _changeable_copy(self._model(row["no_modele"])[row["variant_index"]])
         return _apply_overrides(item, json.loads(row["overrides"]))
 
     def find_item(self, model: int, variant: str | None = None) -> list[sqlite3.Row]:
@@ -284,16 +283,20 @@ class Simulator:
         if len(parts) != 4 or parts[0] != "g" or not all(
                 part.isdigit() for part in parts[1:]):
             return None
-        model, variant_index, order = (int(part) for part in parts[1:])
-        if not self.store.items_of_model(model):
+        if not self.store.items_of_model(int(parts[1])):
             return None
+        picture = self._generated_photo(name)
+        return (picture, "image/jpeg") if picture else None
+
+    def _generated_photo(self, name: str) -> bytes | None:
+        model, variant_index, order = (
+            int(part) for part in name.removesuffix(".jpg").split("/")[1:])
         items = self._model(model)
         if variant_index >= len(items) or not any(
                 photo["Ordre"] == order for photo in items[variant_index]["Photos"]):
             return None
         colour = items[variant_index]["Niveau1"]["Code"]
-        picture = photos.draw_photo(self.seed, model, variant_index, order, colour)
-        return picture, "image/jpeg"
+        return photos.draw_photo(self.seed, model, variant_index, order, colour)
 
     # customers -----------------------------------------------------------
 
@@ -448,8 +451,8 @@ class Simulator:
         if name in self.demo_photos:
             return self.demo_photos[name].sha1
         if name not in self._fingerprints:
-            found = self.photo(name)
-            self._fingerprints[name] = photos.fingerprint(found[0]) if found else ""
+            picture = self._generated_photo(name)
+            self._fingerprints[name] = photos.fingerprint(picture) if picture else ""
         return self._fingerprints[name]
 
     def _merge_customer(self, db: sqlite3.Connection, number: int | None,
@@ -466,6 +469,21 @@ class Simulator:
 def _variant_index(rows: list[tuple[int, str, int, str | None, str]],
                    model: int) -> int:
     return sum(1 for row in rows if row[0] == model)
+
+
+def _changeable_copy(item: Item) -> Item:
+    """A copy whose top level and stock may change; the rest stays shared.
+
+    Cached generated models are read by every page: copying only what
+    overrides touch keeps paging quick.
+    """
+    copy = dict(item)
+    if "Tailles" in item:
+        copy["Tailles"] = [
+            size | {"Magasins": [dict(place) for place in size["Magasins"]]}
+            for size in item["Tailles"]
+        ]
+    return copy
 
 
 def _apply_overrides(item: Item, overrides: dict[str, Any]) -> Item:

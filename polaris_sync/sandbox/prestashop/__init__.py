@@ -7,7 +7,7 @@
 seeded as a fresh shop when missing and reopened as it is otherwise. ``version``
 ("8.1.2", "1.7.8.11" or "9.0.x") is sent back in ``PSWS-Version``; 1.7 answers
 PATCH with 405 code 23. The admin API under ``/_sandbox/`` is described in
-:mod:`.admin`.
+:mod:`.admin`; its routes that place and change orders in :mod:`.order_admin`.
 
 Layout:
 - ``model``: declarations (Resource, Field, Association, Hooks);
@@ -17,7 +17,15 @@ Layout:
   ``schema=blank|synopsis``; ``values``: conversions and validators;
 - ``catalog``, ``reference``: the resources; ``images``: ``/api/images``;
 - ``store``: SQLite; ``app``: auth, routing, envelopes; ``replay``: replays
-  recorded exchanges against any URL and key.
+  recorded exchanges against any URL and key;
+- the order side: ``customers`` (customers, groups, addresses),
+  ``shop_reference`` (carriers, countries, currencies, stores), ``orders``
+  (carts, orders and everything hanging on them, declared in
+  ``order_resources``), and their rules: ``order_math`` (pure money
+  arithmetic), ``order_pricing`` (line prices, promotions, carriers,
+  vouchers), ``checkout`` (placing), ``order_lifecycle`` (stock, states,
+  invoices, payments), ``order_changes`` (credit slips, line edits),
+  ``order_rows`` (complete rows written by the shop itself).
 
 Adding a resource:
 1. In a module of your own (e.g. ``orders.py``), declare a ``Resource`` with

@@ -13,6 +13,9 @@
   ``timeout_rate`` it hangs for ``HANG_SECONDS`` (long enough for any client
   timeout), or until the faults are changed, and then answers 504.
   The draws come from a random generator seeded with ``seed``.
+  An optional ``"notice_rate": float`` prefixes that share of the successful
+  answers with a PHP notice and turns their Content-Type into
+  ``application/javascript``, as a shop with ``display_errors`` on does.
 - ``DELETE /_sandbox/faults``: back to a healthy server.
 
 Other modules add routes with :meth:`Admin.route` (e.g. the order side's
@@ -36,6 +39,11 @@ if TYPE_CHECKING:
     from .shop import Shop
 
 HANG_SECONDS = 120.0
+PHP_NOTICE = (
+    "<br />\n<b>Notice</b>:  Trying to access array offset on value of type null in "
+    "<b>/var/www/prestashop/modules/ps_example/ps_example.php</b> on line <b>42</b>"
+    "<br />\n"
+)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FAULT_PAGE = (
     "<html><head><title>500 Internal Server Error</title></head>"
@@ -63,16 +71,25 @@ class Faults:
     error_after_write: bool = False
     timeout_rate: float = 0.0
     seed: int = 0
+    notice_rate: float = 0.0
 
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> Faults:
-        return cls(
+        unknown = set(payload) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}")
+        faults = cls(
             latency_ms=int(payload.get("latency_ms", 0)),
             error_rate=float(payload.get("error_rate", 0.0)),
             error_after_write=bool(payload.get("error_after_write", False)),
             timeout_rate=float(payload.get("timeout_rate", 0.0)),
             seed=int(payload.get("seed", 0)),
+            notice_rate=float(payload.get("notice_rate", 0.0)),
         )
+        rates = (faults.error_rate, faults.timeout_rate, faults.notice_rate)
+        if faults.latency_ms < 0 or not all(0 <= rate <= 1 for rate in rates):
+            raise ValueError("latency_ms must be >= 0 and rates between 0 and 1")
+        return faults
 
     def as_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -109,6 +126,13 @@ class Admin:
             if self.random.random() < faults.error_rate:
                 return _fault_page()
         return None
+
+    def notice(self, status: int) -> str | None:
+        """A PHP notice to print before a successful answer, if one is due."""
+        rate = self.faults.notice_rate
+        if not rate or status >= 300 or self.random.random() >= rate:
+            return None
+        return PHP_NOTICE
 
     def after_request(self, method: str, status: int) -> Response | None:
         faults = self.faults

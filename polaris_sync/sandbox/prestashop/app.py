@@ -64,6 +64,11 @@ class PrestaShopApp:
         late_fault = self.admin.after_request(method, answer.status)
         if late_fault is not None:
             return late_fault
+        notice = self.admin.notice(answer.status)
+        if notice is not None and answer.data is None:
+            # PHP printed before the dispatcher: noise first, type switched.
+            answer.body = notice + answer.body
+            answer.content_type = "application/javascript"
         return self._respond(answer, method, request.headers.get("local-content-sha1"))
 
     def _answer(
@@ -89,9 +94,24 @@ class PrestaShopApp:
             output_languages=_output_languages(self.shop, params),
         )
         segments = [s for s in request.url.path.split("/")[2:] if s]
+        if not self._known_shop(ctx):
+            # A single-shop 8.1.2 sends unknown shops to the front office.
+            where = "/".join(segments)
+            query = request.url.query
+            location = f"/?url={where}" + (f"&{query}" if query else "")
+            return Answer(302, "", None, headers={"Location": location})
         if not segments:
             return schema.root(ctx, method, body)
         return self._resource(ctx, segments, method, body, upload)
+
+    def _known_shop(self, ctx: Context) -> bool:
+        wanted = ctx.param("id_shop")
+        if wanted is None or wanted == "all":
+            return True
+        found = self.shop.store.scalar(
+            "SELECT id FROM ws_shops WHERE id = ?", (_shop_id(wanted),)
+        )
+        return found is not None
 
     def _resource(
         self,
@@ -238,6 +258,10 @@ def _output_languages(shop: Shop, params: list[tuple[str, str]]) -> list[int]:
     if not chosen:
         raise WsError(400, (81, "Language ID not valid"))
     return chosen
+
+
+def _shop_id(text: str) -> int:
+    return int(text) if text.isdigit() else -1
 
 
 def _entity_id(segments: list[str]) -> int | None:

@@ -58,6 +58,20 @@ def _ids(ctx: Context, table: str, where: str, params: tuple[Any, ...]) -> list[
     ]
 
 
+def _delete_children(
+    ctx: Context,
+    resource_name: str,
+    column: str,
+    parent_id: int,
+    keep: set[int] | frozenset[int] = frozenset(),
+) -> None:
+    """Delete (with their side effects) the rows pointing at a parent."""
+    resource = ctx.resource(resource_name)
+    for child_id in _ids(ctx, resource.table, f"{column} = ?", (parent_id,)):
+        if child_id not in keep:
+            delete_entity(ctx, resource, child_id)
+
+
 def _submitted_names(entity: Entity) -> set[str]:
     submitted = entity.get("_submitted")
     return set(submitted.values) if submitted is not None else set()
@@ -133,12 +147,8 @@ def _set_product_combinations(
     # Unlisted combinations are deleted; unknown or empty ids leave a phantom
     # row that belongs to no shop (not listed anywhere, GET answers 404).
     listed = {php_int(item.get("id", "")) for item in items}
+    _delete_children(ctx, "combinations", "id_product", product["id"], keep=listed)
     combinations = ctx.resource("combinations")
-    for combination_id in _ids(
-        ctx, "ws_combinations", "id_product = ?", (product["id"],)
-    ):
-        if combination_id not in listed:
-            delete_entity(ctx, combinations, combination_id)
     existing = set(_ids(ctx, "ws_combinations", "1", ()))
     for _phantom in listed - existing:
         ctx.store.insert(combinations, {"id_product": 0, "_visible": 0, "_assoc": {}})
@@ -239,11 +249,7 @@ def _product_after_save(ctx: Context, product: Entity, method: str) -> None:
 def _product_before_delete(ctx: Context, product: Entity) -> None:
     from .images import delete_product_images
 
-    combinations = ctx.resource("combinations")
-    for combination_id in _ids(
-        ctx, "ws_combinations", "id_product = ?", (product["id"],)
-    ):
-        delete_entity(ctx, combinations, combination_id)
+    _delete_children(ctx, "combinations", "id_product", product["id"])
     ctx.store.execute(
         "DELETE FROM ws_stock_availables WHERE id_product = ?", (product["id"],)
     )
@@ -275,6 +281,61 @@ def _default_image(ctx: Context, product: Entity) -> Any:
     if product.get("id") is None:
         return ""
     return cover_id(ctx.shop, product["id"]) or ""
+
+
+# --- price[alias][param] -----------------------------------------------------
+
+
+def _price_requests(ctx: Context) -> dict[str, dict[str, str]]:
+    """`price[alias][param]=value` query parameters, by alias in query order."""
+    import re
+
+    wanted: dict[str, dict[str, str]] = {}
+    for key, value in ctx.params:
+        match = re.fullmatch(r"price\[(\w+)\]\[(\w+)\]", key)
+        if match:
+            wanted.setdefault(match.group(1), {})[match.group(2)] = value
+    return wanted
+
+
+def _price_aliases(
+    ctx: Context, product_id: int, combination_id: int | None
+) -> list[tuple[str, str]]:
+    return [
+        (alias, _alias_price(ctx, product_id, combination_id, options))
+        for alias, options in _price_requests(ctx).items()
+    ]
+
+
+def _alias_price(
+    ctx: Context, product_id: int, combination_id: int | None, options: dict[str, str]
+) -> str:
+    from decimal import Decimal
+
+    from .order_pricing import priced_line
+
+    attribute = combination_id
+    if attribute is None:
+        attribute = php_int(options.get("product_attribute", "0"))
+    if attribute == 0 and default_combination(ctx, product_id):
+        # Observed on 8.1.2: without product_attribute, a product with
+        # combinations prices at 0.
+        return f"{0:.6f}"
+    quantity = max(php_int(options.get("quantity", "1")), 1)
+    line = priced_line(ctx, product_id, attribute, quantity, ctx.shop.default_language)
+    factor = (
+        1 + line.tax_rate / 100 if options.get("use_tax", "1") != "0" else Decimal(1)
+    )
+    full = line.base_price * factor
+    reduced = line.promoted.unit_price_tax_excl * factor
+    if options.get("only_reduction") == "1":
+        value = full - reduced
+    elif options.get("use_reduction") == "0":
+        value = full
+    else:
+        value = reduced
+    decimals = php_int(options.get("decimals", "6"))
+    return f"{round(value, decimals):.6f}"
 
 
 PRODUCTS = Resource(
@@ -448,6 +509,7 @@ PRODUCTS = Resource(
         before_save=_product_before_save,
         after_save=_product_after_save,
         before_delete=_product_before_delete,
+        extra_fields=lambda ctx, p: _price_aliases(ctx, p["id"], None),
         getters={
             "id_default_image": _default_image,
             "id_default_combination": lambda ctx, p: (
@@ -469,9 +531,9 @@ PRODUCTS = Resource(
 
 def _combination_before_save(ctx: Context, combination: Entity, method: str) -> None:
     if combination.get("default_on") in (None, "", "0", 0):
-        combination["default_on"] = (
-            None if method != "PATCH" else combination["default_on"]
-        )
+        # Falsy is NULL: the unique key (id_product, default_on) allows
+        # any number of NULLs but one 1.
+        combination["default_on"] = None
         return
     product_id = php_int(str(combination.get("id_product") or 0))
     other = ctx.store.scalar(
@@ -578,6 +640,9 @@ COMBINATIONS = Resource(
         before_save=_combination_before_save,
         after_save=_combination_after_save,
         after_delete=_combination_after_delete,
+        extra_fields=lambda ctx, c: _price_aliases(
+            ctx, php_int(str(c.get("id_product") or 0)), c["id"]
+        ),
     ),
     hidden_columns={"_visible": "INTEGER DEFAULT 1"},
     in_shop="t._visible = 1",
@@ -701,14 +766,10 @@ def _set_option_values(
     # Every value of the group that is not listed is deleted; an empty list
     # deletes nothing.
     listed = {php_int(item.get("id", "")) for item in items}
-    if not listed:
-        return
-    values = ctx.resource("product_option_values")
-    for value_id in _ids(
-        ctx, "ws_product_option_values", "id_attribute_group = ?", (group["id"],)
-    ):
-        if value_id not in listed:
-            delete_entity(ctx, values, value_id)
+    if listed:
+        _delete_children(
+            ctx, "product_option_values", "id_attribute_group", group["id"], keep=listed
+        )
 
 
 PRODUCT_OPTIONS = Resource(
@@ -775,11 +836,7 @@ def _feature_before_save(ctx: Context, feature: Entity, method: str) -> None:
 
 
 def _feature_after_delete(ctx: Context, feature: Entity) -> None:
-    values = ctx.resource("product_feature_values")
-    for value_id in _ids(
-        ctx, "ws_product_feature_values", "id_feature = ?", (feature["id"],)
-    ):
-        delete_entity(ctx, values, value_id)
+    _delete_children(ctx, "product_feature_values", "id_feature", feature["id"])
 
 
 PRODUCT_FEATURES = Resource(
@@ -887,17 +944,37 @@ def _category_children(ctx: Context, category: Entity) -> list[dict[str, Any]]:
     ]
 
 
+_IN_CATEGORIES = (
+    "EXISTS (SELECT 1 FROM json_each(ws_products._assoc, '$.categories') c "
+    "WHERE json_extract(c.value, '$.id') IN ({marks}))"
+)
+
+
+def _products_in(ctx: Context, category_ids: list[int]) -> list[int]:
+    """Products whose category association lists one of these categories."""
+    marks = ", ".join("?" for _ in category_ids)
+    where = _IN_CATEGORIES.format(marks=marks)
+    return _ids(ctx, "ws_products", where, tuple(category_ids))
+
+
 def _category_products(ctx: Context, category: Entity) -> list[dict[str, Any]]:
-    # Products placed in the category by default; the real shop also lists
-    # products that merely carry it in their category association.
-    return [
-        {"id": i}
-        for i in _ids(ctx, "ws_products", "id_category_default = ?", (category["id"],))
-    ]
+    return [{"id": i} for i in _products_in(ctx, [category["id"]])]
 
 
 def _category_product_count(ctx: Context, category: Entity) -> int:
-    return len(_category_products(ctx, category))
+    """Distinct products of the category and of every category below it."""
+    subtree = [category["id"]]
+    frontier = [category["id"]]
+    while frontier:
+        marks = ", ".join("?" for _ in frontier)
+        frontier = _ids(
+            ctx,
+            "ws_categories",
+            f"id_parent IN ({marks}) AND id != id_parent",
+            tuple(frontier),
+        )
+        subtree.extend(frontier)
+    return len(_products_in(ctx, subtree))
 
 
 CATEGORIES = Resource(

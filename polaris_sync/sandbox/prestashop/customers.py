@@ -16,7 +16,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import checkout
+from . import order_rows
+from .echo import answering_like_php
 from .errors import WsError
 from .field_kinds import bool_field, datetime_field, int_field, ml_field, text_field
 from .model import (
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 # PS_PASSWD_TIME_FRONT: the shop stamps a new password as generated this long
 # ago, so that a customer may ask for a reset right away.
 PASSWORD_RESET_DELAY = timedelta(minutes=360)
+
 
 def password_hash(password: str) -> str:
     """A bcrypt-shaped hash of the password.
@@ -134,7 +136,7 @@ ADDRESS_FIELDS = (
 def _customer_before_save(ctx: Context, entity: Entity, method: str) -> None:
     _refuse_duplicate_email(ctx, entity)
     stored = (
-        None if method == "POST" else checkout.fetch(ctx, "customers", entity["id"])
+        None if method == "POST" else order_rows.fetch(ctx, "customers", entity["id"])
     )
     password = str(entity.get("passwd") or "")
     if stored is None or password != stored.get("passwd"):
@@ -146,12 +148,12 @@ def _customer_before_save(ctx: Context, entity: Entity, method: str) -> None:
         # A full PUT does not make the shop forget the customer's keys.
         for kept in ("secure_key", "last_passwd_gen"):
             entity[kept] = entity.get(kept) or stored.get(kept)
-    entity["id_shop"] = entity.get("id_shop") or "1"
-    entity["id_shop_group"] = entity.get("id_shop_group") or "1"
+    entity["id_shop"] = entity.get("id_shop") or 1
+    entity["id_shop_group"] = entity.get("id_shop_group") or 1
 
 
 def _refuse_duplicate_email(ctx: Context, entity: Entity) -> None:
-    others = checkout.fetch_where(
+    others = order_rows.fetch_where(
         ctx,
         "customers",
         "email = ? AND id != ? AND deleted = 0 AND is_guest = 0",
@@ -197,16 +199,38 @@ GROUPS = Resource(
     description="The customer's groups",
 )
 
+
+def address_in_use(ctx: Context, address_id: int) -> bool:
+    return bool(
+        order_rows.fetch_where(
+            ctx,
+            "orders",
+            "id_address_delivery = ? OR id_address_invoice = ?",
+            address_id,
+            address_id,
+        )
+    )
+
+
+def _address_soft_delete(ctx: Context, entity: Entity) -> bool:
+    """An address an order uses is only marked deleted: the order keeps it."""
+    if not address_in_use(ctx, int(entity["id"])):
+        return False
+    order_rows.update(ctx, "addresses", int(entity["id"]), {"deleted": 1})
+    return True
+
+
 ADDRESSES = Resource(
     name="addresses",
     node="address",
     class_name="Address",
     fields=ADDRESS_FIELDS,
+    hooks=Hooks(soft_delete=_address_soft_delete),
     indexes=("id_customer",),
     description="The Customer, Brand and Customer addresses",
 )
 
-RESOURCES = [CUSTOMERS, GROUPS, ADDRESSES]
+RESOURCES = [answering_like_php(r) for r in (CUSTOMERS, GROUPS, ADDRESSES)]
 
 # The three groups of a fresh shop; it names them in English in every language.
 _GROUPS = ((1, "Visitor"), (2, "Guest"), (3, "Customer"))
@@ -214,7 +238,7 @@ _GROUPS = ((1, "Visitor"), (2, "Guest"), (3, "Customer"))
 
 def seed(shop: Shop) -> None:
     for group_id, name in _GROUPS:
-        checkout.insert_row(
+        order_rows.insert_row(
             shop.store,
             GROUPS,
             {

@@ -149,17 +149,13 @@ def get_one(ctx: Context, resource: Resource, entity_id: int) -> Answer:
     if display.given and not display.full:
         # XML prints the entity itself; JSON puts it in a list under the
         # plural key.
-        xml = render.entity_xml(ctx, resource, entity, display)
-        payload = {
-            resource.list_node: [
-                render.entity_json(ctx, resource, entity, display, omit_empty=False)
-            ]
-        }
-        return xml_or_json(ctx, 200, xml, payload)
-    full = Display(full=True)
-    xml = render.entity_xml(ctx, resource, entity, full)
-    single = {resource.node: render.entity_json(ctx, resource, entity, full, True)}
-    return xml_or_json(ctx, 200, xml, single)
+        if ctx.as_json:
+            row = render.entity_json(ctx, resource, entity, display, omit_empty=False)
+            return xml_or_json(ctx, 200, "", {resource.list_node: [row]})
+        return xml_or_json(
+            ctx, 200, render.entity_xml(ctx, resource, entity, display), None
+        )
+    return _full_answer(ctx, resource, [entity], 200, echo=False)
 
 
 # --- writing ----------------------------------------------------------------
@@ -296,16 +292,8 @@ def _validate_ml(
     if f.required and not texts.get(ctx.shop.default_language):
         raise validation_error(84, f"Property {prop} is empty for default language")
     for text in texts.values():
-        if empty_value(text):
-            continue
-        if f.max_size and len(text) > f.max_size:
-            raise validation_error(
-                84,
-                f"The length of property {prop} is currently {len(text)} chars. "
-                f"It must be between 0 and {f.max_size} chars.",
-            )
-        if not is_valid(f.validator, text):
-            raise validation_error(84, f"Property {prop} is not valid")
+        if not empty_value(text):
+            _check_text(84, prop, f, text)
 
 
 def _validate_scalar(resource: Resource, f: Field, value: Any) -> None:
@@ -320,16 +308,20 @@ def _validate_scalar(resource: Resource, f: Field, value: Any) -> None:
         raise validation_error(
             85, f"Property {prop} has a bad value (allowed values are: {allowed})."
         )
-    if empty_value(value):
-        return
-    if f.max_size and len(value) > f.max_size:
+    if not empty_value(value):
+        _check_text(85, prop, f, value)
+
+
+def _check_text(code: int, prop: str, f: Field, text: str) -> None:
+    """Length first, then the validator (PHP counts characters, not bytes)."""
+    if f.max_size and len(text) > f.max_size:
         raise validation_error(
-            85,
-            f"The length of property {prop} is currently {len(value)} chars. "
+            code,
+            f"The length of property {prop} is currently {len(text)} chars. "
             f"It must be between 0 and {f.max_size} chars.",
         )
-    if not is_valid(f.validator, value):
-        raise validation_error(85, f"Property {prop} is not valid")
+    if not is_valid(f.validator, text):
+        raise validation_error(code, f"Property {prop} is not valid")
 
 
 def _stamp_dates(ctx: Context, resource: Resource, entity: Entity, method: str) -> None:
@@ -384,10 +376,19 @@ def _assoc_value(text: str) -> Any:
 def _write_answer(
     ctx: Context, resource: Resource, saved: list[Entity], status: int
 ) -> Answer:
+    return _full_answer(ctx, resource, saved, status, echo=True)
+
+
+def _full_answer(
+    ctx: Context, resource: Resource, entities: list[Entity], status: int, echo: bool
+) -> Answer:
+    """Whole entities; JSON holds the last one only, empty values left out."""
     full = Display(full=True)
-    xml = "".join(render.entity_xml(ctx, resource, e, full, echo=True) for e in saved)
-    payload = {resource.node: render.entity_json(ctx, resource, saved[-1], full, True)}
-    return xml_or_json(ctx, status, xml, payload)
+    if ctx.as_json:
+        last = render.entity_json(ctx, resource, entities[-1], full, True)
+        return xml_or_json(ctx, status, "", {resource.node: last})
+    xml = "".join(render.entity_xml(ctx, resource, e, full, echo) for e in entities)
+    return xml_or_json(ctx, status, xml, None)
 
 
 # --- deleting ---------------------------------------------------------------
@@ -410,6 +411,8 @@ def delete_entity(ctx: Context, resource: Resource, entity_id: int) -> None:
         return
     if resource.hooks.before_delete:
         resource.hooks.before_delete(ctx, entity)
+    if resource.hooks.soft_delete and resource.hooks.soft_delete(ctx, entity):
+        return
     ctx.store.delete(resource, entity_id)
     if resource.hooks.after_delete:
         resource.hooks.after_delete(ctx, entity)

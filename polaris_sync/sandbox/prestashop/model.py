@@ -108,10 +108,16 @@ class Hooks:
     after_save: Callable[[Any, Entity, str], None] | None = None
     before_delete: Callable[[Any, Entity], None] | None = None
     after_delete: Callable[[Any, Entity], None] | None = None
+    # Returns True when the object is only marked deleted and keeps its row
+    # (an address an order uses): DELETE answers 200, GET still finds it.
+    soft_delete: Callable[[Any, Entity], bool] | None = None
     # Virtual field values: name -> getter(ctx, entity) at render time.
     getters: dict[str, Callable[[Any, Entity], Any]] = field(default_factory=dict)
     # JSON tweaks for one entity (e.g. values PrestaShop prints typed).
     json_types: Callable[[Any, Entity, dict[str, Any]], None] | None = None
+    # Computed values printed after the fields of a full view, as
+    # (element name, text): the `price[alias][...]` prices of products.
+    extra_fields: Callable[[Any, Entity], list[tuple[str, str]]] | None = None
 
 
 @dataclass
@@ -144,10 +150,7 @@ class Resource:
     def __post_init__(self) -> None:
         self.by_name = {f.name: f for f in self.fields}
         self.assoc_by_name = {a.name: a for a in self.associations}
-
-    @property
-    def stored_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if f.stored)
+        self.stored_fields = tuple(f for f in self.fields if f.stored)
 
     @property
     def table(self) -> str:

@@ -24,8 +24,9 @@ Amounts are decimal strings (``"47.40"``); ids are integers.
      "vouchers": [1, "CODE"],               # cart rule ids or codes
      "free_shipping": true,                 # adds a free-shipping voucher
      "gift": true, "gift_message": "...", "wrapping": "2.00",
-     "state": 2}                            # force a state instead of the
+     "state": 2,                            # force a state instead of the
                                             # paid-amount check (optional)
+     "placed_at": "2025-01-31T10:00:00"}    # an order of the past (optional)
 
 answers 201 with the order summary (below) plus ``"orders"``: lines with
 different carriers make one order per carrier, all under one reference, with
@@ -43,7 +44,8 @@ Each of these takes ``{"order": id, ...}`` and answers the order summary:
   wire", "transaction_id": "T1"}``: one more payment row, keyed by the order
   reference; total_paid_real grows by the amount;
 - ``POST /_sandbox/orders/slips`` ``{"lines": [{"order_detail": 8,
-  "quantity": 1}], "shipping": true, "restock": true}``: a credit slip;
+  "quantity": 1}], "shipping": true, "restock": true}``: a credit slip
+  (``"shipping"``: true for all of it, or an amount tax included);
   refunded quantities and amounts of the lines follow, restocked units go
   back to stock; the summary carries ``"order_slip": id``;
 - ``POST /_sandbox/orders/cancel``: state 6 "Canceled" (stock comes back);
@@ -51,6 +53,12 @@ Each of these takes ``{"order": id, ...}`` and answers the order summary:
   1}], "add": [{"product": 1, "combination": 0, "quantity": 1}]}``: edit the
   lines as the back office does (quantity 0 removes a line); totals, invoice
   and stock follow.
+
+``POST /_sandbox/addresses/edit`` ``{"address": 5, "city": "Lille", ...}``
+is a customer editing an address from the shop's front office: an address
+no order uses is updated in place; one an order uses is marked ``deleted``
+(the order keeps pointing at it) and the edit becomes a new address. It
+answers ``{"address": new or same id, "replaced": old id or null}``.
 
 The summary: ``{"order", "reference", "cart", "customer", "current_state",
 "valid", "total_paid", "total_paid_real"}``. Errors answer 400 (bad input) or
@@ -60,6 +68,8 @@ The summary: ``{"order", "reference", "cart", "customer", "current_state",
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -67,9 +77,14 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from . import checkout
+from . import checkout, order_changes, order_lifecycle, order_pricing, order_rows
 from .admin import route
-from .customers import new_secure_key, password_generated_at, password_hash
+from .customers import (
+    address_in_use,
+    new_secure_key,
+    password_generated_at,
+    password_hash,
+)
 from .engine import Context
 from .errors import EmptyAnswer, WsError
 from .model import Entity
@@ -79,7 +94,27 @@ if TYPE_CHECKING:
     from .shop import Shop
 
 DEFAULT_CARRIER = 2
+# What a customer may change on an address from the front office.
+ADDRESS_EDITABLE = frozenset(
+    {
+        "alias",
+        "company",
+        "lastname",
+        "firstname",
+        "address1",
+        "address2",
+        "postcode",
+        "city",
+        "id_country",
+        "phone",
+        "phone_mobile",
+        "other",
+    }
+)
 GUEST_GROUP = 2
+
+# What a route does with the parsed JSON, inside one transaction.
+Action = Callable[[Context, dict[str, Any]], dict[str, Any]]
 
 
 class BadRequest(Exception):
@@ -123,9 +158,7 @@ def _id(payload: dict[str, Any], key: str) -> int:
     return value
 
 
-async def _run(
-    shop: Shop, request: Request, action: Any, status: int = 200
-) -> Response:
+async def _run(shop: Shop, request: Request, action: Action, status: int) -> Response:
     """Parse, act in one transaction, answer; input errors become 400/404."""
     try:
         payload = await _payload(request)
@@ -134,6 +167,8 @@ async def _run(
             result = action(ctx, payload)
     except BadRequest as error:
         return JSONResponse({"error": str(error)}, error.status)
+    except order_changes.UnknownLine as error:
+        return JSONResponse({"error": str(error)}, 400)
     except WsError as error:
         return JSONResponse({"error": "; ".join(m for _, m in error.errors)}, 400)
     except EmptyAnswer as error:
@@ -142,7 +177,7 @@ async def _run(
 
 
 def summary(ctx: Context, order_id: int) -> dict[str, Any]:
-    order = checkout.fetch(ctx, "orders", order_id)
+    order = order_rows.fetch(ctx, "orders", order_id)
     assert order is not None
     return {
         "order": order_id,
@@ -158,7 +193,7 @@ def summary(ctx: Context, order_id: int) -> dict[str, Any]:
 
 def _order(ctx: Context, payload: dict[str, Any]) -> int:
     order_id = _id(payload, "order")
-    if checkout.fetch(ctx, "orders", order_id) is None:
+    if order_rows.fetch(ctx, "orders", order_id) is None:
         raise BadRequest(f"order {order_id} does not exist", 404)
     return order_id
 
@@ -166,40 +201,105 @@ def _order(ctx: Context, payload: dict[str, Any]) -> int:
 # --- placing --------------------------------------------------------------------
 
 
-@route("POST", "orders")
-async def post_order(shop: Shop, request: Request) -> Response:
-    return await _run(shop, request, place, status=201)
+@dataclass(frozen=True)
+class _Checked:
+    """What an order request holds once everything that can be refused was
+    refused: nothing is written before this exists."""
+
+    module: str
+    voucher_rules: list[Entity]
+    wrapping: Decimal
+    amount_paid: Decimal | None
+    placed_at: str | None
 
 
-def place(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
-    customer = _customer(ctx, payload)
-    address_id = _address(ctx, payload, customer)
+def _check(ctx: Context, payload: dict[str, Any]) -> _Checked:
     module = str(payload.get("payment_module") or "ps_checkpayment")
     if module not in checkout.PAYMENT_MODULES:
         raise BadRequest(f"unknown payment module {module!r}")
+    if "guest" in payload:
+        _check_guest(payload["guest"], payload.get("address"))
+    else:
+        _existing_customer(ctx, payload)
+    lines = payload.get("lines") or []
+    if not lines:
+        raise BadRequest('"lines" must list at least one product')
+    for line in lines:
+        _cart_row(ctx, line, 0)
+    for carrier in _carriers(payload):
+        if order_rows.fetch(ctx, "carriers", carrier) is None:
+            raise BadRequest(f"carrier {carrier} does not exist")
+    default_wrapping = Decimal("2.00") if payload.get("gift") else ZERO
+    return _Checked(
+        module=module,
+        voucher_rules=[_voucher_rule(ctx, v) for v in payload.get("vouchers", [])],
+        wrapping=_amount(payload, "wrapping", default_wrapping),
+        amount_paid=_amount(payload, "amount_paid", ZERO)
+        if "amount_paid" in payload
+        else None,
+        placed_at=_timestamp(payload["placed_at"])
+        if payload.get("placed_at")
+        else None,
+    )
+
+
+def place(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
+    checked = _check(ctx, payload)
+    customer = _customer(ctx, payload)
+    address_id = _address(ctx, payload, customer)
     cart = _new_cart(ctx, payload, customer, address_id)
 
-    vouchers = [_voucher(ctx, wanted, cart) for wanted in payload.get("vouchers", [])]
+    id_lang = int(cart["id_lang"])
+    vouchers = [
+        order_pricing.as_voucher(ctx, rule, id_lang) for rule in checked.voucher_rules
+    ]
     if payload.get("free_shipping"):
         vouchers.append(_free_shipping_voucher(ctx, customer))
-    wrapping = _amount(
-        payload, "wrapping", Decimal("2.00") if payload.get("gift") else ZERO
-    )
     placement = checkout.Placement(
         cart=cart,
-        module=module,
-        payment=str(payload.get("payment") or checkout.PAYMENT_MODULES[module]),
+        module=checked.module,
+        payment=str(payload.get("payment") or checkout.PAYMENT_MODULES[checked.module]),
         amount_paid=ZERO,
         vouchers=vouchers,
         state=payload.get("state"),
-        wrapping_tax_incl=wrapping,
+        wrapping_tax_incl=checked.wrapping,
         row_carriers=_row_carriers(payload),
     )
-    placement.amount_paid = _amount(
-        payload, "amount_paid", checkout.expected_total(ctx, placement)
+    placement.amount_paid = (
+        checked.amount_paid
+        if checked.amount_paid is not None
+        else checkout.expected_total(ctx, placement)
     )
     order_ids = checkout.place_order(ctx, placement)
+    if checked.placed_at:
+        _backdate(ctx, order_ids, checked.placed_at)
     return {**summary(ctx, order_ids[0]), "orders": order_ids}
+
+
+def _timestamp(raw: Any) -> str:
+    try:
+        return datetime.fromisoformat(str(raw)).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError as exc:
+        raise BadRequest(f'"placed_at" is not a date and time: {raw!r}') from exc
+
+
+def _backdate(ctx: Context, order_ids: list[int], when: str) -> None:
+    """An order placed in the past: every date the placing wrote moves back."""
+    for order_id in order_ids:
+        order = order_rows.fetch(ctx, "orders", order_id) or {}
+        dates = {"date_add": when, "date_upd": when}
+        if order.get("invoice_number"):
+            dates["invoice_date"] = when
+        order_rows.update(ctx, "orders", order_id, dates)
+        order_rows.update(ctx, "carts", int(order["id_cart"]), dates)
+        for name in ("order_histories", "order_invoices", "order_carriers"):
+            for row in order_rows.fetch_where(ctx, name, "id_order = ?", order_id):
+                order_rows.update(ctx, name, int(row["id"]), {"date_add": when})
+        reference = str(order.get("reference") or "")
+        for row in order_rows.fetch_where(
+            ctx, "order_payments", "order_reference = ?", reference
+        ):
+            order_rows.update(ctx, "order_payments", int(row["id"]), {"date_add": when})
 
 
 def _row_carriers(payload: dict[str, Any]) -> list[int]:
@@ -214,19 +314,38 @@ def _row_carriers(payload: dict[str, Any]) -> list[int]:
 def _customer(ctx: Context, payload: dict[str, Any]) -> Entity:
     if "guest" in payload:
         return _guest(ctx, payload["guest"])
-    customer = checkout.fetch(ctx, "customers", _id(payload, "customer"))
+    return _existing_customer(ctx, payload)
+
+
+def _existing_customer(ctx: Context, payload: dict[str, Any]) -> Entity:
+    customer = order_rows.fetch(ctx, "customers", _id(payload, "customer"))
     if customer is None:
         raise BadRequest(f"customer {payload['customer']} does not exist")
+    if not isinstance(payload.get("address"), dict | int):
+        if not order_rows.fetch_where(
+            ctx, "addresses", "id_customer = ? AND deleted = 0", int(customer["id"])
+        ):
+            raise BadRequest(f"customer {customer['id']} has no address: give one")
     return customer
+
+
+def _check_guest(guest: Any, address: Any) -> None:
+    if not isinstance(guest, dict):
+        raise BadRequest('"guest" must be an object')
+    for key in ("email", "firstname", "lastname"):
+        if not guest.get(key):
+            raise BadRequest(f'"guest.{key}" is required')
+    if not isinstance(address, dict):
+        raise BadRequest('a guest needs an "address" object')
+    for key in ("address1", "city"):
+        if not address.get(key):
+            raise BadRequest(f'"address.{key}" is required')
 
 
 def _guest(ctx: Context, guest: dict[str, Any]) -> Entity:
     """A guest checkout: a customer flagged is_guest, in the Guest group."""
-    for key in ("email", "firstname", "lastname"):
-        if not guest.get(key):
-            raise BadRequest(f'"guest.{key}" is required')
     now = ctx.now()
-    customer_id = checkout.insert(
+    customer_id = order_rows.insert(
         ctx,
         "customers",
         {
@@ -247,7 +366,7 @@ def _guest(ctx: Context, guest: dict[str, Any]) -> Entity:
             "_assoc": {"groups": [{"id": GUEST_GROUP}]},
         },
     )
-    customer = checkout.fetch(ctx, "customers", customer_id)
+    customer = order_rows.fetch(ctx, "customers", customer_id)
     assert customer is not None
     return customer
 
@@ -255,12 +374,12 @@ def _guest(ctx: Context, guest: dict[str, Any]) -> Entity:
 def _address(ctx: Context, payload: dict[str, Any], customer: Entity) -> int:
     wanted = payload.get("address")
     if isinstance(wanted, int):
-        if checkout.fetch(ctx, "addresses", wanted) is None:
+        if order_rows.fetch(ctx, "addresses", wanted) is None:
             raise BadRequest(f"address {wanted} does not exist")
         return wanted
     if isinstance(wanted, dict):
         return _new_address(ctx, wanted, customer)
-    existing = checkout.fetch_where(
+    existing = order_rows.fetch_where(
         ctx, "addresses", "id_customer = ? AND deleted = 0", int(customer["id"])
     )
     if not existing:
@@ -273,7 +392,7 @@ def _new_address(ctx: Context, fields: dict[str, Any], customer: Entity) -> int:
         if not fields.get(key):
             raise BadRequest(f'"address.{key}" is required')
     now = ctx.now()
-    return checkout.insert(
+    return order_rows.insert(
         ctx,
         "addresses",
         {
@@ -297,17 +416,11 @@ def _new_address(ctx: Context, fields: dict[str, Any], customer: Entity) -> int:
 def _new_cart(
     ctx: Context, payload: dict[str, Any], customer: Entity, address_id: int
 ) -> Entity:
-    lines = payload.get("lines") or []
-    if not lines:
-        raise BadRequest('"lines" must list at least one product')
     carrier = int(payload.get("carrier", DEFAULT_CARRIER))
-    carriers = sorted({carrier, *_row_carriers(payload)})
-    for known in carriers:
-        if checkout.fetch(ctx, "carriers", known) is None:
-            raise BadRequest(f"carrier {known} does not exist")
-    rows = [_cart_row(ctx, line, address_id) for line in lines]
+    carriers = _carriers(payload)
+    rows = [_cart_row(ctx, line, address_id) for line in payload["lines"]]
     now = ctx.now()
-    cart_id = checkout.insert(
+    cart_id = order_rows.insert(
         ctx,
         "carts",
         {
@@ -330,18 +443,24 @@ def _new_cart(
             "_assoc": {"cart_rows": rows},
         },
     )
-    cart = checkout.fetch(ctx, "carts", cart_id)
+    cart = order_rows.fetch(ctx, "carts", cart_id)
     assert cart is not None
     return cart
+
+
+def _carriers(payload: dict[str, Any]) -> list[int]:
+    """Every carrier the cart uses: the cart's and the ones lines name."""
+    carrier = int(payload.get("carrier", DEFAULT_CARRIER))
+    return sorted({carrier, *_row_carriers(payload)})
 
 
 def _cart_row(ctx: Context, line: dict[str, Any], address_id: int) -> dict[str, int]:
     product = _id(line, "product")
     combination = int(line.get("combination") or 0)
     quantity = int(line.get("quantity") or 1)
-    if checkout.fetch(ctx, "products", product) is None:
+    if order_rows.fetch(ctx, "products", product) is None:
         raise BadRequest(f"product {product} does not exist")
-    if combination and checkout.fetch(ctx, "combinations", combination) is None:
+    if combination and order_rows.fetch(ctx, "combinations", combination) is None:
         raise BadRequest(f"combination {combination} does not exist")
     return {
         "id_product": product,
@@ -352,20 +471,22 @@ def _cart_row(ctx: Context, line: dict[str, Any], address_id: int) -> dict[str, 
     }
 
 
-def _voucher(ctx: Context, wanted: Any, cart: Entity) -> checkout.AppliedVoucher:
+def _voucher_rule(ctx: Context, wanted: Any) -> Entity:
     if isinstance(wanted, int):
-        rules = checkout.fetch_where(ctx, "cart_rules", "id = ?", wanted)
+        rules = order_rows.fetch_where(ctx, "cart_rules", "id = ?", wanted)
     else:
-        rules = checkout.fetch_where(ctx, "cart_rules", "code = ?", str(wanted))
+        rules = order_rows.fetch_where(ctx, "cart_rules", "code = ?", str(wanted))
     if not rules or not int(rules[0]["active"]) or int(rules[0]["quantity"]) <= 0:
         raise BadRequest(f"voucher {wanted!r} does not exist or is used up")
-    return checkout.as_voucher(ctx, rules[0], int(cart["id_lang"]))
+    return rules[0]
 
 
-def _free_shipping_voucher(ctx: Context, customer: Entity) -> checkout.AppliedVoucher:
+def _free_shipping_voucher(
+    ctx: Context, customer: Entity
+) -> order_pricing.AppliedVoucher:
     """A one-use free-shipping rule for this customer, as a merchant makes one."""
     now = ctx.now()
-    rule_id = checkout.insert(
+    rule_id = order_rows.insert(
         ctx,
         "cart_rules",
         {
@@ -384,52 +505,37 @@ def _free_shipping_voucher(ctx: Context, customer: Entity) -> checkout.AppliedVo
             "name": {lang: "Free shipping" for lang in ctx.shop.languages},
         },
     )
-    rule = checkout.fetch(ctx, "cart_rules", rule_id)
+    rule = order_rows.fetch(ctx, "cart_rules", rule_id)
     assert rule is not None
-    return checkout.as_voucher(ctx, rule, ctx.shop.default_language)
+    return order_pricing.as_voucher(ctx, rule, ctx.shop.default_language)
 
 
-# --- after the order ----------------------------------------------------------------
-
-
-@route("POST", "orders/state")
-async def post_state(shop: Shop, request: Request) -> Response:
-    return await _run(shop, request, change_state)
+# --- after the order ---
 
 
 def change_state(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     order_id = _order(ctx, payload)
     state = _id(payload, "state")
-    if checkout.fetch(ctx, "order_states", state) is None:
+    if order_rows.fetch(ctx, "order_states", state) is None:
         raise BadRequest(f"order state {state} does not exist")
-    checkout.change_state(
+    order_lifecycle.change_state(
         ctx, order_id, state, employee=int(payload.get("employee", 0))
     )
     return summary(ctx, order_id)
 
 
-@route("POST", "orders/cancel")
-async def post_cancel(shop: Shop, request: Request) -> Response:
-    return await _run(shop, request, cancel)
-
-
 def cancel(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     order_id = _order(ctx, payload)
-    checkout.change_state(ctx, order_id, checkout.STATE_CANCELED)
+    order_lifecycle.change_state(ctx, order_id, order_lifecycle.STATE_CANCELED)
     return summary(ctx, order_id)
-
-
-@route("POST", "orders/payments")
-async def post_payment(shop: Shop, request: Request) -> Response:
-    return await _run(shop, request, pay)
 
 
 def pay(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     order_id = _order(ctx, payload)
-    order = checkout.fetch(ctx, "orders", order_id)
+    order = order_rows.fetch(ctx, "orders", order_id)
     assert order is not None
     amount = _amount(payload, "amount")
-    checkout.add_payment(
+    order_lifecycle.add_payment(
         ctx,
         order_id,
         amount,
@@ -437,56 +543,106 @@ def pay(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
         transaction_id=str(payload.get("transaction_id") or ""),
         card={k: str(v) for k, v in (payload.get("card") or {}).items()},
     )
-    paid = checkout.money(order["total_paid_real"]) + amount
-    checkout.update(
+    paid = order_rows.money(order["total_paid_real"]) + amount
+    order_rows.update(
         ctx, "orders", order_id, {"total_paid_real": paid, "date_upd": ctx.now()}
     )
     return summary(ctx, order_id)
 
 
-@route("POST", "orders/slips")
-async def post_slip(shop: Shop, request: Request) -> Response:
-    return await _run(shop, request, refund, status=201)
-
-
 def refund(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     order_id = _order(ctx, payload)
     refunds = [
-        checkout.RefundRequest(
+        order_changes.RefundRequest(
             _id(line, "order_detail"), int(line.get("quantity") or 0)
         )
         for line in payload.get("lines", [])
     ]
-    if not refunds and not payload.get("shipping"):
-        raise BadRequest('a credit slip needs "lines" or "shipping": true')
-    slip_id = checkout.create_slip(
+    shipping = _shipping_wanted(ctx, order_id, payload.get("shipping"))
+    if not refunds and not shipping:
+        raise BadRequest('a credit slip needs "lines" or "shipping"')
+    slip_id = order_changes.create_slip(
         ctx,
         order_id,
         refunds,
-        refund_shipping=bool(payload.get("shipping")),
+        shipping_tax_incl=shipping,
         restock=bool(payload.get("restock")),
     )
     return {**summary(ctx, order_id), "order_slip": slip_id}
 
 
-@route("POST", "orders/lines")
-async def post_lines(shop: Shop, request: Request) -> Response:
-    return await _run(shop, request, edit_lines)
+def _shipping_wanted(ctx: Context, order_id: int, wanted: Any) -> Decimal:
+    """``true``: all the shipping paid; an amount: that much, tax included."""
+    if wanted is True:
+        order = order_rows.fetch(ctx, "orders", order_id) or {}
+        return order_rows.money(order.get("total_shipping_tax_incl"))
+    if not wanted:
+        return ZERO
+    return _amount({"shipping": wanted}, "shipping")
 
 
 def edit_lines(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     order_id = _order(ctx, payload)
     changes = [
-        checkout.LineChange(_id(line, "order_detail"), int(line.get("quantity", 0)))
+        order_changes.LineChange(
+            _id(line, "order_detail"), int(line.get("quantity", 0))
+        )
         for line in payload.get("set", [])
     ]
     additions = [
-        checkout.LineAddition(
+        order_changes.LineAddition(
             _id(line, "product"),
             int(line.get("combination") or 0),
             int(line.get("quantity") or 1),
         )
         for line in payload.get("add", [])
     ]
-    checkout.edit_lines(ctx, order_id, changes, additions)
+    for line in payload.get("add", []):
+        _cart_row(ctx, line, 0)
+    order_changes.edit_lines(ctx, order_id, changes, additions)
     return summary(ctx, order_id)
+
+
+# --- customers ---
+
+
+def edit_address(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
+    """A customer edits an address in the front office: an address an order
+    uses is kept (marked deleted) and the edit becomes a new address."""
+    address_id = _id(payload, "address")
+    address = order_rows.fetch(ctx, "addresses", address_id)
+    if address is None:
+        raise BadRequest(f"address {address_id} does not exist", 404)
+    changes = {k: v for k, v in payload.items() if k in ADDRESS_EDITABLE}
+    now = ctx.now()
+    if not address_in_use(ctx, address_id):
+        order_rows.update(ctx, "addresses", address_id, {**changes, "date_upd": now})
+        return {"address": address_id, "replaced": None}
+    order_rows.update(ctx, "addresses", address_id, {"deleted": 1, "date_upd": now})
+    kept = {k: v for k, v in address.items() if k not in ("id", "_assoc")}
+    new_id = order_rows.insert(
+        ctx, "addresses", {**kept, **changes, "date_add": now, "date_upd": now}
+    )
+    return {"address": new_id, "replaced": address_id}
+
+
+# --- routes ---
+
+
+def _register(path: str, action: Action, status: int) -> None:
+    async def handler(shop: Shop, request: Request) -> Response:
+        return await _run(shop, request, action, status)
+
+    route("POST", path)(handler)
+
+
+for _path, _action, _status in (
+    ("orders", place, 201),
+    ("orders/state", change_state, 200),
+    ("orders/cancel", cancel, 200),
+    ("orders/payments", pay, 200),
+    ("orders/slips", refund, 201),
+    ("orders/lines", edit_lines, 200),
+    ("addresses/edit", edit_address, 200),
+):
+    _register(_path, _action, _status)

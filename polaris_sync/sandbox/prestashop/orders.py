@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from . import checkout
+from . import checkout, order_lifecycle, order_rows
+from .echo import answering_like_php
 from .errors import EmptyAnswer
-from .model import INT, Entity, Hooks, Resource
+from .model import Entity, Hooks, Resource
 from .order_resources import (
     CART_FIELDS,
     CART_ROWS,
@@ -34,30 +35,26 @@ from .order_resources import (
     ORDER_SLIP_DETAILS,
     ORDER_SLIP_FIELDS,
 )
+from .values import php_float
 
 if TYPE_CHECKING:
     from .engine import Context
-
-
-def _mark_echo(entity: Entity) -> None:
-    """Write answers print the object as PHP held it: raw request strings."""
-    entity["_echo"] = True
 
 
 # --- carts ---
 
 
 def _cart_before_save(ctx: Context, entity: Entity, method: str) -> None:
-    entity["id_shop_group"] = entity.get("id_shop_group") or "1"
-    entity["id_shop"] = entity.get("id_shop") or "1"
+    entity["id_shop_group"] = entity.get("id_shop_group") or 1
+    entity["id_shop"] = entity.get("id_shop") or 1
 
 
 def _cart_after_save(ctx: Context, entity: Entity, method: str) -> None:
     # The shop copies the customer's key on save; the answer, printed from the
     # object as sent, still shows it empty.
-    customer = checkout.fetch(ctx, "customers", entity.get("id_customer"))
+    customer = order_rows.fetch(ctx, "customers", entity.get("id_customer"))
     if customer is not None:
-        checkout.update(
+        order_rows.update(
             ctx, "carts", int(entity["id"]), {"secure_key": customer["secure_key"]}
         )
 
@@ -75,7 +72,7 @@ def _set_cart_rows(ctx: Context, entity: Entity, items: list[dict[str, str]]) ->
     ]
     entity.setdefault("_assoc", {})["cart_rows"] = rows
     ctx.store.update(
-        checkout.resource(ctx, "carts"), entity["id"], {"_assoc": entity["_assoc"]}
+        order_rows.resource(ctx, "carts"), entity["id"], {"_assoc": entity["_assoc"]}
     )
 
 
@@ -91,7 +88,7 @@ def _order_before_save(ctx: Context, entity: Entity, method: str) -> None:
     if method == "POST":
         checkout.check_placeable(ctx, entity.get("id_cart"), str(entity.get("module")))
         return
-    stored = checkout.fetch(ctx, "orders", entity["id"])
+    stored = order_rows.fetch(ctx, "orders", entity["id"])
     entity["_previous_state"] = int((stored or {}).get("current_state") or 0)
 
 
@@ -99,20 +96,19 @@ def _order_after_save(ctx: Context, entity: Entity, method: str) -> None:
     if method != "POST":
         _apply_state_from_write(ctx, entity)
         return
-    cart = checkout.fetch(ctx, "carts", entity.get("id_cart"))
+    cart = order_rows.fetch(ctx, "carts", entity.get("id_cart"))
     assert cart is not None, "checked before the save"
     placement = checkout.Placement(
         cart=cart,
         module=str(entity["module"]),
         payment=str(entity.get("payment") or ""),
-        amount_paid=checkout.money(entity.get("total_paid")),
+        amount_paid=order_rows.money(entity.get("total_paid")),
         vouchers=[],
     )
     checkout.place_order(ctx, placement, order_id=int(entity["id"]))
     # The answer echoes the request: no dates, no state, no reference.
     entity["date_add"] = entity["date_upd"] = None
     entity["current_state"] = ""
-    _mark_echo(entity)
 
 
 def _apply_state_from_write(ctx: Context, entity: Entity) -> None:
@@ -120,12 +116,12 @@ def _apply_state_from_write(ctx: Context, entity: Entity) -> None:
     wanted = _number(entity.get("current_state"))
     previous = int(entity.get("_previous_state") or 0)
     if wanted and wanted != previous:
-        checkout.update(ctx, "orders", int(entity["id"]), {"current_state": previous})
-        checkout.change_state(ctx, int(entity["id"]), wanted)
+        order_rows.update(ctx, "orders", int(entity["id"]), {"current_state": previous})
+        order_lifecycle.change_state(ctx, int(entity["id"]), wanted)
 
 
-def order_rows(ctx: Context, entity: Entity) -> list[dict[str, Any]]:
-    details = checkout.fetch_where(
+def order_row_items(ctx: Context, entity: Entity) -> list[dict[str, Any]]:
+    details = order_rows.fetch_where(
         ctx, "order_details", "id_order = ?", int(entity["id"])
     )
     return [
@@ -151,7 +147,7 @@ def order_rows(ctx: Context, entity: Entity) -> list[dict[str, Any]]:
 def shipping_number(ctx: Context, entity: Entity) -> str:
     if not entity.get("id"):
         return ""
-    carriers = checkout.fetch_where(
+    carriers = order_rows.fetch_where(
         ctx, "order_carriers", "id_order = ?", int(entity["id"])
     )
     return str(carriers[0].get("tracking_number") or "") if carriers else ""
@@ -165,26 +161,9 @@ def _order_after_delete(ctx: Context, entity: Entity) -> None:
         "order_invoices",
         "order_cart_rules",
     ):
-        target = checkout.resource(ctx, name)
-        for row in checkout.fetch_where(ctx, name, "id_order = ?", int(entity["id"])):
+        target = order_rows.resource(ctx, name)
+        for row in order_rows.fetch_where(ctx, name, "id_order = ?", int(entity["id"])):
             ctx.store.delete(target, int(row["id"]))
-
-
-def _echo_json(resource_fields: Any, id_as_text: bool) -> Any:
-    """JSON of a write answer: integer fields the client sent stay strings
-    (and so does the new id, for some classes), as PHP held them."""
-
-    def retype(ctx: Context, entity: Entity, out: dict[str, Any]) -> None:
-        if not entity.get("_echo"):
-            return
-        if id_as_text and "id" in out:
-            out["id"] = str(out["id"])
-        for field in resource_fields:
-            raw = entity.get(field.name)
-            if field.kind == INT and field.name in out and isinstance(raw, str):
-                out[field.name] = raw
-
-    return retype
 
 
 # --- order histories ---
@@ -193,16 +172,16 @@ def _echo_json(resource_fields: Any, id_as_text: bool) -> Any:
 def _history_before_save(ctx: Context, entity: Entity, method: str) -> None:
     if method != "POST":
         return
-    order = checkout.fetch(ctx, "orders", entity.get("id_order"))
-    state = checkout.fetch(ctx, "order_states", entity.get("id_order_state"))
+    order = order_rows.fetch(ctx, "orders", entity.get("id_order"))
+    state = order_rows.fetch(ctx, "order_states", entity.get("id_order_state"))
     if order is None or state is None:
-        raise EmptyAnswer(500, checkout.SQL_FAILURE)
+        raise EmptyAnswer(500, order_rows.SQL_FAILURE)
 
 
 def _history_after_save(ctx: Context, entity: Entity, method: str) -> None:
     if method != "POST":
         return
-    checkout.change_state(
+    order_lifecycle.change_state(
         ctx,
         int(str(entity["id_order"])),
         int(str(entity["id_order_state"])),
@@ -210,7 +189,6 @@ def _history_after_save(ctx: Context, entity: Entity, method: str) -> None:
     )
     # The state is cast to an integer on the object; the order id is not.
     entity["id_order_state"] = int(str(entity["id_order_state"]))
-    _mark_echo(entity)
 
 
 # --- cart rules, slips ---
@@ -219,7 +197,33 @@ def _history_after_save(ctx: Context, entity: Entity, method: str) -> None:
 def _cart_rule_before_save(ctx: Context, entity: Entity, method: str) -> None:
     # A rule always has a currency for its amount: the shop's default.
     if not entity.get("reduction_currency"):
-        entity["reduction_currency"] = "1"
+        entity["reduction_currency"] = 1
+
+
+def _set_slip_details(
+    ctx: Context, entity: Entity, items: list[dict[str, str]]
+) -> None:
+    """Stored as the shop's table holds them: amounts with six decimals."""
+    details = [
+        {
+            "id": 0,
+            "id_order_detail": _number(item.get("id_order_detail")),
+            "product_quantity": _number(item.get("product_quantity")),
+            "amount_tax_excl": _decimal6(item.get("amount_tax_excl")),
+            "amount_tax_incl": _decimal6(item.get("amount_tax_incl")),
+        }
+        for item in items
+    ]
+    entity.setdefault("_assoc", {})["order_slip_details"] = details
+    ctx.store.update(
+        order_rows.resource(ctx, "order_slip"),
+        entity["id"],
+        {"_assoc": entity["_assoc"]},
+    )
+
+
+def _decimal6(raw: Any) -> str:
+    return f"{php_float(str(raw or '0')):.6f}"
 
 
 def slip_details(ctx: Context, entity: Entity) -> list[dict[str, Any]]:
@@ -247,13 +251,12 @@ def _resources() -> list[Resource]:
             "order",
             "Order",
             ORDER_FIELDS,
-            (replace(ORDER_ROWS, getter=order_rows),),
+            (replace(ORDER_ROWS, getter=order_row_items),),
             hooks=Hooks(
                 before_save=_order_before_save,
                 after_save=_order_after_save,
                 after_delete=_order_after_delete,
                 getters={"shipping_number": shipping_number},
-                json_types=_echo_json(ORDER_FIELDS, id_as_text=False),
             ),
             indexes=("id_customer", "reference", "id_cart"),
             description="The Customers orders",
@@ -275,7 +278,6 @@ def _resources() -> list[Resource]:
             hooks=Hooks(
                 before_save=_history_before_save,
                 after_save=_history_after_save,
-                json_types=_echo_json(ORDER_HISTORY_FIELDS, id_as_text=True),
             ),
             indexes=("id_order",),
             description="The Order histories",
@@ -309,7 +311,11 @@ def _resources() -> list[Resource]:
             "order_slip",
             "OrderSlip",
             ORDER_SLIP_FIELDS,
-            (replace(ORDER_SLIP_DETAILS, getter=slip_details),),
+            (
+                replace(
+                    ORDER_SLIP_DETAILS, getter=slip_details, setter=_set_slip_details
+                ),
+            ),
             indexes=("id_order",),
             description="The Order slips",
             plural="order_slips",
@@ -334,4 +340,8 @@ def _resources() -> list[Resource]:
     ]
 
 
-RESOURCES = _resources()
+# Placing an order reloads it: its answer carries a numeric id.
+RESOURCES = [
+    answering_like_php(resource, new_id_as_text=resource.name != "orders")
+    for resource in _resources()
+]

@@ -102,7 +102,11 @@ ORDER_STATES = Resource(
         Field("pdf_invoice", BOOL, validator="isBool"),
         Field("deleted", BOOL, validator="isBool"),
         Field(
-            "name", ml=True, required=True, max_size=64, validator="isGenericName",
+            "name",
+            ml=True,
+            required=True,
+            max_size=64,
+            validator="isGenericName",
             filter_crashes=True,
         ),
         Field("template", ml=True, max_size=64, validator="isTplName"),
@@ -240,7 +244,7 @@ _ORDER_STATES: tuple[tuple[str, str, int, int, str, int, int, int, int, str], ..
 # emulator is not empty (and new ones get non-zero positions, as in a shop
 # that already holds some).
 _MANUFACTURERS = ("Atelier Nord", "Maison Brume")
-_CATEGORIES = (("Clothing", "Vêtements"), ("Accessories", "Accessoires"))
+_CATEGORIES = (("Outerwear", "Vestes"), ("Knitwear", "Mailles"))
 _ATTRIBUTE_GROUPS = (
     ("Size", "Taille", "select", 0, (("S", "S", ""), ("M", "M", ""), ("L", "L", ""))),
     (
@@ -252,7 +256,7 @@ _ATTRIBUTE_GROUPS = (
     ),
 )
 _FEATURES = (
-    ("Material", "Matière", (("Wool", "Laine"), ("Linen", "Lin"))),
+    ("Material", "Matière", (("Merino", "Mérinos"), ("Hemp", "Chanvre"))),
     ("Fit", "Coupe", (("Loose", "Ample"), ("Slim", "Ajustée"))),
 )
 

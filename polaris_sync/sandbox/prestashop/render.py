@@ -73,6 +73,8 @@ def entity_xml(
     lines = [f"<{resource.node}>\n"]
     for field in selected_fields(resource, display):
         lines.append(_field_xml(ctx, resource, entity, field, echo))
+    for name, value in _extra_fields(ctx, resource, entity, display):
+        lines.append(f"\t<{name}>{cdata(value)}</{name}>\n")
     associations = selected_associations(resource, display)
     if associations:
         lines.append("<associations>\n")
@@ -102,6 +104,16 @@ def _field_xml(
         f"\t<{field.name}{attributes(attrs)}>{cdata(printed(value, field.decimals))}"
         f"</{field.name}>\n"
     )
+
+
+def _extra_fields(
+    ctx: Context, resource: Resource, entity: Entity, display: Display
+) -> list[tuple[str, str]]:
+    # Not printed when display lists the fields.
+    compute = resource.hooks.extra_fields
+    if compute is None or (display.fields and not display.full):
+        return []
+    return compute(ctx, entity)
 
 
 def ml_xml(ctx: Context, value: dict[int, str] | None) -> str:
@@ -212,6 +224,7 @@ def entity_json(
         out[field.name] = json_value(field, value)
     if resource.hooks.json_types is not None:
         resource.hooks.json_types(ctx, entity, out)
+    out.update(_extra_fields(ctx, resource, entity, display))
     associations = {}
     for association, sub in selected_associations(resource, display):
         items = association_items(ctx, entity, association)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .checkout import insert_row
+from .echo import answering_like_php
 from .field_kinds import bool_field, int_field, ml_field, text_field
 from .model import (
     DATETIME,
@@ -21,6 +21,7 @@ from .model import (
     Hooks,
     Resource,
 )
+from .order_rows import insert_row
 
 if TYPE_CHECKING:
     from .engine import Context
@@ -138,7 +139,7 @@ STORES = Resource(
     description="The stores",
 )
 
-RESOURCES = [CARRIERS, COUNTRIES, CURRENCIES, STORES]
+RESOURCES = [answering_like_php(r) for r in (CARRIERS, COUNTRIES, CURRENCIES, STORES)]
 
 # id, name, active, is_free, price before tax, delay (en, fr)
 _CARRIERS = (

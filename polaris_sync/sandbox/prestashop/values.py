@@ -30,8 +30,16 @@ def php_int(raw: str) -> int:
 
 
 def to_stored(field: Field, value: Any) -> Any:
-    """Turn a raw (or already stored) value into what the database keeps."""
-    if value is None or value == "":
+    """Turn a raw (or already stored) value into what the database keeps.
+
+    An absent (None) value of a nullable field stays NULL; an empty element
+    that was sent is a 0 / '' like any other (PHP casts it).
+    """
+    if value is None:
+        if field.nullable and field.default is None:
+            return None
+        return _stored_empty(field)
+    if value == "":
         return _stored_empty(field)
     if field.kind in (INT, BOOL):
         number = value if isinstance(value, int) else php_int(str(value))
@@ -44,8 +52,6 @@ def to_stored(field: Field, value: Any) -> Any:
 def _stored_empty(field: Field) -> Any:
     if field.default is not None:
         return to_stored(field, field.default)
-    if field.nullable:
-        return None
     if field.kind in (INT, BOOL):
         return 0
     if field.kind == FLOAT:
