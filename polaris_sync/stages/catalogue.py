@@ -7,6 +7,8 @@ creation, promotions and stock belong to the prices and stock stages.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from polaris_sync.errors import ItemRejected
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import (
@@ -84,7 +86,7 @@ async def resync_products(
     return result
 
 
-def note_new_values(ctx: StageContext, items: list[CatalogueItem]) -> None:
+def note_new_values(ctx: StageContext, items: Iterable[CatalogueItem]) -> None:
     """F7: every brand, grid, category or colour met gets a mapping row."""
     for item in items:
         for kind, source, label in mapping_values(item):
@@ -108,7 +110,7 @@ class CatalogueSync:
         self.lookups = ShopLookups(ctx)
         self.synced = options.synced_fields
 
-    async def read_unlinked(self, items: list[CatalogueItem]) -> None:
+    async def read_unlinked(self, items: Iterable[CatalogueItem]) -> None:
         """Look the products we have no link for up in the shop, 100 a request."""
         await self.lookups.read_products(
             product_reference(item, self.options)

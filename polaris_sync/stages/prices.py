@@ -8,6 +8,8 @@ changed, or deleted when it ends).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from polaris_sync.errors import ItemRejected
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import (
@@ -73,7 +75,7 @@ class PriceSync:
         # Products whose promotions were read in batch: no lookup one by one.
         self.promotions_read: set[int] = set()
 
-    async def read_promotions(self, items: list[CatalogueItem]) -> None:
+    async def read_promotions(self, items: Iterable[CatalogueItem]) -> None:
         """Find, 100 products a request, promotions a crashed run left unlinked.
 
         Every new promotion would otherwise cost one read before its creation.

@@ -8,6 +8,8 @@ row's shop on 1.7.8).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from polaris_sync.errors import ItemRejected
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import (
@@ -87,7 +89,7 @@ class StockSync:
             if self.state.fingerprint(STOCK, c.key) != str(c.quantity)
         ]
 
-    async def read_stock_rows(self, items: list[CatalogueItem]) -> None:
+    async def read_stock_rows(self, items: Iterable[CatalogueItem]) -> None:
         """Link the stock rows the writes will need, 100 products a request.
 
         After a first sync every size has a new stock row: asking product by
