@@ -238,7 +238,9 @@ def scenario_sync(size: Size) -> None:
                  ("time inside the servers / wall time",
                   f"{first.server_busy:.2f} / {first.wall:.2f} s = "
                   f"{100 * first.server_share:.0f} %"),
-                 ("CPU time of the sync process", f"{first.sync['cpu_seconds']:.2f} s"),
+                 ("CPU time of the sync process / wall time",
+                  f"{first.sync['cpu_seconds']:.2f} / {first.wall:.2f} s = "
+                  f"{100 * first.sync['cpu_seconds'] / first.wall:.0f} %"),
              ])
         if first.sync["errors"]:
             show("errors of the first sync", [("", e) for e in first.sync["errors"]])
