@@ -82,11 +82,9 @@ class Audit:
         audit_dir: Path | None,
         *,
         dry_run: bool = False,
-        keep_unchanged: bool = False,
     ) -> None:
         self.audit_dir = audit_dir
         self.dry_run = dry_run
-        self.keep_unchanged = keep_unchanged
         self.counts: Counter[tuple[str, str]] = Counter()
         self.planned: list[dict[str, Any]] = []
         self._file: TextIO | None = None
@@ -117,7 +115,8 @@ class Audit:
             if action != "unchanged":
                 self.planned.append(_redact(None, "", record))
             return
-        if action == "unchanged" and not self.keep_unchanged:
+        if action == "unchanged":
+            # Counted, not written: an idle run would fill the file otherwise.
             return
         self._write(render(record))
 

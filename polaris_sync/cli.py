@@ -143,6 +143,7 @@ def init(
             click.echo(f"  {right}", err=True)
         click.echo("grant them in Advanced Parameters > Webservice", err=True)
         ctx.exit(2)
+    click.echo("next: polaris-sync associate --licence <licence> --pin <PIN>")
 
 
 @cli.command()
@@ -174,6 +175,10 @@ def associate(ctx: click.Context, licence: str, pin: str, polaris_url: str) -> N
         click.echo(f"pinned certificate of {pin_record.origin}: {pin_record.sha256}")
     if not granted.url.startswith("https://"):
         click.echo("warning: Polaris is reached without encryption (http)", err=True)
+    click.echo(
+        "next: polaris-sync pull-config, then map brands and size grids "
+        "(polaris-sync mappings list)"
+    )
 
 
 @cli.command()
@@ -359,6 +364,30 @@ def mappings_list(ctx: click.Context, kind: str | None) -> None:
         weight = f"  ({row.default_weight:g} kg)" if row.default_weight else ""
         target = row.target or "(not set)"
         click.echo(f"{row.kind:<10} {row.source:<20} {row.label:<30} {target}{weight}")
+
+
+@mappings.command("check")
+@click.pass_context
+def mappings_check(ctx: click.Context) -> None:
+    """Check that every PrestaShop id used as a target exists in the shop."""
+    from polaris_sync.mapping_table import missing_targets
+    from polaris_sync.run import open_prestashop
+
+    config = _config(ctx)
+    with State.open(config.state_dir) as state:
+        rows = state.mapping_rows()
+        shop = open_prestashop(config, state)
+
+    async def check() -> list[str]:
+        async with shop:
+            return await missing_targets(rows, shop)
+
+    missing = asyncio.run(check())
+    for line in missing:
+        click.echo(line, err=True)
+    if missing:
+        ctx.exit(2)
+    click.echo(f"every target of {len(rows)} mapping rows exists in the shop")
 
 
 @mappings.command("export")

@@ -118,6 +118,9 @@ class CatalogueSection(Section):
     update_fields: list[ProductField] = list(get_args(ProductField))
     # GTIN-14 is accepted from PrestaShop 9 on; 13 digits before.
     max_ean_digits: Annotated[int, Field(ge=8, le=14)] = 13
+    # E6: link the other colours of a model as accessories of each product
+    # (with one product per model and colour).
+    related_colours: bool = False
 
 
 # -- orders and customers (G1-G11, F9); read by the orders and customers stages --

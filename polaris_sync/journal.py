@@ -12,8 +12,10 @@ between any two of them:
 - after the outcome: the entry is `sent`; nothing is sent again.
 
 Polaris answers 409 to a second sale with a known `RefExt`; that too counts
-as sent. A sale Polaris refused (400) is `rejected`: it was not created, so a
-later attempt sends the corrected payload without asking first.
+as sent, once Polaris' sale under that reference is checked to be ours (same
+date, store and total), as is a sale found after a crash. A sale Polaris
+refused (400) is `rejected`: it was not created, so a later attempt sends the
+corrected payload without asking first.
 
 The journal also keeps, per order, the export record the corrections are
 planned from (`order_exports`).
@@ -61,7 +63,7 @@ def journal_schema(db: sqlite3.Connection) -> None:
             status TEXT NOT NULL,
             reason TEXT NOT NULL DEFAULT '',
             record TEXT,
-            date_upd TEXT NOT NULL DEFAULT '',
+            seen TEXT NOT NULL DEFAULT '',
             current_state INTEGER NOT NULL DEFAULT 0,
             updated_at REAL NOT NULL
         )
@@ -110,7 +112,8 @@ class OrderExport:
     status: str
     reason: str
     record: ExportRecord | None
-    date_upd: str
+    # The order as last looked at (see stages.orders.signature).
+    seen: str
     current_state: int
 
 
@@ -178,7 +181,9 @@ class Journal:
         if entry is not None and entry.status is EntryStatus.SENT:
             return Delivery.ALREADY_SENT
         if entry is not None and entry.status is EntryStatus.PENDING:
-            if await channel.find_sale(ref_ext) is not None:
+            found = await channel.find_sale(ref_ext)
+            if found is not None:
+                self._check_same(ref_ext, found, payload)
                 self.settle(ref_ext, EntryStatus.SENT, Delivery.FOUND_IN_POLARIS)
                 return Delivery.FOUND_IN_POLARIS
 
@@ -186,19 +191,42 @@ class Journal:
         try:
             await channel.send_sale(dict(payload))
         except ItemRejected as rejected:
-            if rejected.status == 409:
-                self.settle(ref_ext, EntryStatus.SENT, Delivery.ALREADY_IN_POLARIS)
-                return Delivery.ALREADY_IN_POLARIS
-            self.settle(ref_ext, EntryStatus.REJECTED, str(rejected))
-            raise
+            if rejected.status != 409:
+                self.settle(ref_ext, EntryStatus.REJECTED, str(rejected))
+                raise
+            found = await channel.find_sale(ref_ext)
+            if found is not None:
+                self._check_same(ref_ext, found, payload)
+            self.settle(ref_ext, EntryStatus.SENT, Delivery.ALREADY_IN_POLARIS)
+            return Delivery.ALREADY_IN_POLARIS
         self.settle(ref_ext, EntryStatus.SENT, Delivery.SENT)
         return Delivery.SENT
+
+    def _check_same(
+        self, ref_ext: str, found: Mapping[str, Any], payload: Mapping[str, Any]
+    ) -> None:
+        """Polaris' sale under our reference must be ours, not another shop's.
+
+        A copy of the shop (pre-production) paired with the same Polaris, or a
+        reference prefix changed, would otherwise make a different sale count
+        as sent: a lost sale nobody hears of.
+        """
+        theirs, ours = _comparable(found), _comparable(payload)
+        if all(theirs[name] == ours[name] for name in theirs.keys() & ours.keys()):
+            return
+        reason = (
+            f"Polaris already holds another sale under the reference {ref_ext} "
+            f"(another date, store or total); set orders.sale_ref_prefix or check "
+            f"orders.min_order_id"
+        )
+        self.settle(ref_ext, EntryStatus.REJECTED, reason)
+        raise ItemRejected(reason, status=409)
 
     # -- per-order export records --------------------------------------------
 
     def order_export(self, order_id: int) -> OrderExport | None:
         row = self.state.execute(
-            "SELECT order_id, status, reason, record, date_upd, current_state"
+            "SELECT order_id, status, reason, record, seen, current_state"
             " FROM order_exports WHERE order_id = ?",
             (order_id,),
         ).fetchone()
@@ -214,26 +242,57 @@ class Journal:
         status: str,
         reason: str = "",
         record: ExportRecord | None,
-        date_upd: str,
+        seen: str,
         current_state: int,
     ) -> None:
         encoded = _record_to_json(record) if record is not None else None
         with self.state.transaction():
             self.state.execute(
                 "INSERT INTO order_exports (order_id, status, reason, record,"
-                " date_upd, current_state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " seen, current_state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (order_id) DO UPDATE SET status = excluded.status,"
                 " reason = excluded.reason, record = excluded.record,"
-                " date_upd = excluded.date_upd,"
+                " seen = excluded.seen,"
                 " current_state = excluded.current_state,"
                 " updated_at = excluded.updated_at",
-                (order_id, status, reason, encoded, date_upd, current_state,
+                (order_id, status, reason, encoded, seen, current_state,
                  time.time()),
             )
+
+    def orders_in_error(self) -> list[tuple[int, str]]:
+        """Orders waiting in "Polaris export error", with the reason."""
+        rows = self.state.execute(
+            "SELECT order_id, reason FROM order_exports WHERE status = 'error'"
+            " ORDER BY order_id"
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
 
     def highest_order_id(self) -> int:
         row = self.state.execute("SELECT MAX(order_id) FROM order_exports").fetchone()
         return int(row[0] or 0)
+
+
+def _comparable(sale: Mapping[str, Any]) -> dict[str, Any]:
+    """What tells two sales apart, from what a sale or Polaris' summary of one
+    carries: its date, store and total (to the cent)."""
+    facts: dict[str, Any] = {}
+    for name in ("DateVente", "CodeMagasin"):
+        if name in sale:
+            facts[name] = str(sale[name])
+    try:
+        if "TotalTTC" in sale:
+            facts["total"] = round(float(sale["TotalTTC"]), 2)
+        elif isinstance(sale.get("Details"), list):
+            facts["total"] = round(
+                sum(
+                    d["Qte"] * float(d["MontantTTC"]) - float(d.get("RemiseTTC", 0))
+                    for d in sale["Details"]
+                ),
+                2,
+            )
+    except (KeyError, TypeError, ValueError):
+        pass
+    return facts
 
 
 def _record_to_json(record: ExportRecord) -> str:

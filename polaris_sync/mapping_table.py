@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from polaris_sync.errors import ConfigError
 from polaris_sync.state import IGNORE, MAPPING_KINDS, WILDCARD, MappingRow, State
@@ -68,6 +69,21 @@ def check_weight(kind: str, source: str, weight: str | float | None) -> float | 
     return value
 
 
+def check_payment_code(state: State, source: str, target: str | None) -> None:
+    """A payment target must be a code Polaris knows, once its list is known."""
+    if target is None or target == IGNORE:
+        return
+    modes = state.polaris_table("ModesReglement")
+    if modes is None:
+        return  # not downloaded yet: `pull-config` fetches the list
+    codes = sorted(str(mode.get("Code")) for mode in modes if mode.get("Code"))
+    if target not in codes:
+        raise ConfigError(
+            f"payment {source!r}: {target!r} is not a Polaris payment code "
+            f"(Polaris has: {', '.join(codes) or 'none'})"
+        )
+
+
 def set_mapping(
     state: State,
     kind: str,
@@ -82,11 +98,46 @@ def set_mapping(
             f"{kind}: the Polaris value is empty (use {WILDCARD} for all)"
         )
     stored = check_target(kind, source, target)
+    if kind == "payment":
+        check_payment_code(state, source, stored)
     default_weight = check_weight(kind, source, weight)
     state.set_mapping(kind, source, stored, default_weight=default_weight)
     row = state.mapping(kind, source)
     assert row is not None
     return row
+
+
+# What a mapping target names in the shop, by kind.
+TARGET_RESOURCES = {
+    "brand": "manufacturers",
+    "size-grid": "product_options",
+    "category": "categories",
+    "store": "stores",
+}
+
+
+async def missing_targets(rows: Iterable[MappingRow], shop: Any) -> list[str]:
+    """``kind source -> id`` for every target id the shop does not have."""
+    wanted: dict[str, set[int]] = {}
+    for row in rows:
+        if row.kind in TARGET_RESOURCES:
+            wanted.setdefault(row.kind, set()).update(row.target_ids())
+
+    existing: dict[str, set[int]] = {}
+    for kind, ids in wanted.items():
+        found = set()
+        async for entity in shop.iter_by_ids(TARGET_RESOURCES[kind], sorted(ids)):
+            found.add(int(entity["id"]))
+        existing[kind] = found
+
+    return [
+        f"{row.kind} {row.source} -> {target}: no such "
+        f"{TARGET_RESOURCES[row.kind].replace('_', ' ')} in the shop"
+        for row in rows
+        if row.kind in TARGET_RESOURCES
+        for target in row.target_ids()
+        if target not in existing[row.kind]
+    ]
 
 
 def export_csv(rows: Iterable[MappingRow]) -> str:
@@ -118,6 +169,8 @@ def import_csv(state: State, path: Path) -> int:
             if not source:
                 raise ConfigError("the source column is empty")
             target = check_target(kind, source, record.get("target"))
+            if kind == "payment":
+                check_payment_code(state, source, target)
             weight = check_weight(kind, source, record.get("default_weight"))
         except ConfigError as error:
             raise ConfigError(f"{path}, line {line}: {error}") from None

@@ -35,11 +35,6 @@ class Progress:
         self.done += n
         self._draw()
 
-    def set_total(self, total: int | None) -> None:
-        """Stages that discover their size while paging update it here."""
-        self.total = total
-        self._draw()
-
     def finish(self) -> None:
         if self.enabled and self.stage is not None:
             self._draw(force=True)

@@ -6,8 +6,9 @@ cron starts ``polaris-sync run`` every few minutes. A cycle:
 2. takes the run lock, or stops at once when another run holds it (B1);
 3. picks the stages that are due by their interval (B3), all of them when a
    full resync was requested (B4, E12);
-4. connects to Polaris (stopping before anything else when the pairing is
-   missing or refused, A2) and to PrestaShop;
+4. checks the Polaris access with one small read (stopping before anything
+   else when the pairing is missing or refused, A2), then connects to
+   PrestaShop;
 5. runs each due stage in order, within the time budget;
 6. records the run and prints one summary line; the exit code says whether
    everything went through (0), some items failed (1) or a stage failed (2, 3).
@@ -45,6 +46,9 @@ LOCK_FILENAME = "polaris-sync.lock"
 # A stage started up to this much early still counts as due: cron starts runs
 # a few seconds apart from one period to the next.
 DUE_GRACE_SECONDS = 30
+
+# Share of the time budget each due stage keeps while an earlier one runs.
+SHARE_KEPT_PER_LATER_STAGE = 0.1
 
 # Each stage is the `run` coroutine of its module.
 STAGE_MODULES = {name: f"polaris_sync.stages.{name}" for name in STAGE_NAMES}
@@ -229,6 +233,7 @@ def _cycle(
         report.run_id = run_id
         report.summary += f" ({time.time() - started:.1f} s)"
         state.finish_run(run_id, exit_code=report.exit_code, summary=report.summary)
+        state.prune_runs()
     return report
 
 
@@ -246,13 +251,20 @@ async def _run_stages(
         return RunReport(0, "nothing due")
     resyncs = _start_full_resync(state) if not options.only else []
 
-    polaris = client_from_state(config, state, transport=connections.polaris_transport)
-    prestashop = _prestashop_client(config, state, connections, options.dry_run)
     audit = Audit(
         None if options.dry_run else config.audit_path, dry_run=options.dry_run
     )
     deadline = _deadline(config)
-    async with polaris, prestashop:
+    async with contextlib.AsyncExitStack() as clients:
+        polaris = await clients.enter_async_context(
+            client_from_state(config, state, transport=connections.polaris_transport)
+        )
+        polaris.writes_forbidden = options.dry_run
+        prestashop = await clients.enter_async_context(
+            _prestashop_client(config, state, connections, options.dry_run)
+        )
+        # Refused credentials stop the run before anything is touched (A2).
+        await polaris.check_access()
         with audit:
             results, stopped = await _each_stage(
                 due,
@@ -291,13 +303,19 @@ async def _each_stage(
     context: StageContext,
     run_id: int,
 ) -> tuple[list[StageResult], PolarisSyncError | None]:
-    results: list[StageResult] = []
+    runnable: list[tuple[str, Stage]] = []
     for name in due:
         stage = stages.get(name) if stages is not None else load_stage(name)
-        if stage is None:
-            continue
+        if stage is not None:
+            runnable.append((name, stage))
+    run_deadline = context.deadline
+    results: list[StageResult] = []
+    for position, (name, stage) in enumerate(runnable):
         if context.out_of_time():
             break
+        context.deadline = _stage_deadline(
+            context.config, run_deadline, len(runnable) - position - 1
+        )
         started = time.time()
         try:
             result = await stage(context)
@@ -309,9 +327,24 @@ async def _each_stage(
             return results, error
         finally:
             context.progress.finish()
+            context.deadline = run_deadline
         _record(context.state, run_id, result, started)
         results.append(result)
     return results, None
+
+
+def _stage_deadline(
+    config: Config, run_deadline: float | None, stages_after: int
+) -> float | None:
+    """The stage's own deadline: the run's, less a share kept for each later one.
+
+    A first sync can take the catalogue hours; without these shares it would
+    use every run's whole budget and stock, prices and orders would wait.
+    """
+    if run_deadline is None:
+        return None
+    reserve = stages_after * SHARE_KEPT_PER_LATER_STAGE * config.time_budget_seconds
+    return run_deadline - reserve
 
 
 def _record(state: State, run_id: int, result: StageResult, started: float) -> None:
@@ -344,6 +377,17 @@ def _deadline(config: Config) -> float | None:
 def _prestashop_client(
     config: Config, state: State, connections: Connections, dry_run: bool
 ) -> Any:
+    client = open_prestashop(config, state, connections.prestashop_transport)
+    client.writes_forbidden = dry_run
+    return client
+
+
+def open_prestashop(
+    config: Config,
+    state: State,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Any:
+    """The shop's Webservice client, or ConfigError when no key is known."""
     from polaris_sync.prestashop.client import PrestaShopClient
 
     key = config.prestashop_key(stored=state.credential(PRESTASHOP_KEY_CREDENTIAL))
@@ -358,9 +402,8 @@ def _prestashop_client(
         max_concurrency=config.prestashop.max_concurrency,
         max_requests_per_second=config.prestashop.max_requests_per_second,
         timeout=config.prestashop.timeout_seconds,
-        transport=connections.prestashop_transport,
+        transport=transport,
     )
-    client.writes_forbidden = dry_run
     return client
 
 

@@ -17,6 +17,7 @@ coroutines share the one connection.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -36,6 +37,9 @@ MAPPING_KINDS = ("brand", "size-grid", "colour", "category", "store", "payment")
 
 WILDCARD = "*"
 IGNORE = "ignore"
+
+# Days of run history kept; the audit files keep the detail for longer.
+HISTORY_DAYS = 60
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,7 @@ class State:
         self._db.row_factory = sqlite3.Row
         self.path = path
         self._depth = 0
+        self._owner: asyncio.Task[Any] | None = None
 
     # -- opening ----------------------------------------------------------
 
@@ -219,7 +224,7 @@ class State:
         memory = sqlite3.connect(":memory:", isolation_level=None)
         if path.exists():
             try:
-                source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                source = sqlite3.connect(_read_only_uri(path), uri=True)
                 source.backup(memory)
                 source.close()
             except sqlite3.Error as error:
@@ -265,6 +270,10 @@ class State:
     def transaction(self) -> Iterator[None]:
         """Group writes; nested uses join the outermost transaction."""
         if self._depth:
+            if _current_task() is not self._owner:
+                # Another coroutine would slip its writes into this item's
+                # transaction, committed or rolled back with it.
+                raise RuntimeError("a state transaction must not span an await")
             self._depth += 1
             try:
                 yield
@@ -273,6 +282,7 @@ class State:
             return
         self._db.execute("BEGIN IMMEDIATE")
         self._depth = 1
+        self._owner = _current_task()
         try:
             yield
         except BaseException:
@@ -483,6 +493,18 @@ class State:
             (time.time(), exit_code, summary, run_id),
         )
 
+    def prune_runs(self, *, keep_days: float = HISTORY_DAYS) -> int:
+        """Forget runs older than ``keep_days``; cron adds 288 runs a day."""
+        cutoff = time.time() - keep_days * 86400
+        with self.transaction():
+            old = "SELECT id FROM runs WHERE started_at < ?"
+            self._db.execute(
+                f"DELETE FROM stage_runs WHERE run_id IN ({old})", (cutoff,)
+            )
+            return self._db.execute(
+                "DELETE FROM runs WHERE started_at < ?", (cutoff,)
+            ).rowcount
+
     def last_runs(self, limit: int = 5) -> list[RunRecord]:
         runs = self._db.execute(
             "SELECT id, started_at, finished_at, dry_run, exit_code, summary"
@@ -584,6 +606,27 @@ class State:
             "DELETE FROM credentials WHERE name LIKE ? ESCAPE '\\'",
             (prefix.replace("_", "\\_") + "%",),
         )
+
+
+def _current_task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no event loop: plain synchronous use
+        return None
+
+
+def _read_only_uri(path: Path) -> str:
+    """Open without leaving a trace on disk.
+
+    A read-only connection to a WAL database creates the -wal and -shm files
+    when they are missing, and cannot remove them. When they are missing no
+    writer is active and everything is in the main file, which can then be
+    read as immutable (no side files at all). When they exist, a run may be
+    writing: read through them, creating nothing new.
+    """
+    if Path(f"{path}-wal").exists():
+        return f"file:{path}?mode=ro"
+    return f"file:{path}?mode=ro&immutable=1"
 
 
 def _make_private_dir(path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from polaris_sync.audit import read_events
 from polaris_sync.config import PRESTASHOP_KEY_ENV, Config
+from polaris_sync.journal import Journal
 from polaris_sync.polaris.association import load_association
 from polaris_sync.run import PRESTASHOP_KEY_CREDENTIAL, next_due, stage_interval
 from polaris_sync.stages.base import STAGE_NAMES
@@ -43,6 +44,8 @@ def _association_lines(state: State) -> Iterator[str]:
         yield "polaris: not associated (run `polaris-sync associate`)"
         return
     test = ", TEST access" if association.test_mode else ""
+    if not association.url.startswith("https://"):
+        test += ", UNENCRYPTED (http)"
     yield (
         f"polaris: {association.url}  licence {association.licence}, "
         f"store {association.store_code}{test}, associated {association.associated_at}"
@@ -101,7 +104,12 @@ def _waiting_lines(state: State) -> Iterator[str]:
     locked = state.locked_refs()
     if locked:
         yield f"locked products (prices and stock only): {len(locked)}"
-    if not resyncs and not unset and not locked:
+    in_error = Journal(state).orders_in_error()
+    for order_id, reason in in_error[:MAX_ERRORS_SHOWN]:
+        yield f"order {order_id} not exported: {reason}"
+    if len(in_error) > MAX_ERRORS_SHOWN:
+        yield f"... {len(in_error)} orders in all (see `polaris-sync log`)"
+    if not resyncs and not unset and not locked and not in_error:
         yield "nothing waiting for you"
 
 

@@ -154,6 +154,7 @@ def test_associate_stores_access_and_never_prints_the_key_A1(workdir):
     status = invoke("status")
     assert status.exit_code == 0, status.output
     assert "licence pl-p8-111-2222" in status.output
+    assert "UNENCRYPTED (http)" in status.output
     assert POLARIS_KEY not in status.output
 
 
@@ -359,3 +360,16 @@ def test_pull_config_offers_new_values_for_mapping_B4_F7(workdir):
     listing = invoke("mappings", "list").output
     assert "brand" in listing and "ATL" in listing and "(not set)" in listing
     assert "last success" in invoke("status").output
+
+
+def test_payment_targets_must_be_polaris_codes_once_known_F9(workdir):
+    write_config(workdir)
+    assert invoke("mappings", "set", "payment", "ps_wirepayment", "VIR").exit_code == 0
+
+    with State.open(workdir / "state") as state:
+        state.set_polaris_table("ModesReglement", [{"Code": "CB"}, {"Code": "CHQ"}])
+    result = invoke("mappings", "set", "payment", "ps_checkpayment", "CHEQUE")
+    assert result.exit_code == 2
+    assert "Polaris has: CB, CHQ" in result.stderr
+    assert invoke("mappings", "set", "payment", "*", "CB").exit_code == 0
+    assert invoke("mappings", "set", "payment", "paypal", "ignore").exit_code == 0

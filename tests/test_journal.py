@@ -137,9 +137,28 @@ def test_order_export_record_round_trips(journal):
                 (Payment("CB", 38),))
     record = ExportRecord(1042, 1, "abc", (sale,), frozenset({3}), 0, True)
     journal.set_order_export(1042, status="exported", record=record,
-                             date_upd="2026-12-04 17:01:22", current_state=14)
+                             seen="2026-12-04 17:01:22|11", current_state=14)
 
     stored = journal.order_export(1042)
     assert stored.record == replace(record, chain=(sale,))
     assert (stored.status, stored.current_state) == ("exported", 14)
     assert journal.highest_order_id() == 1042
+
+
+def test_a_409_for_another_sale_under_our_reference_is_refused(journal):
+    polaris = PolarisSales()
+    polaris.sales["1042"] = payload(amount=99.0)  # e.g. from a copy of the shop
+    with pytest.raises(ItemRejected) as refused:
+        deliver(journal, polaris, payload())
+    assert "another sale under the reference 1042" in str(refused.value)
+    assert journal.entry("1042").status is EntryStatus.REJECTED
+
+
+def test_g11_a_sale_found_after_a_crash_must_be_the_one_we_sent(journal):
+    polaris = PolarisSales()
+    polaris.fail_next = Crash()
+    with pytest.raises(Crash):
+        deliver(journal, polaris, payload())
+    polaris.sales["1042"] = payload(amount=12.0)
+    with pytest.raises(ItemRejected):
+        deliver(journal, polaris, payload())

@@ -29,10 +29,10 @@ class Servers:
         self.polaris = []
         self.prestashop = []
 
-    def connections(self):
+    def connections(self, polaris_status=200):
         def polaris(request):
             self.polaris.append(request)
-            return httpx.Response(200, json={"Items": []})
+            return httpx.Response(polaris_status, json={"Items": []})
 
         def prestashop(request):
             self.prestashop.append(request)
@@ -236,21 +236,63 @@ def test_a_failed_stage_stops_the_run_with_exit_3_B5(setup):
         assert state.last_stage_success("config") is not None
 
 
-def test_the_time_budget_leaves_remaining_stages_due(setup):
-    config, recorder, servers = setup
+class FakeClock:
+    """time.monotonic for the run and the stages; stages advance it."""
 
-    def slow(ctx):
-        ctx.deadline = time.monotonic() - 1  # the budget is spent
-        result = StageResult("catalogue", complete=not ctx.out_of_time())
-        return result
+    def __init__(self):
+        self.now = 10_000.0
 
-    recorder.behaviour["catalogue"] = slow
-    report = cycle(config, recorder, servers)
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(time, "monotonic", fake)
+    return fake
+
+
+def test_the_time_budget_leaves_remaining_stages_due(tmp_path, clock):
+    config = make_config(tmp_path, time_budget_seconds=100)
+    associate_in(config)
+    recorder = Recorder()
+
+    def spends_everything(ctx):
+        clock.now += 100
+        return StageResult("catalogue", complete=not ctx.out_of_time())
+
+    recorder.behaviour["catalogue"] = spends_everything
+    report = cycle(config, recorder, Servers())
 
     assert recorder.names == ["config", "catalogue"]
     assert "unfinished" in report.summary
     with State.open(config.state_dir) as state:
         assert state.last_stage_success("catalogue") is None
+        assert state.last_stage_success("stock") is None
+
+
+def test_a_long_catalogue_leaves_time_to_the_stages_after_it(tmp_path, clock):
+    config = make_config(tmp_path, time_budget_seconds=100)
+    associate_in(config)
+    recorder = Recorder()
+    granted = {}
+
+    def catches_up(ctx):
+        granted["catalogue"] = ctx.deadline - clock.now
+        clock.now = ctx.deadline  # works until its own deadline
+        return StageResult("catalogue", complete=False)
+
+    def stock(ctx):
+        granted["stock"] = ctx.deadline - clock.now
+        return StageResult("stock")
+
+    recorder.behaviour.update(catalogue=catches_up, stock=stock)
+    cycle(config, recorder, Servers())
+
+    # Four stages come after the catalogue: each keeps a tenth of the budget.
+    assert granted == {"catalogue": 60, "stock": 10}
+    assert recorder.names == list(STAGE_NAMES)
 
 
 def test_dry_run_changes_nothing_and_prints_the_plan(setup):
@@ -268,6 +310,7 @@ def test_dry_run_changes_nothing_and_prints_the_plan(setup):
             polaris_key="1042/NOIR",
         )
         assert ctx.dry_run and ctx.prestashop.writes_forbidden
+        assert ctx.polaris.writes_forbidden
         return StageResult("catalogue")
 
     recorder.behaviour["catalogue"] = plans
@@ -317,9 +360,10 @@ def test_the_report_counts_requests_and_writes(setup):
         stages={"customers": customers},
     )
 
-    assert (report.requests, report.writes) == (2, 1)
-    assert "2 requests, 1 writes" in report.summary
-    assert [r.method for r in servers.polaris] == ["GET", "POST"]
+    # The access check, the stage's read, the stage's write.
+    assert (report.requests, report.writes) == (3, 1)
+    assert "3 requests, 1 writes" in report.summary
+    assert [r.method for r in servers.polaris] == ["GET", "GET", "POST"]
 
 
 def test_a_crashing_stage_is_recorded_as_crashed(setup):
@@ -333,3 +377,19 @@ def test_a_crashing_stage_is_recorded_as_crashed(setup):
         [run] = state.last_runs()
     assert run.exit_code == 3
     assert "ZeroDivisionError: a bug" in run.summary
+
+
+def test_a_refused_polaris_key_stops_the_run_before_anything_A2(setup):
+    config, recorder, servers = setup
+
+    report = run_cycle(
+        config,
+        RunOptions(),
+        connections=servers.connections(polaris_status=401),
+        stages=recorder.stages(),
+    )
+
+    assert report.exit_code == 3
+    assert "associate again" in report.summary
+    assert recorder.calls == [] and servers.prestashop == []
+    assert len(servers.polaris) == 1

@@ -1,5 +1,6 @@
 """The state store: links, fingerprints, cursors, mappings, runs, credentials."""
 
+import asyncio
 import sqlite3
 import stat
 
@@ -160,6 +161,7 @@ def test_snapshot_writes_never_reach_the_disk(tmp_path):
         assert snapshot.link("product", "A") == 1
         snapshot.set_link("product", "B", 2)
 
+    assert sorted(path.name for path in tmp_path.iterdir()) == [STATE_FILENAME]
     with State.open(tmp_path) as state:
         assert state.links("product") == {"A": 1}
 
@@ -168,3 +170,37 @@ def test_snapshot_of_missing_state_creates_no_file(tmp_path):
     with State.open_snapshot(tmp_path / "none") as snapshot:
         snapshot.set_cursor("x", "y")
     assert not (tmp_path / "none").exists()
+
+
+def test_snapshot_sees_what_a_running_writer_committed(tmp_path):
+    with State.open(tmp_path) as writer:
+        writer.set_link("product", "A", 1)
+        # The writer is still open: its commit may sit in the WAL only.
+        with State.open_snapshot(tmp_path) as snapshot:
+            assert snapshot.link("product", "A") == 1
+
+
+def test_a_transaction_held_across_an_await_is_refused(state):
+    async def item(name, pause):
+        with state.transaction():
+            state.set_link("product", name, 1)
+            await asyncio.sleep(pause)
+
+    async def two_items():
+        await asyncio.gather(item("A", 0.01), item("B", 0))
+
+    with pytest.raises(RuntimeError, match="must not span an await"):
+        asyncio.run(two_items())
+
+
+def test_old_run_history_is_pruned_but_stage_successes_stay_recent(state):
+    old_run = state.start_run()
+    state.record_stage(
+        old_run, "stock", started_at=1.0, complete=True, counts={}, errors=[]
+    )
+    state.execute("UPDATE runs SET started_at = 1 WHERE id = ?", (old_run,))
+    recent = state.start_run()
+
+    assert state.prune_runs(keep_days=60) == 1
+    assert [run.id for run in state.last_runs()] == [recent]
+    assert state.last_stage_success("stock") is None

@@ -75,6 +75,8 @@ class CatalogueItem:
     short_description: str = ""
     weight_kg: Decimal | None = None
     photos: tuple[Photo, ...] = ()
+    # Model properties (E3): (name, value), e.g. ("Origine", "Portugal").
+    properties: tuple[tuple[str, str], ...] = ()
     promotion: Promotion | None = None
     published: bool = True
     withdrawn: bool = False
@@ -135,6 +137,11 @@ def parse_item(raw: Mapping[str, Any]) -> CatalogueItem:
         short_description=_text(raw.get("DescriptionCourte")),
         weight_kg=_decimal(raw.get("PoidsKg")),
         photos=_photos(raw.get("Photos") or ()),
+        properties=tuple(
+            (_text(prop.get("Nom")), _text(prop.get("Valeur")))
+            for prop in raw.get("Proprietes") or ()
+            if _text(prop.get("Nom")) and _text(prop.get("Valeur"))
+        ),
         promotion=_promotion(raw.get("Promotion")),
         published=raw.get("Publie") is not False,
         withdrawn=raw.get("Supprime") is True,

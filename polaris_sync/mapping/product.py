@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -46,6 +46,7 @@ class CatalogueOptions:
     stores: frozenset[int] = frozenset()
     safety_stock: int = 0
     max_ean_digits: int = 13
+    related_colours: bool = False
     synced_fields: frozenset[str] = SYNCABLE_FIELDS
 
 
@@ -147,16 +148,23 @@ class DesiredProduct:
     combinations: tuple[DesiredCombination, ...]
     photos: tuple[Photo, ...]
     specific_price: SpecificPrice | None
+    # E3: Polaris properties as (feature name, value), synced with descriptions.
+    features: tuple[tuple[str, str], ...] = ()
     warnings: tuple[str, ...] = ()
 
     @property
     def quantity(self) -> int:
         return sum(c.quantity for c in self.combinations)
 
-    def create_fields(self, languages: Iterable[int], visible: bool) -> dict[str, Any]:
+    def create_fields(
+        self,
+        languages: Iterable[int],
+        visible: bool,
+        feature_ids: Sequence[tuple[int, int]] = (),
+    ) -> dict[str, Any]:
         """Everything a new product needs to show in the back and front office."""
         return {
-            **self.catalogue_fields(languages, SYNCABLE_FIELDS),
+            **self.catalogue_fields(languages, SYNCABLE_FIELDS, feature_ids),
             "price": self.price,
             "id_tax_rules_group": self.tax_rules_group,
             "active": self.active,
@@ -178,9 +186,17 @@ class DesiredProduct:
         }
 
     def catalogue_fields(
-        self, languages: Iterable[int], synced: Iterable[str]
+        self,
+        languages: Iterable[int],
+        synced: Iterable[str],
+        feature_ids: Sequence[tuple[int, int]] = (),
     ) -> dict[str, Any]:
-        """The product-sheet fields full mode keeps up to date (C3)."""
+        """The product-sheet fields full mode keeps up to date (C3).
+
+        `feature_ids` are the shop's (feature, value) ids of `features`; the
+        association replaces the product's features, so it is sent only when
+        Polaris has some.
+        """
         languages = tuple(languages)
         synced = set(synced)
 
@@ -200,15 +216,22 @@ class DesiredProduct:
             fields["id_manufacturer"] = self.manufacturer_id
         if "weight" in synced:
             fields["weight"] = self.weight
+        associations: dict[str, list[dict[str, int]]] = {}
         if "categories" in synced:
             fields["id_category_default"] = self.category_ids[0]
-            fields["associations"] = {
-                "categories": [{"id": category} for category in self.category_ids]
-            }
+            associations["categories"] = [{"id": c} for c in self.category_ids]
+        if "description" in synced and feature_ids:
+            associations["product_features"] = [
+                {"id": feature, "id_feature_value": value}
+                for feature, value in feature_ids
+            ]
+        if associations:
+            fields["associations"] = associations
         return fields
 
     def catalogue_fingerprint(self, synced: Iterable[str]) -> str:
-        return fingerprint(self.catalogue_fields((0,), synced))
+        features = self.features if "description" in set(synced) else ()
+        return fingerprint([self.catalogue_fields((0,), synced), features])
 
     @property
     def target_price(self) -> DesiredPrice:
@@ -311,6 +334,7 @@ def build_product(
         combinations=_combinations(item, reference, options, warnings),
         photos=item.photos,
         specific_price=specific_price,
+        features=_features(item),
         warnings=tuple(warnings),
     )
 
@@ -435,6 +459,15 @@ def _shop_date(value: str, end_of_day: bool = False) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _features(item: CatalogueItem) -> tuple[tuple[str, str], ...]:
+    features: dict[str, str] = {}
+    for name, value in item.properties:
+        clean_name = values.generic_name(name, 128)
+        if clean_name and clean_name not in features:
+            features[clean_name] = values.generic_name(value, 255)
+    return tuple((name, value) for name, value in features.items() if value)
+
+
 def _colour(item: CatalogueItem, mappings: Mappings) -> str | None:
     raw = item.colour.name or item.colour.code
     if not raw:
@@ -457,7 +490,13 @@ def _combinations(
         seen.add(size.label)
         ean = _ean(size.refs, options, warnings, size.label)
         sku = next((ref for ref in size.refs if not ref.isdigit()), "")
-        reference = values.reference(sku or f"{product_reference}-{size.label}")
+        wanted = sku or f"{product_reference}-{size.label}"
+        reference = values.reference(wanted)
+        if reference != wanted:
+            warnings.append(
+                f"size {size.label}: reference {wanted!r} sent as {reference!r} "
+                "(at most 64 characters, none of < > ; = { } [ ])"
+            )
         combinations.append(
             DesiredCombination(
                 key=f"{item.model}:{item.variant_key}:{size.label}",

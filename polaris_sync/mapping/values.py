@@ -18,6 +18,7 @@ SLUG_MAX = 128
 # References also lose brackets, which no Webservice filter can match: a
 # reference is how an object is found again after an interrupted run.
 _NAME_FORBIDDEN = re.compile(r"[<>;=#{}]")
+_GENERIC_FORBIDDEN = re.compile(r"[<>={}]")
 _REFERENCE_FORBIDDEN = re.compile(r"[<>;={}\[\]]")
 # isCleanHtml refuses scripts, event handlers, javascript: links and embeds.
 _UNSAFE_HTML = re.compile(
@@ -32,6 +33,11 @@ def catalog_name(text: str) -> str:
     """A product name the shop accepts: no `< > ; = # { }`, at most 128 chars."""
     cleaned = " ".join(_NAME_FORBIDDEN.sub(" ", text).split())
     return _shorten(cleaned, NAME_MAX)
+
+
+def generic_name(text: str, limit: int) -> str:
+    """A feature or attribute text the shop accepts: no `< > = { }`."""
+    return _shorten(" ".join(_GENERIC_FORBIDDEN.sub(" ", text).split()), limit)
 
 
 def reference(text: str) -> str:

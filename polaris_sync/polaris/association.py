@@ -98,7 +98,7 @@ async def associate(
         licence=licence,
         url=url.rstrip("/"),
         key=_answer_field(answer, "Cle", str),
-        store_code=int(_answer_field(answer, "MagasinReference", (int, str))),
+        store_code=_store_code(answer),
         test_mode=bool(answer.get("ModeTest", False)),
         associated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         pins=tuple(pins.values()),
@@ -160,6 +160,17 @@ def _answer_field(answer: dict[str, Any], name: str, kind: Any) -> Any:
     if value is None or value == "" or not isinstance(value, kind):
         raise RemoteError(f"Polaris' association answer has no usable {name}")
     return value
+
+
+def _store_code(answer: dict[str, Any]) -> int:
+    value = _answer_field(answer, "MagasinReference", (int, str))
+    try:
+        return int(value)
+    except ValueError:
+        raise RemoteError(
+            f"Polaris' association answer has a store code that is not a number: "
+            f"{value!r}"
+        ) from None
 
 
 # -- keeping the association in the state database --------------------------

@@ -66,6 +66,8 @@ class PolarisClient:
         self.retry_delays = retry_delays
         self.requests = 0
         self.writes = 0
+        # Set for dry runs: a write reaching this client is a bug, never sent.
+        self.writes_forbidden = False
         verify: Any = True
         if pin is not None and self.base_url.startswith("https://"):
             verify = pinned_context(pin)
@@ -109,7 +111,14 @@ class PolarisClient:
             yield page
             if page.next_cursor is None:
                 return
+            if page.next_cursor == cursor:
+                # Following it would read the same page for ever.
+                raise RemoteError(f"Polaris returned page cursor {cursor!r} twice")
             cursor = page.next_cursor
+
+    async def check_access(self) -> None:
+        """One small read: AssociationError now if Polaris refuses the key (A2)."""
+        await self._get_json("Config/Magasins")
 
     async def get_config(self, table: str) -> list[dict[str, Any]]:
         """One configuration table: Magasins, Marques, GrillesTailles..."""
@@ -189,6 +198,8 @@ class PolarisClient:
     async def _send_once(
         self, method: str, path: str, *, params: Any, json: Any
     ) -> httpx.Response:
+        if method != "GET" and self.writes_forbidden:
+            raise RuntimeError(f"{method} {path} attempted while writes are off")
         self.requests += 1
         self.writes += method != "GET"
         try:

@@ -122,6 +122,8 @@ class ShopOrder:
     total_wrapping_tax_incl: Decimal
     total_discounts_tax_incl: Decimal
     gift: bool = False
+    # Shop currency units per order currency unit; 1 for the shop's currency.
+    conversion_rate: Decimal = Decimal("1")
     vouchers: tuple[VoucherUse, ...] = ()
     slips: tuple[CreditSlip, ...] = ()
     customer: Customer | None = None
@@ -310,6 +312,7 @@ def order_from_json(
             entry.get("total_discounts_tax_incl") or entry.get("total_discounts")
         ),
         gift=_flag(entry.get("gift")),
+        conversion_rate=Decimal(str(entry.get("conversion_rate") or "1")),
         vouchers=tuple(
             voucher_from_json(voucher)
             for voucher in vouchers

@@ -85,6 +85,14 @@ def check_exportable(
             f"order {order.order_id}: amount paid {order.total_paid_real} differs "
             f"from its total {order.total_paid_tax_incl}",
         )
+    if order.conversion_rate != 1:
+        return Refusal(
+            "other_currency",
+            f"order {order.order_id} was paid in another currency than the "
+            f"shop's (conversion rate {order.conversion_rate}); Polaris records "
+            f"the shop's currency only",
+            Severity.ERROR,
+        )
     if order.quantity_left_to_ship() <= 0:
         return Refusal(
             "nothing_to_ship",

@@ -26,6 +26,7 @@ from polaris_sync.mapping.product import (
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.photos import PHOTO_SET, sync_photos
+from polaris_sync.stages.prices import PROMOTION
 from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
@@ -33,11 +34,21 @@ from polaris_sync.stages.products_feed import (
     read_feed,
     read_models,
     report_unreadable,
+    rewind_cursors,
 )
-from polaris_sync.stages.shop import COMBINATION, PRODUCT, ShopLookups
+from polaris_sync.stages.related import link_colours
+from polaris_sync.stages.shop import (
+    COMBINATION,
+    PRODUCT,
+    SPECIFIC_PRICE,
+    STOCK_ROW,
+    ShopLookups,
+)
 from polaris_sync.stages.stock import STOCK
 
 STAGE = "catalogue"
+# Marks a product whose creation started: see CatalogueSync._was_creating.
+CREATING = "creating"
 
 
 async def run(ctx: StageContext) -> StageResult:
@@ -57,6 +68,10 @@ async def run(ctx: StageContext) -> StageResult:
     await sync.read_unlinked(feed.items)
     await sync.items.for_each(feed.items, sync.item)
 
+    if options.related_colours and options.products_per == "model-colour":
+        await link_colours(sync.items, (item.model for item in feed.items))
+    if sync.created_from is not None and not ctx.dry_run:
+        rewind_cursors(ctx, ("stock", "prices"), sync.created_from)
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
     return result
@@ -109,6 +124,8 @@ class CatalogueSync:
         self.items = ItemRun(ctx, result)
         self.lookups = ShopLookups(ctx)
         self.synced = options.synced_fields
+        # Oldest change among items that got a new product or size.
+        self.created_from: str | None = None
 
     async def read_unlinked(self, items: Iterable[CatalogueItem]) -> None:
         """Look the products we have no link for up in the shop, 100 a request."""
@@ -123,7 +140,9 @@ class CatalogueSync:
         if isinstance(desired, Skipped):
             self.items.skip(f"{item.model}", f"{describe(item)}: {desired.reason}")
             return
-        if self.state.is_locked(item.ref):
+        # E10: `lock` takes a model number (all its colours) or one product's
+        # reference; adopted products are locked by reference.
+        if self.state.is_locked(item.ref) or self.state.is_locked(desired.reference):
             self.items.skip(
                 desired.key,
                 f"{describe(item)} is locked: only its prices and stock are kept "
@@ -137,16 +156,24 @@ class CatalogueSync:
             product_id, created = await self._product(desired)
             if product_id is None:
                 return
-            await self._combinations(desired, product_id, created)
+            if await self._combinations(desired, product_id, created) or created:
+                self._note_creation(item)
             if created or "photos" in self.synced:
                 await sync_photos(
                     self.ctx, self.items, self.lookups, desired, product_id
                 )
 
+    def _note_creation(self, item: CatalogueItem) -> None:
+        if self.created_from is None or item.changed_at < self.created_from:
+            self.created_from = item.changed_at
+
     async def _product(self, desired: DesiredProduct) -> tuple[int | None, bool]:
         product_id = self.state.link(PRODUCT, desired.key)
         if product_id is None:
             product_id = await self.lookups.find_product(desired.reference)
+            if product_id is not None and not self._was_creating(desired):
+                await self._adopt(desired, product_id)
+                return None, False
             if product_id is not None:
                 self.state.set_link(PRODUCT, desired.key, product_id)
         if product_id is None:
@@ -157,6 +184,7 @@ class CatalogueSync:
             self.items.unchanged(desired.key, product_id)
             return product_id, False
         languages = tuple(await self.shop.languages())
+        features = await self._feature_ids(desired)
         try:
             await self.items.write(
                 "updated",
@@ -164,7 +192,7 @@ class CatalogueSync:
                 lambda: self.shop.update(
                     "products",
                     product_id,
-                    desired.catalogue_fields(languages, self.synced),
+                    desired.catalogue_fields(languages, self.synced, features),
                 ),
                 polaris_key=desired.key,
                 prestashop_id=product_id,
@@ -179,6 +207,31 @@ class CatalogueSync:
             self.state.set_fingerprint(PRODUCT, desired.key, wanted)
         return product_id, False
 
+    def _was_creating(self, desired: DesiredProduct) -> bool:
+        """Whether an earlier run started creating this product and died."""
+        return self.state.fingerprint(CREATING, desired.key) == desired.reference
+
+    async def _adopt(self, desired: DesiredProduct, product_id: int) -> None:
+        """A product the merchant made with our reference (F10): link it, lock it.
+
+        Its sheet is the merchant's until they unlock it; prices and stock
+        follow Polaris from now on.
+        """
+        self.items.skip(
+            desired.key,
+            f"{desired.name}: the shop already has product {product_id} with "
+            f"reference {desired.reference}; linked and locked, so only its "
+            f"prices and stock follow Polaris (`polaris-sync unlock "
+            f"{desired.reference}` hands its sheet to Polaris)",
+            product_id,
+        )
+        if self.ctx.dry_run:
+            return
+        with self.state.transaction():
+            self.state.set_link(PRODUCT, desired.key, product_id)
+            self.state.lock(desired.reference)
+        await self.lookups.link_combinations(product_id, desired.combinations)
+
     async def _create(self, desired: DesiredProduct) -> int | None:
         if not desired.active:
             self.items.skip(
@@ -186,15 +239,21 @@ class CatalogueSync:
             )
             return None
         languages = tuple(await self.shop.languages())
+        features = await self._feature_ids(desired, creating=True)
         visible = not (
             self.ctx.config.stock.out_of_stock == "hide" and not desired.quantity
         )
+        if not self.ctx.dry_run:
+            # Written before the POST: a run killed before the product is
+            # linked knows, next time, that the product with this reference
+            # is its own and not the merchant's.
+            self.state.set_fingerprint(CREATING, desired.key, desired.reference)
         created = await self.items.write(
             "created",
             f"new product {desired.reference} with {len(desired.combinations)} sizes",
             lambda: self.shop.create(
                 "products",
-                desired.create_fields(languages, visible),
+                desired.create_fields(languages, visible, features),
                 lookup={"reference": desired.reference},
             ),
             polaris_key=desired.key,
@@ -216,13 +275,27 @@ class CatalogueSync:
             self.state.set_fingerprint(
                 "visibility", desired.key, "both" if visible else "none"
             )
+            # Left by a product deleted in the shop: the new one has none.
+            self.state.remove_link(SPECIFIC_PRICE, desired.key)
+            self.state.forget_fingerprint(PROMOTION, desired.key)
+            self.state.forget_fingerprint(CREATING, desired.key)
         return product_id
+
+    async def _feature_ids(
+        self, desired: DesiredProduct, creating: bool = False
+    ) -> list[tuple[int, int]]:
+        if not desired.features or not (creating or "description" in self.synced):
+            return []
+        # In a dry run, features not in the shop yet are left out of the plan.
+        return await self.lookups.feature_ids(desired.features) or []
 
     async def _combinations(
         self, desired: DesiredProduct, product_id: int, created: bool
-    ) -> None:
+    ) -> bool:
+        """Create or update the sizes; True when one was created."""
         if not created:
             await self.lookups.link_combinations(product_id, desired.combinations)
+        new_size = False
         for combination in desired.combinations:
             wanted = fingerprint(
                 {
@@ -233,7 +306,10 @@ class CatalogueSync:
                     "colour": [self.options.colour_group, desired.colour],
                 }
             )
-            combination_id = self.state.link(COMBINATION, combination.key)
+            # Links left by a product deleted in the shop point nowhere.
+            combination_id = (
+                None if created else self.state.link(COMBINATION, combination.key)
+            )
             if (
                 combination_id
                 and self.state.fingerprint(COMBINATION, combination.key) == wanted
@@ -254,8 +330,10 @@ class CatalogueSync:
                 },
             }
             await self._write_combination(combination.key, combination_id, fields)
+            new_size |= combination_id is None
             if not self.ctx.dry_run:
                 self.state.set_fingerprint(COMBINATION, combination.key, wanted)
+        return new_size
 
     async def _attribute_values(
         self, desired: DesiredProduct, size: str
@@ -299,6 +377,7 @@ class CatalogueSync:
         if created is not None:
             with self.state.transaction():
                 self.state.set_link(COMBINATION, key, int(created["id"]))
+                self.state.remove_link(STOCK_ROW, key)
                 # A new combination's stock row starts at 0: nothing to write
                 # for a size Polaris has none of.
                 self.state.set_fingerprint(STOCK, key, "0")

@@ -62,6 +62,9 @@ async def run(ctx: StageContext) -> StageResult:
     )
 
     for customer in customers.values():
+        if ctx.out_of_time():
+            result.complete = False
+            break
         refusal = customer_refusal(
             customer, rules, has_bought=customer.customer_id in buyers
         )
@@ -72,7 +75,7 @@ async def run(ctx: StageContext) -> StageResult:
         client = client_of(customer, addresses.get(customer.customer_id), settings)
         await _send(ctx, result, customer, client)
 
-    if newest and not ctx.dry_run and not result.failed:
+    if newest and not ctx.dry_run and not result.failed and result.complete:
         ctx.state.set_cursor(CURSOR, newest)
     return result
 

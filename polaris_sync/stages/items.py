@@ -17,6 +17,9 @@ from polaris_sync.stages.base import StageContext, StageResult
 
 T = TypeVar("T")
 
+# Consecutive server errors after which the shop is taken as down.
+GIVE_UP_AFTER = 10
+
 
 def describe(item: CatalogueItem) -> str:
     variant = f" {item.variant_label or item.variant_key}" if item.variant_key else ""
@@ -31,6 +34,8 @@ class ItemRun:
         self.result = result
         self.stage = result.stage
         self.failed: list[CatalogueItem] = []
+        self._transient_in_a_row = 0
+        self._gave_up = False
 
     async def for_each(
         self,
@@ -49,16 +54,20 @@ class ItemRun:
 
         async def worker() -> None:
             for item in pending:
+                if self._gave_up:
+                    return
                 if self.ctx.out_of_time():
                     self.result.complete = False
                     return
                 try:
                     await handle(item)
+                    self._transient_in_a_row = 0
                 except ServerUnreachable:
                     raise
                 except (ItemRejected, TransientError) as error:
                     self.failed.append(item)
                     self.fail(item, str(error))
+                    self._give_up_if_failing(error)
                 finally:
                     self.ctx.progress.advance()
 
@@ -66,12 +75,24 @@ class ItemRun:
             async with asyncio.TaskGroup() as group:
                 for _ in range(width):
                     group.create_task(worker())
-        except* ServerUnreachable as errors:
-            raise errors.exceptions[0] from None
         except* Exception as errors:
             raise errors.exceptions[0] from None
         finally:
             self.ctx.progress.finish()
+
+    def _give_up_if_failing(self, error: Exception) -> None:
+        """A shop failing every item in a row is down: stop the stage."""
+        if not isinstance(error, TransientError):
+            self._transient_in_a_row = 0
+            return
+        self._transient_in_a_row += 1
+        if self._transient_in_a_row >= GIVE_UP_AFTER and not self._gave_up:
+            self._gave_up = True
+            raise TransientError(
+                f"{GIVE_UP_AFTER} items in a row failed on a server error; the "
+                f"{self.stage} stage stops here and the next run goes on. "
+                f"Last error: {error}"
+            )
 
     async def write(
         self,

@@ -15,7 +15,8 @@ records. `export-orders --confirm` lifts it for one run.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,13 @@ from polaris_sync.journal import Journal
 from polaris_sync.polaris.association import load_association
 from polaris_sync.sales.corrections import ExportPlan, plan_export
 from polaris_sync.sales.customers import CustomerRules, is_marketplace_customer
-from polaris_sync.sales.order import OrderLine, ShopOrder
+from polaris_sync.sales.order import (
+    OrderLine,
+    ShopOrder,
+    money,
+    order_from_json,
+    shop_datetime,
+)
 from polaris_sync.sales.rules import ExportRules, Severity
 from polaris_sync.sales.sale import SaleSettings, client_of
 from polaris_sync.stages.base import StageContext, StageResult
@@ -44,6 +51,8 @@ from polaris_sync.stages.shop import COMBINATION as COMBINATION_LINKS
 from polaris_sync.stages.shop import PRODUCT as PRODUCT_LINKS
 
 STAGE = "orders"
+UNCONFIRMED = "~"
+SETTLED_AFTER = timedelta(minutes=10)
 DATE_CURSOR = "orders.date_upd"
 ID_CURSOR = "orders.last_id"
 
@@ -138,6 +147,7 @@ class OrderExporter:
         self.customer_rules = CustomerRules(
             marketplace_domains=ctx.config.customers.marketplace_domains
         )
+        self.newest = ""
         self._combinations = set(ctx.state.links(COMBINATION_LINKS).values())
         self._products = set(ctx.state.links(PRODUCT_LINKS).values())
 
@@ -157,12 +167,14 @@ class OrderExporter:
             max_age_days=self.options.max_age_days,
         )
         entries: dict[int, Entity] = {}
+        self.newest = ""
         async for page in changed_since(self.ctx.prestashop, "orders", since):
             entries.update((int(entry["id"]), entry) for entry in page)
         last_id = self.ctx.state.cursor(ID_CURSOR)
         if last_id is not None:
             async for page in orders_above_id(self.ctx.prestashop, int(last_id)):
                 entries.update((int(entry["id"]), entry) for entry in page)
+        self.newest = max((str(e["date_upd"]) for e in entries.values()), default="")
         return sorted(entries.values(), key=lambda entry: int(entry["id"]))
 
     def needs_look(self, entry: Entity) -> bool:
@@ -173,7 +185,18 @@ class OrderExporter:
             return True
         if export.status == "error":
             return int(entry.get("current_state") or 0) != export.current_state
-        return str(entry.get("date_upd")) != export.date_upd
+        return export.seen != signature(order_from_json(entry))
+
+    def seen(self, order: ShopOrder) -> str:
+        """What to remember of the order; unconfirmed when it changed in the
+        newest second read, lately: another change in that same second would
+        leave `date_upd` as it is, so the next run looks again. Once that
+        second is long past (a margin for the shop's clock), it is settled."""
+        seen = signature(order)
+        recent = self.now - shop_datetime(order.date_upd) < SETTLED_AFTER
+        if order.date_upd >= self.newest and recent:
+            return UNCONFIRMED + seen
+        return seen
 
     async def complete(self, entries: list[Entity]) -> list[ShopOrder]:
         orders: list[ShopOrder] = []
@@ -183,11 +206,38 @@ class OrderExporter:
                 entries[start : start + PAGE_SIZE],
                 with_customers=self.ctx.config.customers.export,
             )
-        return orders
+        return [await self._split_payment(order) for order in orders]
+
+    async def _split_payment(self, order: ShopOrder) -> ShopOrder:
+        """An order of a split cart, paid as a whole, counts as paid.
+
+        A cart shipped by several carriers becomes several orders under one
+        reference, with one payment for all of them: the amount paid may sit
+        on one order only. When the orders of the reference are paid in full
+        together, each is.
+        """
+        if order.total_paid_real == order.total_paid_tax_incl or not order.reference:
+            return order
+        siblings = await self.ctx.prestashop.list(
+            "orders",
+            filters={"reference": f"[{order.reference}]"},
+            display="[id,reference,total_paid_tax_incl,total_paid_real]",
+        )
+        siblings = [row for row in siblings if row.get("reference") == order.reference]
+        if len(siblings) < 2:
+            return order
+        due = sum(money(row.get("total_paid_tax_incl")) for row in siblings)
+        paid = sum(money(row.get("total_paid_real")) for row in siblings)
+        if due != paid:
+            return order
+        return replace(order, total_paid_real=order.total_paid_tax_incl)
 
     # -- plan -----------------------------------------------------------------
 
     def plan(self, order: ShopOrder, *, forced: bool = False) -> ExportPlan:
+        if order.module and not self.ctx.dry_run:
+            # F7: a payment module met for the first time gets a row to map.
+            self.ctx.state.note_mapping_value("payment", order.module, order.payment)
         export = self.journal.order_export(order.order_id)
         return plan_export(
             order,
@@ -285,7 +335,7 @@ class OrderExporter:
             order.order_id,
             status="exported" if plan.record.active else "cancelled",
             record=plan.record,
-            date_upd=order.date_upd,
+            seen=self.seen(order),
             current_state=state,
         )
         self.result.count("created" if sent_sale else "updated")
@@ -305,7 +355,7 @@ class OrderExporter:
             status="error",
             reason=reason,
             record=plan.record,
-            date_upd=order.date_upd,
+            seen=self.seen(order),
             current_state=state,
         )
 
@@ -328,9 +378,11 @@ class OrderExporter:
             return order.current_state
 
     def _skipped(self, order: ShopOrder, plan: ExportPlan, reason: str) -> None:
-        self.ctx.audit.event(
-            "skipped", stage=STAGE, prestashop_id=order.order_id, reason=reason
-        )
+        before = self.journal.order_export(order.order_id)
+        if before is None or (before.status, before.reason) != ("skipped", reason):
+            self.ctx.audit.event(
+                "skipped", stage=STAGE, prestashop_id=order.order_id, reason=reason
+            )
         self.result.count("skipped")
         self._remember(order, plan, "skipped", reason)
 
@@ -353,7 +405,7 @@ class OrderExporter:
             status=status,
             reason=reason,
             record=plan.record,
-            date_upd=order.date_upd,
+            seen=self.seen(order),
             current_state=order.current_state,
         )
 
@@ -378,6 +430,29 @@ class OrderExporter:
             self.ctx.state.set_cursor(ID_CURSOR, str(max(highest, previous)))
 
 
+def signature(order: ShopOrder) -> str:
+    """The order fields that change with anything the export cares about.
+
+    `date_upd` alone is not enough: it counts whole seconds, and a payment or
+    a state change can land in the second the order was read.
+    """
+    return "|".join(
+        str(value)
+        for value in (
+            order.date_upd,
+            order.current_state,
+            int(order.valid),
+            order.total_paid_real,
+            order.total_paid_tax_incl,
+        )
+    )
+
+
 def _associated_store(ctx: StageContext) -> int:
     association = load_association(ctx.state)
-    return association.store_code if association is not None else 0
+    if association is None or not association.store_code:
+        raise ConfigError(
+            "no Polaris store for the web sales: set orders.store_code, or "
+            "associate again so that Polaris gives its reference store"
+        )
+    return association.store_code

@@ -142,6 +142,18 @@ def advance_cursor(
         ctx.state.set_cursor(cursor_name(stage), target)
 
 
+def rewind_cursors(ctx: StageContext, stages: tuple[str, ...], to: str) -> None:
+    """Make `stages` read again from `to`: things they skipped now exist.
+
+    The stock and prices stages pass over items not yet in the shop; once the
+    catalogue creates them they must see those items again.
+    """
+    for stage in stages:
+        cursor = ctx.state.cursor(cursor_name(stage))
+        if cursor is not None and cursor > to:
+            ctx.state.set_cursor(cursor_name(stage), to)
+
+
 def due_feed_stages(ctx: StageContext) -> list[str]:
     """The feed stages this run will execute, judged as the run judges (B3)."""
     from polaris_sync.run import next_due  # the run imports stages lazily
@@ -179,6 +191,7 @@ def catalogue_options(
         stores=frozenset(config.stock.stores),
         safety_stock=config.stock.safety_stock,
         max_ean_digits=section.max_ean_digits,
+        related_colours=section.related_colours,
         synced_fields=frozenset(section.update_fields),
     )
 

@@ -18,6 +18,7 @@ from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import DesiredCombination
 from polaris_sync.prestashop.client import exact
 from polaris_sync.stages.base import StageContext
+from polaris_sync.state import State
 
 PRODUCT = "product"
 COMBINATION = "combination"
@@ -25,6 +26,8 @@ STOCK_ROW = "stock-row"
 ATTRIBUTE_VALUE = "attribute-value"
 SPECIFIC_PRICE = "specific-price"
 IMAGE = "image"
+FEATURE = "feature"
+FEATURE_VALUE = "feature-value"
 
 # Values asked per batched read: `filter[field]=[a|b|...]` keeps URLs short
 # and each answer small enough for a shared hosting.
@@ -43,6 +46,8 @@ class ShopLookups:
         self.shop = ctx.prestashop
         self.state = ctx.state
         self._group_values: dict[int, dict[str, int]] = {}
+        self._features: dict[str, int] | None = None
+        self._feature_values: dict[int, dict[str, int]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         # References already looked up in batch, and the products found.
         self._references_read: set[str] = set()
@@ -80,23 +85,84 @@ class ShopLookups:
                 filters={"id_attribute_group": group_id},
                 display="[id,name]",
             )
-            values: dict[str, int] = {}
-            for row in rows:
-                for text in _texts(row.get("name")):
-                    values.setdefault(plain(text), int(row["id"]))
-            self._group_values[group_id] = values
+            self._group_values[group_id] = _ids_by_text(rows, "name")
         return self._group_values[group_id]
 
     async def _create_value(self, group_id: int, name: str) -> int:
-        languages = await self.shop.languages()
-        fields: dict[str, Any] = {
-            "id_attribute_group": group_id,
-            "name": {language: name for language in languages},
-        }
+        fields: dict[str, Any] = {"id_attribute_group": group_id}
         if plain(name) in COLOUR_HEX:
             fields["color"] = COLOUR_HEX[plain(name)]
-        created = await self.shop.create("product_option_values", fields)
-        return int(created["id"])
+        return await self._create_text("product_option_values", fields, "name", name)
+
+    # -- features (E3) ----------------------------------------------------------
+
+    async def feature_ids(
+        self, features: Sequence[tuple[str, str]]
+    ) -> list[tuple[int, int]] | None:
+        """(feature id, value id) of each (name, value); None in a dry run
+        when one would have to be created first."""
+        ids = []
+        for name, value in features:
+            feature = await self._feature(name)
+            found = (
+                None if feature is None else await self._feature_value(feature, value)
+            )
+            if feature is None or found is None:
+                return None
+            ids.append((feature, found))
+        return ids
+
+    async def _feature(self, name: str) -> int | None:
+        linked = self.state.link(FEATURE, name)
+        if linked is not None:
+            return linked
+        async with self.lock("features"):
+            if self._features is None:
+                rows = await self.shop.list("product_features", display="[id,name]")
+                self._features = _ids_by_text(rows, "name")
+            found = self._features.get(plain(name))
+            if found is None and not self.ctx.dry_run:
+                found = await self._create_text("product_features", {}, "name", name)
+                self._features[plain(name)] = found
+            if found is not None and not self.ctx.dry_run:
+                self.state.set_link(FEATURE, name, found)
+            return found
+
+    async def _feature_value(self, feature: int, value: str) -> int | None:
+        key = f"{feature}:{value}"
+        linked = self.state.link(FEATURE_VALUE, key)
+        if linked is not None:
+            return linked
+        async with self.lock(f"feature-{feature}"):
+            if feature not in self._feature_values:
+                rows = await self.shop.list(
+                    "product_feature_values",
+                    filters={"id_feature": feature, "custom": 0},
+                    display="[id,value]",
+                )
+                self._feature_values[feature] = _ids_by_text(rows, "value")
+            values = self._feature_values[feature]
+            found = values.get(plain(value))
+            if found is None and not self.ctx.dry_run:
+                # A predefined value (custom=0) may be shared; a custom one is
+                # deleted with any product using it, for all of them.
+                found = await self._create_text(
+                    "product_feature_values",
+                    {"id_feature": feature, "custom": 0},
+                    "value",
+                    value,
+                )
+                values[plain(value)] = found
+            if found is not None and not self.ctx.dry_run:
+                self.state.set_link(FEATURE_VALUE, key, found)
+            return found
+
+    async def _create_text(
+        self, resource: str, fields: dict[str, Any], text_field: str, text: str
+    ) -> int:
+        languages = await self.shop.languages()
+        document = {**fields, text_field: {language: text for language in languages}}
+        return int((await self.shop.create(resource, document))["id"])
 
     # -- combinations and stock rows ------------------------------------------
 
@@ -256,7 +322,7 @@ class ShopLookups:
             if product_id is None:
                 return None
             self.state.set_link(PRODUCT, product_key, product_id)
-            self.state.lock(item.ref)
+            self.state.lock(reference)
             await self.link_combinations(product_id, combinations)
             self.ctx.audit.event(
                 "updated",
@@ -264,7 +330,7 @@ class ShopLookups:
                 reason=(
                     f"linked to the existing PrestaShop product {product_id} by "
                     "reference or EAN; locked: only its prices and stock follow "
-                    f"Polaris until `polaris-sync unlock {item.ref}`"
+                    f"Polaris until `polaris-sync unlock {reference}`"
                 ),
                 polaris_key=product_key,
                 prestashop_id=product_id,
@@ -273,13 +339,25 @@ class ShopLookups:
 
     def photo_links(self, product_key: str) -> dict[str, int]:
         """Image ids of the photos we uploaded for a product, by photo fingerprint."""
-        prefix = f"{product_key}#"
-        rows = self.state.execute(
-            "SELECT polaris_key, prestashop_id FROM links"
-            " WHERE kind = ? AND polaris_key >= ? AND polaris_key < ?",
-            (IMAGE, prefix, prefix + "\U0010ffff"),
-        )
-        return {row[0][len(prefix) :]: int(row[1]) for row in rows}
+        return links_under(self.state, IMAGE, f"{product_key}#")
+
+
+def links_under(state: State, kind: str, prefix: str) -> dict[str, int]:
+    """Links of `kind` whose Polaris key starts with `prefix`, by the rest of it."""
+    rows = state.execute(
+        "SELECT polaris_key, prestashop_id FROM links"
+        " WHERE kind = ? AND polaris_key >= ? AND polaris_key < ?",
+        (kind, prefix, prefix + "\U0010ffff"),
+    )
+    return {row[0][len(prefix) :]: int(row[1]) for row in rows}
+
+
+def _ids_by_text(rows: list[dict[str, Any]], field: str) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for row in rows:
+        for text in _texts(row.get(field)):
+            ids.setdefault(plain(text), int(row["id"]))
+    return ids
 
 
 def _texts(value: Any) -> list[str]:

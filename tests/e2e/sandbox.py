@@ -48,6 +48,7 @@ class Sandbox:
         mode: str = "full",
     ) -> None:
         self.root = root
+        self.version = version
         self.polaris_app = create_polaris(root / "polaris", models=models, seed=7)
         self.simulator = self.polaris_app.state.simulator
         self.shop_app = create_prestashop(
@@ -188,6 +189,11 @@ class Sandbox:
                 await shop.update(resource, object_id, fields)
 
         asyncio.run(edit())
+
+    @property
+    def update_method(self) -> str:
+        """PATCH from PrestaShop 8 on; 1.7.8 only knows full PUTs."""
+        return "PUT" if self.version.startswith("1.") else "PATCH"
 
     def shop_writes(self) -> list[httpx.Request]:
         return [r for r in self.shop_requests if r.method not in ("GET", "HEAD")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from typing import Any
@@ -9,17 +10,25 @@ from typing import Any
 import httpx
 import pytest
 
-import e2e.requires_sandboxes  # noqa: F401  (skips when they are missing)
 from e2e.sandbox import POLARIS_URL, Sandbox
+from polaris_sync.errors import TransientError
 from polaris_sync.mapping.colours import GENERIC_COLOURS, MULTICOLOUR
 from polaris_sync.mapping.item import parse_item
-from polaris_sync.mapping.product import CatalogueOptions, desired_combinations
+from polaris_sync.mapping.product import (
+    CatalogueOptions,
+    desired_combinations,
+    product_reference,
+)
 
 OPTIONS = CatalogueOptions(languages=(1, 2))
 
 
 def polaris_items(sandbox: Sandbox) -> list[dict[str, Any]]:
     return sandbox.simulator.product_page("", "", 1000, POLARIS_URL)["Items"]
+
+
+def reference_of(raw: dict[str, Any]) -> str:
+    return product_reference(parse_item(raw), OPTIONS)
 
 
 def expected_stock(sandbox: Sandbox) -> dict[str, int]:
@@ -60,12 +69,21 @@ def test_c2_first_run_creates_every_product_with_its_sizes_stock_and_prices(sand
     }
     references = [p["reference"] for p in products]
     assert len(set(references)) == len(references)
+    # E3: Polaris properties are features with shared (predefined) values.
+    features = {
+        p["reference"]: p["associations"].get("product_features", []) for p in products
+    }
+    for raw in items:
+        reference = reference_of(raw)
+        assert len(features[reference]) == len(raw.get("Proprietes") or [])
+    values = sandbox.read_shop("product_feature_values")
+    assert values and {value.get("custom", "0") for value in values} == {"0"}
     # D1/D3: each size carries the sum of the stores' stock.
     assert shop_stock(sandbox) == expected_stock(sandbox)
     # Prices are Polaris' normal prices without VAT.
     by_reference = {p["reference"]: float(p["price"]) for p in products}
     for raw in items:
-        reference = f"{raw['NoModele']}-{raw['Niveau1']['Code']}"
+        reference = reference_of(raw)
         assert abs(by_reference[reference] * 1.2 - raw["PrixNormalTTC"]) < 0.01
 
 
@@ -149,17 +167,29 @@ def test_first_sync_reads_the_shop_in_batches_not_per_product(sandbox):
         if (request.method, request.url.path) == ("POST", "/api/products")
     )
     assert created > 5
-    assert reads == {
-        "/api/": 1,
-        "/api/languages": 1,
-        "/api/product_option_values": 1,
-        "/api/products": 1,
-        "/api/stock_availables": 1,
-        "/api/specific_prices": 1,
+    # One read each, whatever the number of products.
+    per_product = ("products", "stock_availables", "specific_prices")
+    assert {kind: reads[f"/api/{kind}"] for kind in per_product} == dict.fromkeys(
+        per_product, 1
+    )
+    # Reference data: once a run (feature values once per feature).
+    assert reads["/api/"] == reads["/api/languages"] == 1
+    assert reads["/api/product_option_values"] == reads["/api/product_features"] == 1
+    assert set(reads) == {
+        f"/api/{kind}"
+        for kind in (
+            *per_product,
+            "",
+            "languages",
+            "product_option_values",
+            "product_features",
+            "product_feature_values",
+        )
     }
 
 
-def test_a_price_change_writes_the_price_of_that_model_only(sandbox):
+def test_a_price_change_writes_the_price_of_that_model_only(any_version_sandbox):
+    sandbox = any_version_sandbox
     sandbox.run()
     model = polaris_items(sandbox)[0]["NoModele"]
     colours = [raw for raw in polaris_items(sandbox) if raw["NoModele"] == model]
@@ -171,7 +201,7 @@ def test_a_price_change_writes_the_price_of_that_model_only(sandbox):
 
     writes = sandbox.shop_writes()
     assert {(w.method, w.url.path.split("/")[2]) for w in writes} == {
-        ("PATCH", "products")
+        (sandbox.update_method, "products")
     }
     assert len(writes) == len(colours)
     prices = {
@@ -183,15 +213,19 @@ def test_a_price_change_writes_the_price_of_that_model_only(sandbox):
     assert prices == {100.0}
 
 
-def test_a_promotion_becomes_a_specific_price_and_goes_when_it_ends(sandbox):
+def test_a_promotion_becomes_a_specific_price_and_goes_when_it_ends(
+    any_version_sandbox,
+):
+    sandbox = any_version_sandbox
     sandbox.run()
     raw = polaris_items(sandbox)[0]
-    model, colour = raw["NoModele"], raw["Niveau1"]["Code"]
+    model, variant = raw["NoModele"], parse_item(raw).variant_key
+    product_id = _product_id(sandbox, reference_of(raw))
     sandbox.polaris_admin("promotion/end", {"NoModele": model})
     sandbox.run()
     sandbox.polaris_admin(
         "promotion",
-        {"NoModele": model, "Variante": colour, "PrixTTC": raw["PrixNormalTTC"] - 10},
+        {"NoModele": model, "Variante": variant, "PrixTTC": raw["PrixNormalTTC"] - 10},
     )
 
     sandbox.run()
@@ -199,18 +233,18 @@ def test_a_promotion_becomes_a_specific_price_and_goes_when_it_ends(sandbox):
     promotions = [
         p
         for p in sandbox.read_shop("specific_prices")
-        if int(p["id_product"]) == _product_id(sandbox, f"{model}-{colour}")
+        if int(p["id_product"]) == product_id
     ]
     assert len(promotions) == 1
     assert float(promotions[0]["reduction"]) == 10.0
     assert promotions[0]["reduction_type"] == "amount"
 
-    sandbox.polaris_admin("promotion/end", {"NoModele": model, "Variante": colour})
+    sandbox.polaris_admin("promotion/end", {"NoModele": model, "Variante": variant})
     sandbox.run()
     assert not [
         p
         for p in sandbox.read_shop("specific_prices")
-        if int(p["id_product"]) == _product_id(sandbox, f"{model}-{colour}")
+        if int(p["id_product"]) == product_id
     ]
 
 
@@ -238,7 +272,7 @@ def test_dry_run_writes_nothing_and_plans_the_creations(sandbox):
 
 def test_a_500_on_one_product_leaves_the_others_synced(sandbox):
     victim = polaris_items(sandbox)[1]
-    reference = f"{victim['NoModele']}-{victim['Niveau1']['Code']}"
+    reference = reference_of(victim)
 
     def fail_victim(request: httpx.Request) -> str | None:
         if request.method == "POST" and request.url.path == "/api/products":
@@ -396,10 +430,13 @@ def test_e4_colours_become_generic_values_of_the_colour_group(tmp_path):
         sandbox.close()
 
 
-def test_a_hand_edit_in_the_shop_is_left_alone_until_polaris_changes(sandbox):
+def test_a_hand_edit_in_the_shop_is_left_alone_until_polaris_changes(
+    any_version_sandbox,
+):
+    sandbox = any_version_sandbox
     sandbox.run()
     raw = polaris_items(sandbox)[0]
-    product_id = _product_id(sandbox, f"{raw['NoModele']}-{raw['Niveau1']['Code']}")
+    product_id = _product_id(sandbox, reference_of(raw))
     sandbox.edit_shop("products", product_id, {"name": {1: "Mine", 2: "Mine"}})
 
     sandbox.run()
@@ -415,7 +452,7 @@ def test_a_hand_edit_in_the_shop_is_left_alone_until_polaris_changes(sandbox):
 def test_e11_resync_product_rewrites_one_sheet_now_and_nothing_else(sandbox):
     sandbox.run()
     raw = polaris_items(sandbox)[0]
-    product_id = _product_id(sandbox, f"{raw['NoModele']}-{raw['Niveau1']['Code']}")
+    product_id = _product_id(sandbox, reference_of(raw))
     sandbox.edit_shop("products", product_id, {"name": {1: "Mine", 2: "Mine"}})
 
     results = sandbox.run(["catalogue"], resync_refs=frozenset({str(raw["NoModele"])}))
@@ -432,7 +469,7 @@ def test_e10_a_locked_product_keeps_its_sheet_but_follows_price_and_stock(sandbo
     raw = polaris_items(sandbox)[0]
     model = raw["NoModele"]
     sandbox.state.lock(str(model))
-    product_id = _product_id(sandbox, f"{model}-{raw['Niveau1']['Code']}")
+    product_id = _product_id(sandbox, reference_of(raw))
     sandbox.edit_shop("products", product_id, {"name": {1: "Mine", 2: "Mine"}})
     sandbox.polaris_admin("withdraw", {"NoModele": model})
     sandbox.polaris_admin("price", {"NoModele": model, "PrixTTC": 60.0})
@@ -450,7 +487,7 @@ def test_d2_sold_out_products_are_hidden_and_come_back(sandbox):
     sandbox.config_data["stock"] = {"out_of_stock": "hide"}
     sandbox.run()
     raw = polaris_items(sandbox)[0]
-    product_id = _product_id(sandbox, f"{raw['NoModele']}-{raw['Niveau1']['Code']}")
+    product_id = _product_id(sandbox, reference_of(raw))
     for size in raw["Tailles"]:
         for store in size["Magasins"]:
             sandbox.polaris_admin(
@@ -483,3 +520,95 @@ def _audit_reasons(sandbox: Sandbox, action: str) -> list[str]:
             if event["action"] == action:
                 reasons.append(event["reason"])
     return reasons
+
+
+def test_new_models_seen_first_by_stock_get_their_stock_once_created(sandbox):
+    """Stock and prices pass over items not in the shop yet; they come back
+    to them once the catalogue (on its own, slower interval) creates them."""
+    sandbox.run()
+    sandbox.polaris_admin("models", {"Nombre": 1})
+    sandbox.run(["stock", "prices"])
+    sandbox.run(["catalogue"])
+
+    sandbox.run(["stock", "prices"])
+
+    assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+    assert shop_stock(sandbox) == expected_stock(sandbox)
+    on_sale = [
+        raw for raw in polaris_items(sandbox) if raw["PrixTTC"] < raw["PrixNormalTTC"]
+    ]
+    assert len(sandbox.read_shop("specific_prices")) == len(on_sale)
+
+
+def test_a_product_deleted_in_the_shop_is_created_again_with_its_sizes(sandbox):
+    sandbox.run()
+    raw = polaris_items(sandbox)[0]
+    product_id = _product_id(sandbox, reference_of(raw))
+
+    async def delete() -> None:
+        async with sandbox.shop() as shop:
+            await shop.delete("products", product_id)
+
+    asyncio.run(delete())
+    sandbox.polaris_admin("price", {"NoModele": raw["NoModele"], "PrixTTC": 99.0})
+    sandbox.run()  # the price write finds the product gone: link forgotten
+    sandbox.polaris_admin("price", {"NoModele": raw["NoModele"], "PrixTTC": 98.0})
+
+    results = sandbox.run()
+
+    assert not results["catalogue"].errors
+    assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+    assert shop_stock(sandbox) == expected_stock(sandbox)
+
+
+def test_f10_full_mode_never_takes_over_a_product_the_merchant_made(sandbox):
+    raw = polaris_items(sandbox)[0]
+    names = {1: "Made by hand", 2: "Fait main"}
+    existing = sandbox.create(
+        "products",
+        {"reference": reference_of(raw), "price": 1, "state": 1, "name": names},
+    )
+
+    sandbox.run()
+
+    (product,) = sandbox.read_shop("products", reference=reference_of(raw))
+    assert int(product["id"]) == existing
+    assert product["name"] == names
+    assert sandbox.state.locked_refs() == [reference_of(raw)]
+    assert abs(float(product["price"]) * 1.2 - raw["PrixNormalTTC"]) < 0.01
+    assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+
+
+def test_e6_other_colours_become_related_products(sandbox):
+    sandbox.config_data["catalogue"] = {"related_colours": True}
+    sandbox.run()
+
+    products = sandbox.read_shop("products")
+    by_model: dict[str, set[int]] = {}
+    for product in products:
+        by_model.setdefault(product["reference"].split("-")[0], set()).add(
+            int(product["id"])
+        )
+    for product in products:
+        siblings = by_model[product["reference"].split("-")[0]] - {int(product["id"])}
+        related = product["associations"].get("accessories", [])
+        assert {int(item["id"]) for item in related} == siblings
+
+    sandbox.run()
+    assert sandbox.shop_writes() == []
+
+
+def test_a_shop_failing_every_item_stops_the_stage_instead_of_trying_all(tmp_path):
+    sandbox = Sandbox(tmp_path, models=6)
+    try:
+        sandbox.prepare_shop()
+        sandbox.fault = lambda request: "before" if request.method == "POST" else None
+
+        with pytest.raises(TransientError, match="in a row"):
+            sandbox.run(["catalogue"])
+
+        posts = [r for r in sandbox.shop_requests if r.method == "POST"]
+        assert len(posts) < len(polaris_items(sandbox))
+        assert sandbox.state.cursor("feed-since:catalogue") is None
+    finally:
+        sandbox.close()

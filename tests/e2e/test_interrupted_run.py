@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 
-import e2e.requires_sandboxes  # noqa: F401  (skips when they are missing)
 from e2e.sandbox import API_KEY, Sandbox
 from e2e.test_catalogue_sync import expected_stock, polaris_items, shop_stock
 

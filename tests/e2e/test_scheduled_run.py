@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 
-import e2e.requires_sandboxes  # noqa: F401  (skips when they are missing)
 from e2e.sandbox import API_KEY, POLARIS_URL, Sandbox
 from e2e.test_catalogue_sync import expected_stock, polaris_items, shop_stock
 from polaris_sync.polaris.association import Association, save_association

@@ -6,7 +6,6 @@ import time
 
 import httpx
 
-import e2e.requires_sandboxes  # noqa: F401  (skips when they are missing)
 from e2e.test_catalogue_sync import expected_stock, polaris_items, shop_stock
 
 

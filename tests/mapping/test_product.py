@@ -238,3 +238,11 @@ def test_the_material_tells_two_items_of_one_colour_apart():
     assert (leather.reference, suede.reference) == ("1042-NR-CUI", "1042-NR-DAI")
     assert leather.name == "Chemise Oxford noir cuir"
     assert leather.combinations[0].key != suede.combinations[0].key
+
+
+def test_references_the_shop_would_refuse_are_shortened_with_a_warning():
+    sizes = [{"Taille": "M", "Refs": ["REF[1];" + "X" * 80], "Magasins": []}]
+    product = build(raw_item(Tailles=sizes))
+    (combination,) = product.combinations
+    assert combination.reference == ("REF1" + "X" * 80)[:64]
+    assert any("sent as" in warning for warning in product.warnings)

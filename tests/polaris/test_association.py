@@ -89,6 +89,13 @@ async def test_an_answer_without_key_is_refused():
         await associate(URL, "pl-p8-111-2222", "123456", transport=transport)
 
 
+async def test_a_store_code_that_is_not_a_number_is_refused():
+    answer = {**GRANTED, "MagasinReference": "Lyon"}
+    transport = association_server(200, answer)
+    with pytest.raises(RemoteError, match="store code"):
+        await associate(URL, "pl-p8-111-2222", "123456", transport=transport)
+
+
 async def test_no_association_address_is_a_config_error():
     with pytest.raises(ConfigError, match="association_url"):
         await associate("", "pl-p8-111-2222", "123456")

@@ -227,3 +227,31 @@ async def test_photo_key_goes_to_polaris_only_E9():
         assert await client.fetch_photo("Photos/1.jpg") == b"jpeg-bytes"
     assert requests[0].url.path == "/api/WebConnect/Photos/1.jpg"
     assert requests[0].headers["X-API-Key"] == KEY
+
+
+async def test_no_write_leaves_a_client_whose_writes_are_off():
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        return httpx.Response(200, json={"Items": []})
+
+    async with client_for(handler) as client:
+        client.writes_forbidden = True
+        with pytest.raises(RuntimeError, match="writes are off"):
+            await client.send_sale({"RefExt": "WEB-1"})
+        assert await client.find_sale("WEB-1") is None
+    assert [c.method for c in calls] == ["GET"]
+
+
+async def test_a_cursor_that_does_not_move_stops_paging():
+    def handler(request):
+        return httpx.Response(
+            200, json={"Items": [item(1)], "PagerNext": {"From": "c"}}
+        )
+
+    async with client_for(handler) as client:
+        pages = client.iter_product_pages(None, cursor="c")
+        with pytest.raises(RemoteError, match="twice"):
+            async for _ in pages:
+                pass

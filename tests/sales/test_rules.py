@@ -104,3 +104,9 @@ def test_g6_a_forced_export_lifts_the_guards_but_not_validity(paid_order):
     unpaid = replace(paid_order, valid=False)
     refusal = check(unpaid, rules, now=late, forced=True)
     assert refusal is not None and refusal.code == "not_valid"
+
+
+def test_an_order_in_another_currency_is_an_error(paid_order):
+    refusal = check(replace(paid_order, conversion_rate=Decimal("1.0842")))
+    assert refusal is not None and refusal.code == "other_currency"
+    assert refusal.severity is Severity.ERROR

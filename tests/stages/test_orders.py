@@ -1,6 +1,8 @@
 """Stage `orders` against a shop and Polaris in memory (G3-G11)."""
 
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -93,6 +95,9 @@ async def test_f9_unmapped_payment_puts_the_order_in_error_until_its_state_chang
     assert world.shop.state_name(order["current_state"]) == "Polaris export error"
     assert order["valid"] == "1"
     assert "ps_cashondelivery" in world.events("failed")[0]["reason"]
+    # F7: the module now has a mapping row waiting for its Polaris code.
+    row = world.state.mapping("payment", "ps_cashondelivery")
+    assert row is not None and row.target is None
 
     # The merchant adds a catch-all row: nothing happens until the state changes.
     world.state.set_mapping("payment", "*", "DIV")
@@ -271,3 +276,39 @@ async def test_g7_a_shipped_order_gets_a_shipped_variant_of_the_export_state(wor
     world.shop.add_order(123, ONE_TEE, state=4)
     await world.run(export_orders)
     assert world.shop.tables["orders"][123]["current_state"] == order["current_state"]
+
+
+async def test_orders_of_a_split_cart_paid_together_are_each_exported(world):
+    # One payment for the reference sits on the first order only.
+    first = world.shop.add_order(124, ONE_TEE, shipping="5.000000")
+    second = world.shop.add_order(125, [(2, 20, 41, "15.000000")])
+    second["reference"] = first["reference"]
+    first["total_paid_real"], second["total_paid_real"] = "32.000000", "0.000000"
+    await world.run(export_orders)
+    assert world.polaris.sales["124"]["Reglements"][0]["Montant"] == 17.0
+    assert world.polaris.sales["125"]["Reglements"][0]["Montant"] == 15.0
+
+    # Paid short as a whole: neither goes.
+    third = world.shop.add_order(126, ONE_TEE)
+    fourth = world.shop.add_order(127, ONE_TEE)
+    fourth["reference"] = third["reference"]
+    third["total_paid_real"], fourth["total_paid_real"] = "20.000000", "0.000000"
+    await world.run(export_orders)
+    assert "126" not in world.polaris.sales and "127" not in world.polaris.sales
+
+
+async def test_a_change_within_the_second_last_read_is_still_seen(world):
+    world.shop.clock = datetime.now(ZoneInfo("Europe/Paris")).replace(
+        tzinfo=None, microsecond=0
+    ) - timedelta(seconds=30)
+    world.options["orders"]["export_corrections"] = True
+    world.shop.add_order(128, ONE_TEE)
+    await world.run(export_orders)
+    await world.run(export_orders)  # sees the state it set itself
+
+    # A refund lands in the very second the export last read: date_upd stays.
+    stamp = world.shop.tables["orders"][128]["date_upd"]
+    world.shop.add_slip(128, 5, [(1, 1, "12.000000")])
+    world.shop.tables["orders"][128]["date_upd"] = stamp
+    await world.run(export_orders)
+    assert "128-R5" in world.polaris.sales
