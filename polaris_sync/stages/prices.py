@@ -30,7 +30,7 @@ from polaris_sync.stages.products_feed import (
     report_unreadable,
 )
 from polaris_sync.stages.shop import PRODUCT, SPECIFIC_PRICE, ShopLookups
-from polaris_sync.stages.stock import linked_product
+from polaris_sync.stages.stock import linked_product, read_adoptable
 
 STAGE = "prices"
 PRICE = "price"
@@ -80,6 +80,7 @@ class PriceSync:
 
         Every new promotion would otherwise cost one read before its creation.
         """
+        await read_adoptable(self.ctx, self.lookups, self.options, items)
         unlinked: dict[int, str] = {}
         for item in items:
             key = product_key(item, self.options)

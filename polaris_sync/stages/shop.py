@@ -52,6 +52,9 @@ class ShopLookups:
         # References already looked up in batch, and the products found.
         self._references_read: set[str] = set()
         self._products_by_reference: dict[str, int] = {}
+        # The same for barcodes: the product owning each combination found.
+        self._eans_read: set[str] = set()
+        self._products_by_ean: dict[str, int] = {}
 
     def lock(self, name: str) -> asyncio.Lock:
         """One lock per name: two items never work on one shop object at once."""
@@ -253,6 +256,22 @@ class ShopLookups:
                     self._products_by_reference.setdefault(key, int(row["id"]))
         self._references_read.update(wanted)
 
+    async def read_eans(self, eans: Iterable[str]) -> None:
+        """Look many barcodes up at once; `find_product` then asks no more."""
+        wanted = {ean for ean in eans if ean.isdigit()} - self._eans_read
+        found = self.rows_where(
+            "combinations", "ean13", wanted, "[id,id_product,ean13]"
+        )
+        async for rows in found:
+            for row in rows:
+                ean = str(row.get("ean13", ""))
+                if ean in wanted:
+                    self._products_by_ean.setdefault(ean, int(row["id_product"]))
+        self._eans_read.update(wanted)
+
+    def found_by_reference(self, reference: str) -> bool:
+        return reference.casefold() in self._products_by_reference
+
     async def read_stock_rows(
         self, combinations_by_product: Mapping[int, Collection[DesiredCombination]]
     ) -> None:
@@ -294,6 +313,11 @@ class ShopLookups:
                 return int(found["id"])
         for combination in combinations:
             if not combination.ean13:
+                continue
+            if combination.ean13 in self._eans_read:
+                owner = self._products_by_ean.get(combination.ean13)
+                if owner is not None:
+                    return owner
                 continue
             row = await self.shop.find_one(
                 "combinations", {"ean13": combination.ean13}, fields=["id_product"]

@@ -8,7 +8,7 @@ row's shop on 1.7.8).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from polaris_sync.errors import ItemRejected
 from polaris_sync.mapping.item import CatalogueItem
@@ -63,6 +63,36 @@ async def linked_product(
     return product_id
 
 
+async def read_adoptable(
+    ctx: StageContext,
+    lookups: ShopLookups,
+    options: CatalogueOptions,
+    items: Iterable[CatalogueItem],
+) -> None:
+    """Basic mode: look the unlinked items up in the shop, 100 a request.
+
+    First by reference, then by the barcodes of those still not found; `items`
+    is walked twice. Without it, each unlinked item would cost one read, plus
+    one per size when the shop does not have it, on every run.
+    """
+    if ctx.config.mode != "basic":
+        return
+
+    def unlinked() -> Iterator[CatalogueItem]:
+        for item in items:
+            if ctx.state.link(PRODUCT, product_key(item, options)) is None:
+                yield item
+
+    await lookups.read_products(product_reference(i, options) for i in unlinked())
+    await lookups.read_eans(
+        combination.ean13
+        for item in unlinked()
+        if not lookups.found_by_reference(product_reference(item, options))
+        for combination in desired_combinations(item, options)
+        if combination.ean13
+    )
+
+
 class StockSync:
     def __init__(
         self, ctx: StageContext, result: StageResult, options: CatalogueOptions
@@ -95,6 +125,7 @@ class StockSync:
         After a first sync every size has a new stock row: asking product by
         product would cost one read per product.
         """
+        await read_adoptable(self.ctx, self.lookups, self.options, items)
         unlinked: dict[int, list[DesiredCombination]] = {}
         for item in items:
             product_id = self.state.link(PRODUCT, product_key(item, self.options))

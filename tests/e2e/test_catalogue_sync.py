@@ -356,6 +356,22 @@ def test_c1_basic_mode_creates_nothing_but_keeps_linked_stock(sandbox):
     assert results["stock"].counts["skipped"] > 0
 
 
+def test_f10_basic_mode_looks_unlinked_items_up_in_batches(sandbox):
+    """Items the shop does not have: 100 references or barcodes a read, per
+    stage that looks (stock, prices), not one read per item and size."""
+    sandbox.config_data["mode"] = "basic"
+    sandbox.run()
+    sandbox.polaris_admin("stock/churn", {"Nombre": 5})
+
+    sandbox.run()
+
+    reads = Counter(
+        request.url.path for request in sandbox.shop_requests if request.method == "GET"
+    )
+    assert reads == {"/api/products": 2, "/api/combinations": 2}
+    assert sandbox.shop_writes() == []
+
+
 def test_f10_basic_mode_adopts_existing_products_and_locks_them(sandbox, tmp_path):
     sandbox.run()
     # A second installation, basic mode, fresh state: same shop, same Polaris.
