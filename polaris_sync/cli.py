@@ -20,6 +20,7 @@ from polaris_sync import __version__
 from polaris_sync.config import Config, config_path, load_config
 from polaris_sync.errors import ConfigError, PolarisSyncError
 from polaris_sync.sandbox.cli import sandbox
+from polaris_sync.stages.base import STAGE_NAMES
 from polaris_sync.state import MAPPING_KINDS, State
 
 DEBUG_ENV = "POLARIS_SYNC_DEBUG"
@@ -112,7 +113,14 @@ cli.add_command(sandbox)
 
 @cli.command()
 @click.option("--prestashop-url", required=True, help="The shop's Webservice, …/api.")
-@click.option("--prestashop-key", required=True, help="A Webservice key of the shop.")
+@click.option(
+    "--prestashop-key",
+    envvar="POLARIS_SYNC_PRESTASHOP_KEY",
+    prompt="PrestaShop Webservice key",
+    hide_input=True,
+    help="A Webservice key of the shop (else $POLARIS_SYNC_PRESTASHOP_KEY, else "
+    "asked without echo, keeping it out of the shell history).",
+)
 @click.option("--polaris-url", default="", help="Where to associate with Polaris.")
 @click.pass_context
 def init(
@@ -165,7 +173,10 @@ def associate(ctx: click.Context, licence: str, pin: str, polaris_url: str) -> N
         )
     )
     with State.open(config.state_dir) as state:
+        previous = association.load_association(state)
         association.save_association(state, granted)
+    if previous is not None:
+        click.echo(f"replaced the association with licence {previous.licence}")
     test = " (TEST access)" if granted.test_mode else ""
     click.echo(
         f"associated with licence {granted.licence}{test}: {granted.url}, "
@@ -202,9 +213,7 @@ def dissociate(ctx: click.Context) -> None:
     "--stage",
     "only",
     multiple=True,
-    type=click.Choice(
-        ["config", "catalogue", "stock", "prices", "orders", "customers"]
-    ),
+    type=click.Choice(STAGE_NAMES),
     help="Run only this stage (repeatable).",
 )
 @click.pass_context
@@ -247,9 +256,21 @@ def _run_and_report(
     ctx: click.Context, options: Any, stages: dict[str, Any] | None = None
 ) -> None:
     from polaris_sync.progress import Progress
-    from polaris_sync.run import MAX_ERRORS_PRINTED, run_cycle
+    from polaris_sync.run import (
+        MAX_ERRORS_PRINTED,
+        Terminated,
+        run_cycle,
+        terminate_cleanly,
+    )
 
-    report = run_cycle(_config(ctx), options, progress=Progress(), stages=stages)
+    try:
+        with terminate_cleanly():
+            report = run_cycle(
+                _config(ctx), options, progress=Progress(), stages=stages
+            )
+    except Terminated as stop:
+        click.echo(f"polaris-sync: {stop}", err=True)
+        ctx.exit(stop.exit_code)
     for line in report.plan:
         click.echo(f"  {line}")
     click.echo(report.summary)
@@ -337,7 +358,7 @@ def mappings() -> None:
 @click.argument("kind", type=click.Choice(MAPPING_KINDS))
 @click.argument("source")
 @click.argument("target")
-@click.option("--weight", help="Default weight in kg (categories only, F8).")
+@click.option("--weight", help="Default weight in kg (categories only).")
 @click.pass_context
 def mappings_set(
     ctx: click.Context, kind: str, source: str, target: str, weight: str | None

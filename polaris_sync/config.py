@@ -45,7 +45,8 @@ class PolarisSection(Section):
     # default host: the integrator writes the merchant's server here.
     association_url: str = ""
     timeout_seconds: Annotated[float, Field(gt=0)] = 60
-    page_size: Annotated[int, Field(ge=1, le=5000)] = 500
+    # Polaris serves at most 1000 items a page.
+    page_size: Annotated[int, Field(ge=1, le=1000)] = 500
 
     @field_validator("url", "association_url")
     @classmethod
@@ -121,6 +122,13 @@ class CatalogueSection(Section):
     # E6: link the other colours of a model as accessories of each product
     # (with one product per model and colour).
     related_colours: bool = False
+    # E8: once a week, delete the attribute values no combination uses, in
+    # the groups the size-grid mappings and colour_group point to.
+    weekly_cleanup: bool = False
+    # E7: show on each size which mapped stores have it (PrestaShop 8+).
+    store_availability: bool = False
+    # Fewer than this many in a store shows as low (orange).
+    store_low_stock: Annotated[int, Field(ge=1)] = 3
 
 
 # -- orders and customers (G1-G11, F9); read by the orders and customers stages --

@@ -40,6 +40,11 @@ from polaris_sync.run import RunOptions, RunReport, run_cycle
 from polaris_sync.sandbox.serve import Sandbox, SandboxOptions, default_catalogue
 from polaris_sync.state import State
 
+# What the state links once the first run is done, shown as its result.
+LINK_KINDS = ("product", "combination", "image", "stock-row")
+# What a stock change and a price change may write in the shop.
+PRICE_AND_STOCK_RESOURCES = {"products", "stock_availables", "specific_prices"}
+
 
 class DemoFailed(Exception):
     """A step did not do what the demo shows it doing."""
@@ -206,7 +211,18 @@ def change_and_sync(config: Config, info: dict[str, Any]) -> None:
     report = sync(config, RunOptions())
     if report.writes == 0:
         raise DemoFailed("the third run wrote nothing")
-    say(f"{report.writes} writes")
+    unexpected = [
+        target
+        for target in report.writes_by_target
+        if target.split()[-1] not in PRICE_AND_STOCK_RESOURCES
+    ]
+    if unexpected:
+        raise DemoFailed(f"the third run also wrote {', '.join(unexpected)}")
+    writes = ", ".join(
+        f"{target} x{count}"
+        for target, count in sorted(report.writes_by_target.items())
+    )
+    say(f"{report.writes} writes: {writes}")
 
 
 def simulator_tls(config: Config) -> Any:
@@ -230,7 +246,6 @@ async def first_item_in_stock(config: Config) -> PolarisItem:
 
 # -- output --------------------------------------------------------------------------
 
-LINK_KINDS = ("product", "combination", "image", "stock-row")
 _started = time.monotonic()
 
 

@@ -9,6 +9,7 @@ the back office instead of meeting one refusal per run.
 from __future__ import annotations
 
 import asyncio
+import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -47,28 +48,13 @@ NEEDED_RIGHTS: dict[str, tuple[str, ...]] = {
     "cart_rules": ("get",),
 }
 
-STARTING_CONFIG = """\
-# polaris-sync configuration. Every option, its default and its meaning are in
-# config.example.toml; this file holds only what differs from the defaults.
+# The documented example in the source tree; `init` starts from it.
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config.example.toml"
 
-# false pauses everything: no call to Polaris nor PrestaShop.
-enabled = true
+HEADER = """\
+# Written by `polaris-sync init`. Options left commented keep the default
+# shown; remove the "# " in front of one to change it.
 
-# "basic": only stock, prices and promotions of products already linked.
-# "full": also create and maintain product sheets.
-mode = "basic"
-
-# Where the state database (links, mappings, credentials) and the daily audit
-# files live, relative to this file.
-state_dir = "{state_dir}"
-
-[polaris]
-# Where `polaris-sync associate` claims the PIN (the merchant's server).
-association_url = "{association_url}"
-
-[prestashop]
-# The shop's Webservice. The key is kept in the state database, not here.
-url = "{prestashop_url}"
 """
 
 
@@ -83,15 +69,59 @@ def write_starting_config(
         raise ConfigError(
             f"{path} already exists: init never overwrites a configuration"
         )
-    text = STARTING_CONFIG.format(
-        state_dir=_toml_text(state_dir),
-        association_url=_toml_text(association_url),
-        prestashop_url=_toml_text(prestashop_url),
-    )
+    chosen = {
+        ("", "mode"): '"basic"',
+        ("", "state_dir"): _toml_text(state_dir),
+        ("polaris", "association_url"): _toml_text(association_url),
+        ("prestashop", "url"): _toml_text(prestashop_url),
+    }
+    try:
+        example = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    except OSError:
+        example = ""  # installed without the sources: the chosen values only
+    text = HEADER + (starting_config(example, chosen) if example else _bare(chosen))
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"{path}: cannot write: {error.strerror}") from error
+
+
+def starting_config(example: str, chosen: dict[tuple[str, str], str]) -> str:
+    """The example with every option commented out but the ``chosen`` ones.
+
+    ``chosen`` maps (section, option) to a TOML value; "" is the top level.
+    """
+    lines: list[str] = []
+    section = ""
+    open_brackets = 0  # inside a commented value that spans lines
+    for line in example.splitlines():
+        if open_brackets:
+            lines.append("# " + line)
+            open_brackets += line.count("[") - line.count("]")
+            continue
+        if line.startswith("["):
+            section = line.strip("[] ")
+            lines.append(line)
+            continue
+        option = re.match(r"(\w+) = (.*)", line)
+        if option is None:
+            lines.append(line)
+        elif (section, option.group(1)) in chosen:
+            lines.append(f"{option.group(1)} = {chosen[(section, option.group(1))]}")
+        else:
+            lines.append("# " + line)
+            open_brackets = option.group(2).count("[") - option.group(2).count("]")
+    return "\n".join(lines) + "\n"
+
+
+def _bare(chosen: dict[tuple[str, str], str]) -> str:
+    sections: dict[str, list[str]] = {}
+    for (section, option), value in chosen.items():
+        sections.setdefault(section, []).append(f"{option} = {value}")
+    return "\n".join(
+        (f"[{section}]\n" if section else "") + "\n".join(options) + "\n"
+        for section, options in sections.items()
+    )
 
 
 def store_prestashop_key(state: State, key: str) -> None:
@@ -161,4 +191,5 @@ def _granted_rights(listing: str) -> dict[str, set[str]]:
 
 
 def _toml_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
+    """A TOML basic string holding ``value``."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

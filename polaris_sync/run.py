@@ -25,7 +25,9 @@ import contextlib
 import fcntl
 import importlib
 import os
+import signal
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +91,34 @@ class RunReport:
     # Requests sent to both servers, and how many of them wrote something.
     requests: int = 0
     writes: int = 0
+    # "PATCH stock_availables" -> count; Polaris writes under "Polaris".
+    writes_by_target: Counter[str] = field(default_factory=Counter)
+
+
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM): end now, as a Ctrl-C would."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(f"stopped by signal {signal.Signals(signal_number).name}")
+        self.exit_code = 128 + signal_number
+
+
+@contextlib.contextmanager
+def terminate_cleanly() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` for the block.
+
+    Killed by default, the run would leave no trace of its end; raised as an
+    exception, the item in hand rolls back and the history says what happened.
+    """
+
+    def stop(signal_number: int, _frame: Any) -> None:
+        raise Terminated(signal_number)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class RunLocked(Exception):
@@ -124,6 +154,22 @@ def run_lock(state_dir: Path) -> Iterator[None]:
         finally:
             lock_file.truncate(0)
             fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def lock_holder(state_dir: Path) -> str | None:
+    """Who holds the run lock now ("pid N since T"), or None; changes nothing."""
+    path = state_dir / LOCK_FILENAME
+    try:
+        lock_file = path.open(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    with lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return lock_file.read().strip() or "unknown process"
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+    return None
 
 
 def _write_holder(lock_file: IO[str]) -> None:
@@ -227,7 +273,10 @@ def _cycle(
         except BaseException as error:
             # A bug or an interruption: the history must not show a run that
             # never ends.
-            summary = f"run crashed: {type(error).__name__}: {error}"
+            if isinstance(error, Terminated | KeyboardInterrupt):
+                summary = f"run interrupted: {error or 'Ctrl-C'}"
+            else:
+                summary = f"run crashed: {type(error).__name__}: {error}"
             state.finish_run(run_id, exit_code=3, summary=summary)
             raise
         report.run_id = run_id
@@ -288,11 +337,12 @@ async def _run_stages(
             state.finish_resync(request_id)
     report = _report(results, stopped, audit, options.dry_run)
     report.requests = polaris.requests + sum(prestashop.requests.values())
-    report.writes = polaris.writes + sum(
-        count
-        for (method, _), count in prestashop.requests.items()
-        if method not in ("GET", "HEAD")
-    )
+    for (method, resource), count in prestashop.requests.items():
+        if method not in ("GET", "HEAD"):
+            report.writes_by_target[f"{method} {resource}"] += count
+    if polaris.writes:
+        report.writes_by_target["Polaris"] += polaris.writes
+    report.writes = sum(report.writes_by_target.values())
     report.summary += f"; {report.requests} requests, {report.writes} writes"
     return report
 

@@ -536,6 +536,16 @@ class State:
             stages=stages,
         )
 
+    def last_stage_unfinished(self, stage: str) -> bool:
+        """True when the stage's latest real run stopped before its end."""
+        row = self._db.execute(
+            "SELECT complete FROM stage_runs JOIN runs ON runs.id = stage_runs.run_id"
+            " WHERE stage = ? AND runs.dry_run = 0"
+            " ORDER BY stage_runs.started_at DESC LIMIT 1",
+            (stage,),
+        ).fetchone()
+        return row is not None and not row[0]
+
     def last_stage_success(self, stage: str) -> float | None:
         """When ``stage`` last ran to its end without a stage-wide failure."""
         row = self._db.execute(

@@ -17,7 +17,12 @@ from polaris_sync.audit import read_events
 from polaris_sync.config import PRESTASHOP_KEY_ENV, Config
 from polaris_sync.journal import Journal
 from polaris_sync.polaris.association import load_association
-from polaris_sync.run import PRESTASHOP_KEY_CREDENTIAL, next_due, stage_interval
+from polaris_sync.run import (
+    PRESTASHOP_KEY_CREDENTIAL,
+    lock_holder,
+    next_due,
+    stage_interval,
+)
 from polaris_sync.stages.base import STAGE_NAMES
 from polaris_sync.state import WILDCARD, State
 
@@ -30,6 +35,9 @@ def status_lines(config: Config, state: State) -> Iterator[str]:
     yield f"mode: {config.mode}{paused}"
     yield from _association_lines(state)
     yield f"prestashop: {config.prestashop.url}  key: {_key_source(config, state)}"
+    holder = lock_holder(config.state_dir)
+    if holder is not None:
+        yield f"a run is going now ({holder})"
     yield ""
     yield from _stage_lines(config, state)
     yield ""
@@ -72,6 +80,8 @@ def _stage_lines(config: Config, state: State) -> Iterator[str]:
         last = state.last_stage_success(stage)
         due = next_due(config, state, stage)
         nxt = "next run" if due is None else f"after {_when(due)}"
+        if state.last_stage_unfinished(stage):
+            nxt += " (carries on where the last run stopped)"
         yield f"{stage:<10} {every:<9} {_when(last) if last else 'never':<21} {nxt}"
 
 

@@ -3,6 +3,7 @@
 import json
 import socket
 import stat
+import tomllib
 
 import pytest
 from click.testing import CliRunner
@@ -12,13 +13,15 @@ from starlette.routing import Route
 
 from polaris_sync.audit import Audit
 from polaris_sync.cli import cli
+from polaris_sync.config import load_config
+from polaris_sync.onboarding import NEEDED_RIGHTS, starting_config
 from polaris_sync.sandbox.http import BackgroundServer
 from polaris_sync.state import STATE_FILENAME, State
 
 POLARIS_KEY = "polaris-secret-key-123"
 SHOP_KEY = "SHOPKEY0123456789ABCDEFGHIJKLMNO"
 
-RESOURCES = ["languages", "products", "combinations", "stock_availables", "orders"]
+RESOURCES = list(NEEDED_RIGHTS)
 
 
 def shop_app(denied=("combinations",)):
@@ -106,6 +109,28 @@ def test_init_writes_config_stores_key_and_lists_missing_rights(workdir):
     with State.open(workdir / "polaris-sync-state") as state:
         assert state.credential("prestashop.key") == SHOP_KEY
     assert SHOP_KEY not in result.output
+
+
+def test_init_writes_every_option_commented_but_its_own(workdir):
+    with BackgroundServer(shop_app(denied=())) as shop:
+        result = invoke("init", "--prestashop-url", f"{shop.url}/api",
+                        "--prestashop-key", SHOP_KEY, "--polaris-url",
+                        "https://127.0.0.1:9/api/WebConnect")  # fmt: skip
+    assert result.exit_code == 0, result.output + result.stderr
+
+    text = (workdir / "polaris-sync.toml").read_text()
+    assert "\n# safety_stock = 0\n" in text and "\n# max_age_days = 90\n" in text
+    assert '\nassociation_url = "https://127.0.0.1:9/api/WebConnect"\n' in text
+    config = load_config(workdir / "polaris-sync.toml")
+    assert config.mode == "basic" and config.stock.safety_stock == 0
+    assert config.state_dir == workdir / "polaris-sync-state"
+
+
+def test_a_commented_value_spanning_lines_stays_commented():
+    example = 'a = 1\n[s]\nlist = [\n  "x",\n]\nurl = ""\n'
+    text = starting_config(example, {("s", "url"): '"http://shop/api"'})
+    assert text == '# a = 1\n[s]\n# list = [\n#   "x",\n# ]\nurl = "http://shop/api"\n'
+    assert tomllib.loads(text) == {"s": {"url": "http://shop/api"}}
 
 
 def test_init_refuses_to_overwrite(workdir):
@@ -202,6 +227,10 @@ def test_dissociate_forgets_the_access_A3(workdir):
             "--polaris-url",
             polaris.url,
         )
+    with BackgroundServer(polaris_app([])) as polaris:
+        again = invoke("associate", "--licence", "pl-p8-2", "--pin", "123456",
+                       "--polaris-url", polaris.url)  # fmt: skip
+    assert "replaced the association with licence pl-p8-1" in again.output
     assert invoke("dissociate").output.strip() == "association forgotten"
     assert invoke("dissociate").output.strip() == "there was no association"
     assert "not associated" in invoke("status").output
@@ -373,3 +402,21 @@ def test_payment_targets_must_be_polaris_codes_once_known_F9(workdir):
     assert "Polaris has: CB, CHQ" in result.stderr
     assert invoke("mappings", "set", "payment", "*", "CB").exit_code == 0
     assert invoke("mappings", "set", "payment", "paypal", "ignore").exit_code == 0
+
+
+def test_init_reads_the_key_from_the_environment_or_asks_for_it(workdir, monkeypatch):
+    with BackgroundServer(shop_app(denied=())) as shop:
+        monkeypatch.setenv("POLARIS_SYNC_PRESTASHOP_KEY", SHOP_KEY)
+        from_env = invoke("init", "--prestashop-url", f"{shop.url}/api")
+        assert from_env.exit_code == 0, from_env.output + from_env.stderr
+
+        monkeypatch.delenv("POLARIS_SYNC_PRESTASHOP_KEY")
+        other = workdir / "other.toml"
+        asked = CliRunner().invoke(
+            cli,
+            ["--config", str(other), "init", "--prestashop-url", f"{shop.url}/api"],
+            input=SHOP_KEY + "\n",
+        )
+    assert asked.exit_code == 0, asked.output + asked.stderr
+    assert SHOP_KEY not in asked.output
+    assert other.exists()

@@ -86,7 +86,8 @@ def test_an_integrator_session_through_the_cli(sandbox, workdir):
     assert result.exit_code == 0, result.output + result.stderr
     config_file = tmp_path / "polaris-sync.toml"
     text = config_file.read_text().replace('mode = "basic"', 'mode = "full"')
-    config_file.write_text(text + "max_requests_per_second = 0\n")
+    text = text.replace("# max_requests_per_second = 5", "max_requests_per_second = 0")
+    config_file.write_text(text)
 
     result = invoke("associate", "--licence", info["licence"], "--pin", info["pin"])
     assert result.exit_code == 0, result.output + result.stderr

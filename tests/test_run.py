@@ -3,6 +3,7 @@
 import fcntl
 import hashlib
 import os
+import signal
 import time
 
 import httpx
@@ -15,11 +16,15 @@ from polaris_sync.run import (
     LOCK_FILENAME,
     Connections,
     RunOptions,
+    Terminated,
+    lock_holder,
     run_cycle,
     run_lock,
+    terminate_cleanly,
 )
 from polaris_sync.stages.base import STAGE_NAMES, StageResult
 from polaris_sync.state import STATE_FILENAME, State
+from polaris_sync.status import status_lines
 
 
 class Servers:
@@ -145,9 +150,12 @@ def test_a_lock_left_by_a_dead_run_is_taken_over_B1(setup):
 
 
 def test_the_lock_names_its_holder(tmp_path):
+    assert lock_holder(tmp_path) is None
     with run_lock(tmp_path):
         holder = (tmp_path / LOCK_FILENAME).read_text()
+        assert lock_holder(tmp_path) == holder
     assert holder.startswith(f"pid {os.getpid()} since ")
+    assert lock_holder(tmp_path) is None
 
 
 def test_only_due_stages_run_B3(setup):
@@ -270,6 +278,11 @@ def test_the_time_budget_leaves_remaining_stages_due(tmp_path, clock):
     with State.open(config.state_dir) as state:
         assert state.last_stage_success("catalogue") is None
         assert state.last_stage_success("stock") is None
+        assert state.last_stage_unfinished("catalogue")
+        assert not state.last_stage_unfinished("config")
+        status = list(status_lines(config, state))
+    [catalogue] = [line for line in status if line.startswith("catalogue ")]
+    assert catalogue.endswith("next run (carries on where the last run stopped)")
 
 
 def test_a_long_catalogue_leaves_time_to_the_stages_after_it(tmp_path, clock):
@@ -362,6 +375,7 @@ def test_the_report_counts_requests_and_writes(setup):
 
     # The access check, the stage's read, the stage's write.
     assert (report.requests, report.writes) == (3, 1)
+    assert report.writes_by_target == {"Polaris": 1}
     assert "3 requests, 1 writes" in report.summary
     assert [r.method for r in servers.polaris] == ["GET", "GET", "POST"]
 
@@ -393,3 +407,26 @@ def test_a_refused_polaris_key_stops_the_run_before_anything_A2(setup):
     assert "associate again" in report.summary
     assert recorder.calls == [] and servers.prestashop == []
     assert len(servers.polaris) == 1
+
+
+def test_sigterm_ends_the_run_with_its_item_rolled_back_and_recorded(setup):
+    config, recorder, servers = setup
+
+    def killed_mid_item(ctx):
+        with ctx.state.transaction():
+            ctx.state.set_link("product", "1042/NOIR", 5)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return StageResult("catalogue")
+
+    recorder.behaviour["catalogue"] = killed_mid_item
+    usual_handler = signal.getsignal(signal.SIGTERM)
+    with terminate_cleanly(), pytest.raises(Terminated) as stop:
+        cycle(config, recorder, servers)
+
+    assert stop.value.exit_code == 143
+    with State.open(config.state_dir) as state:
+        assert state.link("product", "1042/NOIR") is None
+        [run] = state.last_runs()
+    assert run.exit_code == 3
+    assert run.summary == "run interrupted: stopped by signal SIGTERM"
+    assert signal.getsignal(signal.SIGTERM) == usual_handler

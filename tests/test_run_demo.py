@@ -5,10 +5,7 @@ run with zero writes, a third run that writes only the change) and exits 1
 otherwise; this test runs it on a small catalogue.
 """
 
-import pytest
-
-pytest.importorskip("polaris_sync.sandbox.serve", reason="needs the sandbox servers")
-demo = pytest.importorskip("polaris_sync.demo")
+from polaris_sync import demo
 
 
 def test_demo_runs_every_step_and_exits_0(tmp_path, capsys):

@@ -204,3 +204,17 @@ def test_old_run_history_is_pruned_but_stage_successes_stay_recent(state):
     assert state.prune_runs(keep_days=60) == 1
     assert [run.id for run in state.last_runs()] == [recent]
     assert state.last_stage_success("stock") is None
+
+
+def test_an_older_database_is_upgraded_in_place_keeping_its_data(tmp_path):
+    db = sqlite3.connect(tmp_path / STATE_FILENAME, isolation_level=None)
+    MIGRATIONS[0](db)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO links VALUES ('product', '1042/NOIR', 7)")
+    db.close()
+
+    with State.open(tmp_path) as state:
+        assert state.schema_version == len(MIGRATIONS)
+        assert state.link("product", "1042/NOIR") == 7
+        state.set_polaris_table("Magasins", [{"CodeMagasin": 1}])
+        assert state.polaris_table("Magasins") == [{"CodeMagasin": 1}]

@@ -47,6 +47,9 @@ class CatalogueOptions:
     safety_stock: int = 0
     max_ean_digits: int = 13
     related_colours: bool = False
+    weekly_cleanup: bool = False
+    store_availability: bool = False
+    store_low_stock: int = 3
     synced_fields: frozenset[str] = SYNCABLE_FIELDS
 
 
@@ -79,6 +82,8 @@ class DesiredCombination:
     reference: str
     ean13: str
     quantity: int
+    # (Polaris store code, quantity available there), for E7.
+    stock_by_store: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,12 +94,13 @@ class SpecificPrice:
     starts: str = UNBOUNDED
     ends: str = UNBOUNDED
 
-    def fields(self, product_id: int) -> dict[str, Any]:
+    def fields(self, product_id: int, combination_id: int = 0) -> dict[str, Any]:
+        """The specific price of a product, or of one of its combinations."""
         return {
             "id_shop": 0,
             "id_cart": 0,
             "id_product": product_id,
-            "id_product_attribute": 0,
+            "id_product_attribute": combination_id,
             "id_currency": 0,
             "id_country": 0,
             "id_group": 0,
@@ -131,6 +137,9 @@ class DesiredProduct:
     # The Polaris item (model and variant): several share one product when
     # products_per = "model"; photos are kept per item.
     item_key: str
+    # True when several items share the product (products_per = "model"):
+    # each size then carries its colour's price, the product's is 0.
+    shared: bool
     model_ref: str
     reference: str
     name: str
@@ -165,7 +174,7 @@ class DesiredProduct:
         """Everything a new product needs to show in the back and front office."""
         return {
             **self.catalogue_fields(languages, SYNCABLE_FIELDS, feature_ids),
-            "price": self.price,
+            "price": 0 if self.shared else self.price,
             "id_tax_rules_group": self.tax_rules_group,
             "active": self.active,
             "state": 1,
@@ -232,6 +241,11 @@ class DesiredProduct:
     def catalogue_fingerprint(self, synced: Iterable[str]) -> str:
         features = self.features if "description" in set(synced) else ()
         return fingerprint([self.catalogue_fields((0,), synced), features])
+
+    @property
+    def size_price(self) -> Decimal:
+        """Each size's price impact: its colour's price when sizes carry it."""
+        return self.price if self.shared else Decimal(0)
 
     @property
     def target_price(self) -> DesiredPrice:
@@ -317,6 +331,7 @@ def build_product(
     return DesiredProduct(
         key=key,
         item_key=f"{item.model}:{item.variant_key}",
+        shared=options.products_per == "model",
         model_ref=item.ref,
         reference=reference,
         name=clean_name,
@@ -504,6 +519,7 @@ def _combinations(
                 reference=reference,
                 ean13=ean,
                 quantity=stock_quantity(size.stock_by_store, options),
+                stock_by_store=tuple(sorted(size.stock_by_store.items())),
             )
         )
     return tuple(combinations)

@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -89,6 +90,9 @@ async def associate(
     pins: dict[str, Pin] = {}
     answer = await _claim(association_url, licence, pin, pins, timeout, transport)
     url = _answer_field(answer, "Url", str)
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise RemoteError(f"Polaris' association answer has no usable Url: {url!r}")
     if url.startswith("https://") and transport is None:
         host, port = origin_of(url)
         if f"{host}:{port}" not in pins:

@@ -12,7 +12,8 @@ import asyncio
 import collections
 import json
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from itertools import islice
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +33,8 @@ Entity = dict[str, Any]
 FilterValue = str | int | Iterable[str | int]
 
 _READS = ("GET", "HEAD")
+# How many places a JSON answer preceded by PHP noise may start at.
+_MAX_JSON_STARTS = 64
 
 # Resources whose JSON list is keyed by another name than their URL.
 _LIST_KEYS = {"order_slip": "order_slips"}
@@ -278,10 +281,51 @@ class PrestaShopClient:
                 raise
 
     async def upload_image(
-        self, product_id: int, content: bytes, filename: str, content_type: str
+        self,
+        product_id: int,
+        content: bytes,
+        filename: str,
+        content_type: str,
+        *,
+        known_images: Collection[int] | None = None,
     ) -> int:
-        """Add one photo to a product; returns the new image id."""
+        """Add one photo to a product; returns the new image id.
+
+        An upload may land and still answer 5xx or time out. With
+        `known_images` (every image the product had before), the product's
+        images are listed after such a failure: exactly one new image is the
+        upload; none means it did not land and it is tried once more.
+        """
         files = {"image": (filename, content, content_type)}
+        try:
+            return await self._upload(product_id, files)
+        except ServerUnreachable:
+            raise
+        except TransientError:
+            if known_images is None:
+                raise
+            await asyncio.sleep(self._retry_delay)
+            current = await self.product_images(product_id)
+            new: set[int] = set(current) - set(known_images)
+            if len(new) == 1:
+                return new.pop()
+            if new:
+                raise
+            return await self._upload(product_id, files)
+
+    async def product_images(self, product_id: int) -> Sequence[int]:
+        """Ids of a product's images (the shop answers 404 when it has none)."""
+        try:
+            response = await self._send("GET", "images", f"/products/{product_id}")
+        except ItemRejected as exc:
+            if exc.status == 404:
+                return []
+            raise
+        root = xml.parse_xml(response.text)
+        ids = (declination.get("id", "") for declination in root.iter("declination"))
+        return [int(image_id) for image_id in ids if image_id.isdigit()]
+
+    async def _upload(self, product_id: int, files: dict[str, Any]) -> int:
         response = await self._send(
             "POST", "images", f"/products/{product_id}", files=files
         )
@@ -461,16 +505,26 @@ def _json_list(response: httpx.Response, resource: str) -> list[Entity]:
 
 
 def _json(response: httpx.Response) -> Any:
+    """The JSON document of an answer, skipping any PHP notice printed first.
+
+    A notice may itself hold brackets: the document is the first `{` or `[`
+    from which a JSON value runs to the end of the answer.
+    """
     text = response.text.strip()
     if not text:
         return []
-    start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=0)
-    try:
-        return json.loads(text[start:])
-    except ValueError as exc:
-        raise TransientError(
-            f"PrestaShop answered unreadable JSON: {text[:120]!r}"
-        ) from exc
+    decoder = json.JSONDecoder()
+    starts = islice(
+        (i for i, char in enumerate(text) if char in "{["), _MAX_JSON_STARTS
+    )
+    for start in starts:
+        try:
+            document, end = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if end == len(text):
+            return document
+    raise TransientError(f"PrestaShop answered unreadable JSON: {text[:120]!r}")
 
 
 def _xml_entity(text: str, resource: str) -> Entity:

@@ -24,9 +24,10 @@ from polaris_sync.mapping.product import (
     product_reference,
 )
 from polaris_sync.stages.base import StageContext, StageResult
+from polaris_sync.stages.cleanup import remove_unused_values
 from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.photos import PHOTO_SET, sync_photos
-from polaris_sync.stages.prices import PROMOTION
+from polaris_sync.stages.prices import PRICE, PROMOTION
 from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
@@ -70,6 +71,8 @@ async def run(ctx: StageContext) -> StageResult:
 
     if options.related_colours and options.products_per == "model-colour":
         await link_colours(sync.items, (item.model for item in feed.items))
+    if options.weekly_cleanup and result.complete and not sync.items.failed:
+        await remove_unused_values(ctx, sync.items, options)
     if sync.created_from is not None and not ctx.dry_run:
         rewind_cursors(ctx, ("stock", "prices"), sync.created_from)
     if result.complete:
@@ -269,9 +272,10 @@ class CatalogueSync:
             self.state.set_fingerprint(
                 PRODUCT, desired.key, desired.catalogue_fingerprint(self.synced)
             )
-            self.state.set_fingerprint(
-                "price", desired.key, desired.target_price.price_fingerprint()
-            )
+            if not desired.shared:
+                self.state.set_fingerprint(
+                    PRICE, desired.key, desired.target_price.price_fingerprint()
+                )
             self.state.set_fingerprint(
                 "visibility", desired.key, "both" if visible else "none"
             )
@@ -323,13 +327,14 @@ class CatalogueSync:
                 "id_product": product_id,
                 "reference": combination.reference,
                 "ean13": combination.ean13 or None,
-                "price": 0,
                 "minimal_quantity": 1,
                 "associations": {
                     "product_option_values": [{"id": value} for value in values]
                 },
             }
-            await self._write_combination(combination.key, combination_id, fields)
+            await self._write_combination(
+                desired, combination.key, combination_id, fields
+            )
             new_size |= combination_id is None
             if not self.ctx.dry_run:
                 self.state.set_fingerprint(COMBINATION, combination.key, wanted)
@@ -350,7 +355,11 @@ class CatalogueSync:
         return [value for value in values if value is not None]
 
     async def _write_combination(
-        self, key: str, combination_id: int | None, fields: dict[str, object]
+        self,
+        desired: DesiredProduct,
+        key: str,
+        combination_id: int | None,
+        fields: dict[str, object],
     ) -> None:
         if combination_id is not None:
             await self.items.write(
@@ -366,7 +375,8 @@ class CatalogueSync:
             f"new size {key}",
             lambda: self.shop.create(
                 "combinations",
-                fields,
+                # The price impact is the prices stage's, after creation.
+                {**fields, "price": desired.size_price},
                 lookup={
                     "id_product": fields["id_product"],
                     "reference": fields["reference"],
@@ -381,6 +391,10 @@ class CatalogueSync:
                 # A new combination's stock row starts at 0: nothing to write
                 # for a size Polaris has none of.
                 self.state.set_fingerprint(STOCK, key, "0")
+                if desired.shared:
+                    self.state.set_fingerprint(
+                        PRICE, key, desired.target_price.price_fingerprint()
+                    )
 
 
 def _update_reason(desired: DesiredProduct) -> str:

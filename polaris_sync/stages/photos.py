@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import partial
 
 from polaris_sync.errors import ItemRejected
+from polaris_sync.mapping.item import Photo
 from polaris_sync.mapping.product import DesiredProduct, fingerprint
 from polaris_sync.stages.base import StageContext
 from polaris_sync.stages.items import ItemRun
@@ -47,12 +48,17 @@ async def sync_photos(
     uploaded = lookups.photo_links(desired.item_key)
     complete = True
 
+    # Every image of the product is one of ours: after a failed upload, a
+    # new image that is none of these is the upload that landed anyway.
+    known = set(uploaded.values())
     for photo in desired.photos:
         if photo.fingerprint in uploaded:
             continue
-        complete &= await _upload(
-            ctx, items, desired, product_id, photo.url, photo.fingerprint
-        )
+        image_id = await _upload(ctx, items, desired, product_id, photo, known)
+        if image_id is None:
+            complete = False
+        else:
+            known.add(image_id)
 
     wanted = {photo.fingerprint for photo in desired.photos}
     for photo_fingerprint, image_id in uploaded.items():
@@ -77,43 +83,50 @@ async def _upload(
     items: ItemRun,
     desired: DesiredProduct,
     product_id: int,
-    url: str,
-    photo_fingerprint: str,
-) -> bool:
+    photo: Photo,
+    known: set[int],
+) -> int | None:
     """Upload one photo; a photo the shop refuses is skipped, not fatal."""
     if ctx.dry_run:
         await items.write(
             "updated",
-            f"photo {url} would be uploaded",
+            f"photo {photo.url} would be uploaded",
             _nothing,
             polaris_key=desired.key,
             prestashop_id=product_id,
         )
-        return False
+        return None
     try:
-        content = await ctx.polaris.fetch_photo(url)
+        content = await ctx.polaris.fetch_photo(photo.url)
         kind = image_format(content)
         if kind is None:
-            raise ItemRejected(f"photo {url} is not a JPEG, PNG, GIF or WebP image")
+            raise ItemRejected(f"photo {photo.url} is not a JPEG, PNG, GIF or WebP")
         content_type, extension = kind
-        filename = f"{desired.reference}-{len(content)}.{extension}"
+        filename = f"{desired.reference}-{photo.order}.{extension}"
         image_id = await items.write(
             "updated",
-            f"photo {url} uploaded",
-            lambda: ctx.prestashop.upload_image(
-                product_id, content, filename, content_type
+            f"photo {photo.url} uploaded",
+            partial(
+                ctx.prestashop.upload_image,
+                product_id,
+                content,
+                filename,
+                content_type,
+                known_images=frozenset(known),
             ),
             polaris_key=desired.key,
             prestashop_id=product_id,
         )
     except ItemRejected as error:
         items.skip(
-            desired.key, f"{desired.name}: photo {url} not synced: {error}", product_id
+            desired.key,
+            f"{desired.name}: photo {photo.url} not synced: {error}",
+            product_id,
         )
-        return False
+        return None
     if image_id is not None:
-        ctx.state.set_link(IMAGE, f"{desired.item_key}#{photo_fingerprint}", image_id)
-    return True
+        ctx.state.set_link(IMAGE, f"{desired.item_key}#{photo.fingerprint}", image_id)
+    return image_id
 
 
 async def _nothing() -> None:

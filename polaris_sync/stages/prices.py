@@ -9,11 +9,13 @@ changed, or deleted when it ends).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from polaris_sync.errors import ItemRejected
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import (
     CatalogueOptions,
+    DesiredCombination,
     DesiredPrice,
     Skipped,
     desired_combinations,
@@ -29,17 +31,16 @@ from polaris_sync.stages.products_feed import (
     read_feed,
     report_unreadable,
 )
-from polaris_sync.stages.shop import PRODUCT, SPECIFIC_PRICE, ShopLookups
+from polaris_sync.stages.shop import COMBINATION, PRODUCT, SPECIFIC_PRICE, ShopLookups
 from polaris_sync.stages.stock import linked_product, read_adoptable
 
 STAGE = "prices"
 PRICE = "price"
 PROMOTION = "promotion"
 
-# The one general promotion slot per product: all shops, currencies,
-# countries, groups and customers, from one unit, not from a price rule.
+# The one general promotion of a product (or of one of its sizes): all shops,
+# currencies, countries, groups and customers, from one unit.
 _PROMOTION_SLOT = {
-    "id_product_attribute": 0,
     "id_shop": 0,
     "id_currency": 0,
     "id_country": 0,
@@ -62,6 +63,19 @@ async def run(ctx: StageContext) -> StageResult:
     return result
 
 
+@dataclass(frozen=True)
+class PriceSlot:
+    """Where an item's price lives: its product, or each of its sizes.
+
+    With one product per model the colours share the product: each size then
+    carries its colour's price and promotion (`combination_id` set).
+    """
+
+    key: str
+    product_id: int
+    combination_id: int = 0
+
+
 class PriceSync:
     def __init__(
         self, ctx: StageContext, result: StageResult, options: CatalogueOptions
@@ -72,6 +86,7 @@ class PriceSync:
         self.options = options
         self.items = ItemRun(ctx, result)
         self.lookups = ShopLookups(ctx)
+        self.shared = options.products_per == "model"
         # Products whose promotions were read in batch: no lookup one by one.
         self.promotions_read: set[int] = set()
 
@@ -81,32 +96,49 @@ class PriceSync:
         Every new promotion would otherwise cost one read before its creation.
         """
         await read_adoptable(self.ctx, self.lookups, self.options, items)
-        unlinked: dict[int, str] = {}
+        unlinked: dict[tuple[int, int], str] = {}
         for item in items:
-            key = product_key(item, self.options)
-            product_id = self.state.link(PRODUCT, key)
-            target = desired_price(item, self.options)
-            if (
-                product_id is None
-                or isinstance(target, Skipped)
-                or target.specific_price is None
-                or self.state.link(SPECIFIC_PRICE, key) is not None
-                or self.state.fingerprint(PROMOTION, key)
-                == target.promotion_fingerprint()
-            ):
-                continue
-            unlinked[product_id] = key
-        slot = {"id_specific_price_rule": 0, **_PROMOTION_SLOT}
-        display = "[" + ",".join(["id", "id_product", *slot]) + "]"
+            for slot in self._unlinked_promotions(item):
+                unlinked[(slot.product_id, slot.combination_id)] = slot.key
+        products = {product_id for product_id, _ in unlinked}
+        general = {**_PROMOTION_SLOT, "id_specific_price_rule": 0}
+        display = "[" + ",".join(["id", "id_product", "id_product_attribute", *general])
         found = self.lookups.rows_where(
-            "specific_prices", "id_product", unlinked, display
+            "specific_prices", "id_product", products, display + "]"
         )
         async for rows in found:
             for row in sorted(rows, key=lambda row: int(row["id"])):
-                key = unlinked[int(row["id_product"])]
-                if row_matches(row, slot) and not self.state.link(SPECIFIC_PRICE, key):
+                combination_id = int(row.get("id_product_attribute") or 0)
+                key = unlinked.get((int(row["id_product"]), combination_id))
+                if key is None or self.state.link(SPECIFIC_PRICE, key) is not None:
+                    continue
+                if row_matches(row, general):
                     self.state.set_link(SPECIFIC_PRICE, key, int(row["id"]))
-        self.promotions_read.update(unlinked)
+        self.promotions_read.update(products)
+
+    def _unlinked_promotions(self, item: CatalogueItem) -> list[PriceSlot]:
+        """The item's linked slots that need a promotion we have no link for."""
+        key = product_key(item, self.options)
+        product_id = self.state.link(PRODUCT, key)
+        target = desired_price(item, self.options)
+        if product_id is None or isinstance(target, Skipped):
+            return []
+        if target.specific_price is None:
+            return []
+        slots = [PriceSlot(key, product_id)]
+        if self.shared:
+            slots = [
+                PriceSlot(c.key, product_id, combination_id)
+                for c in desired_combinations(item, self.options)
+                if (combination_id := self.state.link(COMBINATION, c.key))
+            ]
+        return [
+            slot
+            for slot in slots
+            if self.state.link(SPECIFIC_PRICE, slot.key) is None
+            and self.state.fingerprint(PROMOTION, slot.key)
+            != target.promotion_fingerprint()
+        ]
 
     async def item(self, item: CatalogueItem) -> None:
         key = product_key(item, self.options)
@@ -114,57 +146,87 @@ class PriceSync:
         if isinstance(target, Skipped):
             self.items.skip(key, f"{describe(item)}: {target.reason}")
             return
-        price_changed = self.state.fingerprint(PRICE, key) != target.price_fingerprint()
-        promotion_changed = (
-            self.state.fingerprint(PROMOTION, key) != target.promotion_fingerprint()
-        )
-        if not (price_changed or promotion_changed):
+        combinations = desired_combinations(item, self.options)
+        keys = [c.key for c in combinations] if self.shared else [key]
+        changed = [k for k in keys if self._changed(k, target)]
+        if not changed:
             self.items.unchanged(key)
             return
 
-        combinations = desired_combinations(item, self.options)
         product_id = await linked_product(
             self.ctx, self.lookups, self.options, item, combinations
         )
         if product_id is None:
             self.items.skip(key, f"{describe(item)} is not in the shop yet")
             return
-        if price_changed:
-            await self._price(key, product_id, target)
-        if promotion_changed:
-            await self._promotion(key, product_id, target)
+        for slot in await self._slots(product_id, changed, combinations):
+            if self.state.fingerprint(PRICE, slot.key) != target.price_fingerprint():
+                await self._price(slot, target)
+            if (
+                self.state.fingerprint(PROMOTION, slot.key)
+                != target.promotion_fingerprint()
+            ):
+                await self._promotion(slot, target)
 
-    async def _price(self, key: str, product_id: int, target: DesiredPrice) -> None:
+    def _changed(self, key: str, target: DesiredPrice) -> bool:
+        return (
+            self.state.fingerprint(PRICE, key) != target.price_fingerprint()
+            or self.state.fingerprint(PROMOTION, key) != target.promotion_fingerprint()
+        )
+
+    async def _slots(
+        self,
+        product_id: int,
+        keys: list[str],
+        combinations: tuple[DesiredCombination, ...],
+    ) -> list[PriceSlot]:
+        if not self.shared:
+            return [PriceSlot(keys[0], product_id)]
+        await self.lookups.link_combinations(product_id, combinations)
+        slots = []
+        for key in keys:
+            combination_id = self.state.link(COMBINATION, key)
+            if combination_id is None:
+                self.items.skip(key, f"size {key} is not in the shop yet")
+            else:
+                slots.append(PriceSlot(key, product_id, combination_id))
+        return slots
+
+    async def _price(self, slot: PriceSlot, target: DesiredPrice) -> None:
+        if slot.combination_id:
+            resource, object_id = "combinations", slot.combination_id
+            fields: dict[str, object] = {"price": target.price}
+        else:
+            resource, object_id = "products", slot.product_id
+            fields = {
+                "price": target.price,
+                "id_tax_rules_group": target.tax_rules_group,
+            }
         try:
             await self.items.write(
                 "updated",
                 f"price is now {target.price} excluding VAT",
-                lambda: self.shop.update(
-                    "products",
-                    product_id,
-                    {
-                        "price": target.price,
-                        "id_tax_rules_group": target.tax_rules_group,
-                    },
-                ),
-                polaris_key=key,
-                prestashop_id=product_id,
+                lambda: self.shop.update(resource, object_id, fields),
+                polaris_key=slot.key,
+                prestashop_id=object_id,
             )
         except ItemRejected as error:
             if error.status == 404:
-                self.state.remove_link(PRODUCT, key)
+                link_kind = COMBINATION if slot.combination_id else PRODUCT
+                self.state.remove_link(link_kind, slot.key)
             raise
         if not self.ctx.dry_run:
-            self.state.set_fingerprint(PRICE, key, target.price_fingerprint())
+            self.state.set_fingerprint(PRICE, slot.key, target.price_fingerprint())
 
-    async def _promotion(self, key: str, product_id: int, target: DesiredPrice) -> None:
+    async def _promotion(self, slot: PriceSlot, target: DesiredPrice) -> None:
+        key = slot.key
         promotion_id = self.state.link(SPECIFIC_PRICE, key)
         if (
             promotion_id is None
             and target.specific_price is not None
-            and product_id not in self.promotions_read
+            and slot.product_id not in self.promotions_read
         ):
-            promotion_id = await self._find_promotion(product_id)
+            promotion_id = await self._find_promotion(slot)
 
         if target.specific_price is None:
             if promotion_id is not None:
@@ -176,9 +238,7 @@ class PriceSync:
                     prestashop_id=promotion_id,
                 )
         else:
-            promotion_id = await self._write_promotion(
-                key, product_id, promotion_id, target
-            )
+            promotion_id = await self._write_promotion(slot, promotion_id, target)
 
         if self.ctx.dry_run:
             return
@@ -190,17 +250,17 @@ class PriceSync:
             self.state.set_fingerprint(PROMOTION, key, target.promotion_fingerprint())
 
     async def _write_promotion(
-        self, key: str, product_id: int, promotion_id: int | None, target: DesiredPrice
+        self, slot: PriceSlot, promotion_id: int | None, target: DesiredPrice
     ) -> int | None:
         assert target.specific_price is not None
-        fields = target.specific_price.fields(product_id)
+        fields = target.specific_price.fields(slot.product_id, slot.combination_id)
         reduction = target.specific_price.reduction_incl_tax
         if promotion_id is not None:
             await self.items.write(
                 "updated",
                 f"promotion changed: {reduction} off including VAT",
                 lambda: self.shop.update("specific_prices", promotion_id, fields),
-                polaris_key=key,
+                polaris_key=slot.key,
                 prestashop_id=promotion_id,
             )
             return promotion_id
@@ -208,18 +268,23 @@ class PriceSync:
             "created",
             f"promotion: {reduction} off including VAT",
             lambda: self.shop.create(
-                "specific_prices",
-                fields,
-                lookup={"id_product": product_id, **_PROMOTION_SLOT},
+                "specific_prices", fields, lookup=_promotion_slot(slot)
             ),
-            polaris_key=key,
+            polaris_key=slot.key,
         )
         return int(created["id"]) if created is not None else None
 
-    async def _find_promotion(self, product_id: int) -> int | None:
+    async def _find_promotion(self, slot: PriceSlot) -> int | None:
         """A promotion an interrupted run created without recording it."""
         found = await self.shop.find_one(
-            "specific_prices",
-            {"id_product": product_id, "id_specific_price_rule": 0, **_PROMOTION_SLOT},
+            "specific_prices", {**_promotion_slot(slot), "id_specific_price_rule": 0}
         )
         return int(found["id"]) if found is not None else None
+
+
+def _promotion_slot(slot: PriceSlot) -> dict[str, int]:
+    return {
+        **_PROMOTION_SLOT,
+        "id_product": slot.product_id,
+        "id_product_attribute": slot.combination_id,
+    }

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from polaris_sync.config import Config
+from polaris_sync.errors import ConfigError
 from polaris_sync.mapping.item import CatalogueItem, from_polaris
 from polaris_sync.mapping.product import CatalogueOptions, Mappings
 from polaris_sync.stages.base import StageContext, StageResult
@@ -178,6 +179,11 @@ def catalogue_options(
     config: Config, languages: tuple[int, ...] = ()
 ) -> CatalogueOptions:
     section = config.catalogue
+    if section.products_per == "model" and not section.colour_group:
+        raise ConfigError(
+            'catalogue.products_per = "model" needs catalogue.colour_group: '
+            "the sizes of each colour are told apart by their colour"
+        )
     return CatalogueOptions(
         languages=languages,
         products_per=section.products_per,
@@ -192,6 +198,9 @@ def catalogue_options(
         safety_stock=config.stock.safety_stock,
         max_ean_digits=section.max_ean_digits,
         related_colours=section.related_colours,
+        weekly_cleanup=section.weekly_cleanup,
+        store_availability=section.store_availability,
+        store_low_stock=section.store_low_stock,
         synced_fields=frozenset(section.update_fields),
     )
 

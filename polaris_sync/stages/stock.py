@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from polaris_sync.errors import ItemRejected
+from polaris_sync.mapping.availability import availability_line
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import (
     CatalogueOptions,
@@ -32,6 +33,8 @@ from polaris_sync.stages.shop import COMBINATION, PRODUCT, STOCK_ROW, ShopLookup
 STAGE = "stock"
 STOCK = "stock"
 VISIBILITY = "visibility"
+AVAILABILITY = "store-availability"
+NOT_IN_SHOP = "not-in-shop"
 
 
 async def run(ctx: StageContext) -> StageResult:
@@ -53,13 +56,22 @@ async def linked_product(
     item: CatalogueItem,
     combinations: tuple[DesiredCombination, ...],
 ) -> int | None:
-    """The shop product of an item; basic mode adopts an existing one (F10)."""
+    """The shop product of an item; basic mode adopts an existing one (F10).
+
+    An item the shop was searched for in vain is not searched again until it
+    changes in Polaris: runs re-read the newest items and must stay cheap.
+    """
     key = product_key(item, options)
     product_id = ctx.state.link(PRODUCT, key)
-    if product_id is None and ctx.config.mode == "basic":
-        product_id = await lookups.adopt(
-            item, key, product_reference(item, options), combinations
-        )
+    if product_id is not None or ctx.config.mode != "basic":
+        return product_id
+    if ctx.state.fingerprint(NOT_IN_SHOP, key) == item.changed_at:
+        return None
+    product_id = await lookups.adopt(
+        item, key, product_reference(item, options), combinations
+    )
+    if product_id is None and not ctx.dry_run:
+        ctx.state.set_fingerprint(NOT_IN_SHOP, key, item.changed_at)
     return product_id
 
 
@@ -80,7 +92,9 @@ async def read_adoptable(
 
     def unlinked() -> Iterator[CatalogueItem]:
         for item in items:
-            if ctx.state.link(PRODUCT, product_key(item, options)) is None:
+            key = product_key(item, options)
+            searched = ctx.state.fingerprint(NOT_IN_SHOP, key) == item.changed_at
+            if ctx.state.link(PRODUCT, key) is None and not searched:
                 yield item
 
     await lookups.read_products(product_reference(i, options) for i in unlinked())
@@ -105,6 +119,7 @@ class StockSync:
         # D2 judges a product by all its sizes; with one product per model an
         # item holds only one colour's sizes, so sold-out hiding needs one
         # product per colour.
+        self.store_names = _store_names(ctx) if options.store_availability else {}
         self.hide_sold_out = (
             ctx.config.stock.out_of_stock == "hide"
             and options.products_per == "model-colour"
@@ -141,7 +156,8 @@ class StockSync:
         key = product_key(item, self.options)
         changed = self.changed(combinations)
         visibility = self._visibility(combinations)
-        if not changed and not self._visibility_changed(key, visibility):
+        lines = self._availability_changes(combinations)
+        if not (changed or lines or self._visibility_changed(key, visibility)):
             self.items.unchanged(key)
             return
 
@@ -151,9 +167,13 @@ class StockSync:
         if product_id is None:
             self.items.skip(key, f"{describe(item)} is not in the shop yet")
             return
+        if any(self.state.link(COMBINATION, c.key) is None for c in changed):
+            await self.lookups.link_combinations(product_id, combinations)
         for combination in changed:
             await self._quantity(product_id, combinations, combination)
         await self._visibility_write(key, product_id, visibility)
+        for combination_key, line in lines.items():
+            await self._availability_write(combination_key, line)
 
     async def _quantity(
         self,
@@ -161,8 +181,6 @@ class StockSync:
         combinations: tuple[DesiredCombination, ...],
         combination: DesiredCombination,
     ) -> None:
-        if self.state.link(COMBINATION, combination.key) is None:
-            await self.lookups.link_combinations(product_id, combinations)
         if self.state.link(COMBINATION, combination.key) is None:
             self.items.skip(
                 combination.key, f"size {combination.key} is not in the shop"
@@ -190,6 +208,43 @@ class StockSync:
             self.state.set_fingerprint(
                 STOCK, combination.key, str(combination.quantity)
             )
+
+    def _availability_changes(
+        self, combinations: tuple[DesiredCombination, ...]
+    ) -> dict[str, str]:
+        """E7: the per-store line of each size whose line changed."""
+        if not self.store_names:
+            return {}
+        lines = {
+            c.key: availability_line(
+                c.stock_by_store, self.store_names, self.options.store_low_stock
+            )
+            for c in combinations
+        }
+        return {
+            key: line
+            for key, line in lines.items()
+            if self.state.fingerprint(AVAILABILITY, key) != line
+        }
+
+    async def _availability_write(self, key: str, line: str) -> None:
+        combination_id = self.state.link(COMBINATION, key)
+        if combination_id is None:
+            return
+        languages = await self.ctx.prestashop.languages()
+        await self.items.write(
+            "updated",
+            f"stores having size {key}: {line}",
+            lambda: self.ctx.prestashop.update(
+                "combinations",
+                combination_id,
+                {"available_now": {language: line for language in languages}},
+            ),
+            polaris_key=key,
+            prestashop_id=combination_id,
+        )
+        if not self.ctx.dry_run:
+            self.state.set_fingerprint(AVAILABILITY, key, line)
 
     def _visibility(self, combinations: tuple[DesiredCombination, ...]) -> str:
         # D2: a sold-out product leaves listings and search; its page stays.
@@ -222,3 +277,16 @@ class StockSync:
         )
         if not self.ctx.dry_run:
             self.state.set_fingerprint(VISIBILITY, key, visibility)
+
+
+def _store_names(ctx: StageContext) -> dict[int, str]:
+    """Mapped Polaris stores (F4), by store code, named as Polaris names them."""
+    rows = [
+        row
+        for row in ctx.state.mapping_rows("store")
+        if row.target and not row.ignored and row.source.isdigit()
+    ]
+    return {
+        int(row.source): row.label.split(" (")[0] or row.source
+        for row in sorted(rows, key=lambda row: int(row.source))
+    }

@@ -198,6 +198,21 @@ class Sandbox:
     def shop_writes(self) -> list[httpx.Request]:
         return [r for r in self.shop_requests if r.method not in ("GET", "HEAD")]
 
+    def shop_admin(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> Any:
+        """The emulator's `/_sandbox/` API (faults, request counts)."""
+
+        async def call() -> Any:
+            transport = httpx.ASGITransport(app=self.shop_app)
+            root = SHOP_URL.removesuffix("/api")
+            async with httpx.AsyncClient(transport=transport, base_url=root) as c:
+                response = await c.request(method, f"/_sandbox/{path}", json=body)
+                response.raise_for_status()
+                return response.json() if response.content else None
+
+        return asyncio.run(call())
+
     def polaris_admin(self, path: str, body: dict[str, Any]) -> Any:
         async def post() -> Any:
             transport = httpx.ASGITransport(app=self.polaris_app)

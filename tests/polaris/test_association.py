@@ -89,6 +89,13 @@ async def test_an_answer_without_key_is_refused():
         await associate(URL, "pl-p8-111-2222", "123456", transport=transport)
 
 
+@pytest.mark.parametrize("url", ["/api/WebConnect", "ftp://h/x", "https://"])
+async def test_an_answer_with_an_unusable_address_is_refused(url):
+    transport = association_server(200, {**GRANTED, "Url": url})
+    with pytest.raises(RemoteError, match="no usable Url"):
+        await associate(URL, "pl-p8-111-2222", "123456", transport=transport)
+
+
 async def test_a_store_code_that_is_not_a_number_is_refused():
     answer = {**GRANTED, "MagasinReference": "Lyon"}
     transport = association_server(200, answer)

@@ -1,9 +1,7 @@
 """Certificate pinning over real TLS on loopback (A5)."""
 
 import json
-import shutil
 import ssl
-import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -13,39 +11,9 @@ from polaris_sync.errors import CertificateMismatch, RemoteError
 from polaris_sync.polaris.association import associate
 from polaris_sync.polaris.client import PolarisClient
 from polaris_sync.polaris.pinning import fingerprint, pin_for
+from polaris_sync.sandbox.tls import ensure_self_signed
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl"),
-]
-
-
-def self_signed(folder, name):
-    """A self-signed certificate for a name that is not the loopback address."""
-    cert, key = folder / f"{name}.crt", folder / f"{name}.key"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            f"/CN={name}.polaris.invalid",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+pytestmark = pytest.mark.anyio
 
 
 class FakePolaris(BaseHTTPRequestHandler):
@@ -77,10 +45,11 @@ class FakePolaris(BaseHTTPRequestHandler):
 def https_server(tmp_path):
     servers = []
 
-    def start(name):
-        cert, key = self_signed(tmp_path, name)
+    def start(name, expired=False):
+        certificate = ensure_self_signed(tmp_path / name, expired=expired)
+        cert = certificate.certfile
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert, key)
+        context.load_cert_chain(certificate.certfile, certificate.keyfile)
         server = ThreadingHTTPServer(("127.0.0.1", 0), FakePolaris)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         server.seen = []
@@ -141,3 +110,13 @@ async def test_unpinned_self_signed_certificate_is_not_silently_accepted_A5(
         with pytest.raises(RemoteError, match="not trusted"):
             await client.get_config("Magasins")
     assert server.seen == []
+
+
+async def test_an_expired_pinned_certificate_is_still_accepted_A5(https_server):
+    server, url, _ = https_server("expired", expired=True)
+    pin = pin_for(url)
+
+    client = PolarisClient(url + "/api/WebConnect", "k", pin=pin, timeout=5)
+    async with client:
+        assert await client.get_config("Magasins")
+    assert server.seen[-1][1] == "k"

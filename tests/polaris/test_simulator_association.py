@@ -11,8 +11,7 @@ from polaris_sync.errors import AssociationError
 from polaris_sync.polaris.association import associate
 from polaris_sync.polaris.client import PolarisClient
 from polaris_sync.polaris.pinning import pin_for, pinned_context
-
-serve = pytest.importorskip("polaris_sync.sandbox.serve", reason="needs the sandbox")
+from polaris_sync.sandbox import serve
 
 pytestmark = pytest.mark.anyio
 

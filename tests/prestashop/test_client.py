@@ -450,3 +450,63 @@ def test_image_upload_uses_the_image_field_and_returns_the_id():
     assert run(go()) == 24
     assert seen[0].url.path == "/api/images/products/21"
     assert b'name="image"; filename="a.png"' in seen[0].content
+
+
+def test_an_image_upload_that_landed_but_failed_is_found_not_sent_again():
+    posts: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(request)
+            return httpx.Response(500)
+        return xml_answer(
+            '<image id="21"><declination id="24"/><declination id="31"/></image>'
+        )
+
+    async def go():
+        async with make_client(handler) as client:
+            return await client.upload_image(
+                21, b"\x89PNG", "a.png", "image/png", known_images={24}
+            )
+
+    assert run(go()) == 31
+    assert len(posts) == 1
+
+
+def test_an_image_upload_that_did_not_land_is_sent_once_more():
+    posts: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(request)
+            if len(posts) == 1:
+                return httpx.Response(500)
+            return xml_answer("<image><id>32</id></image>")
+        return httpx.Response(404, headers={"PSWS-Version": "8.1.2"})
+
+    async def go():
+        async with make_client(handler) as client:
+            return await client.upload_image(
+                21, b"\x89PNG", "a.png", "image/png", known_images=set()
+            )
+
+    assert run(go()) == 32
+    assert len(posts) == 2
+
+
+def test_json_after_a_php_notice_holding_brackets_is_read():
+    """Pitfall L2: noise before the document, brackets in the noise."""
+    notice = "<b>Warning</b>: Undefined array key [id_shop] in {module} on line 3\n"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            text=notice + json.dumps({"products": [{"id": 7}]}),
+            headers={"Content-Type": "application/javascript"},
+        )
+
+    async def go():
+        async with make_client(handler) as client:
+            return await client.list("products")
+
+    assert run(go()) == [{"id": 7}]

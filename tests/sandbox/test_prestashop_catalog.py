@@ -676,3 +676,81 @@ def test_an_empty_element_stores_zero_where_absence_stores_null(
     after = shop.one("combinations", combination, "low_stock_threshold")
     assert before == {"low_stock_threshold": None}
     assert after == {"low_stock_threshold": 0}
+
+
+@pytest.mark.parametrize(("position", "code"), [("-1", 134), ("5", 135)])
+def test_position_in_category_outside_the_category_is_a_500(
+    shop: CatalogShop, position: str, code: int
+) -> None:
+    product = shop.simple_product()
+    shop.simple_product()
+    answer = _patch(
+        shop,
+        "products",
+        product,
+        f"<position_in_category>{position}</position_in_category>",
+    )
+    inside = _patch(
+        shop, "products", product, "<position_in_category>1</position_in_category>"
+    )
+    assert (answer.status_code, error_codes(answer)) == (500, [code])
+    assert inside.status_code == 200
+
+
+def test_the_type_setter_toggles_the_virtual_flag(shop: CatalogShop) -> None:
+    product = shop.simple_product()
+    _patch(shop, "products", product, "<type>virtual</type>")
+    assert shop.one("products", product, "type,is_virtual") == {
+        "type": "virtual",
+        "is_virtual": "1",
+    }
+
+
+def test_deleting_a_product_deletes_its_custom_feature_values_for_everyone(
+    shop: CatalogShop,
+) -> None:
+    """Pitfall B5."""
+    feature = shop.created_id(
+        shop.send(
+            "POST",
+            "product_features",
+            '<product_feature><name><language id="1">Care</language></name>'
+            "</product_feature>",
+        )
+    )
+    custom = shop.created_id(
+        shop.send(
+            "POST",
+            "product_feature_values",
+            f"<product_feature_value><id_feature>{feature}</id_feature><custom>1"
+            '</custom><value><language id="1">Hand wash</language></value>'
+            "</product_feature_value>",
+        )
+    )
+    link = (
+        "<associations><product_features><product_feature>"
+        f"<id>{feature}</id><id_feature_value>{custom}</id_feature_value>"
+        "</product_feature></product_features></associations>"
+    )
+    first, second = shop.simple_product(extra=link), shop.simple_product(extra=link)
+    shop.client.delete(f"/api/products/{first}")
+    assert shop.get(f"product_feature_values/{custom}").status_code == 404
+    assert association_ids(shop.get(f"products/{second}"), "product_features") == []
+
+
+def test_manufacturer_slug_is_derived_and_read_only(shop: CatalogShop) -> None:
+    created = shop.send(
+        "POST", "manufacturers", "<manufacturer><name>Été Nord</name></manufacturer>"
+    )
+    brand = shop.created_id(created)
+    refused = _patch(shop, "manufacturers", brand, "<link_rewrite>x</link_rewrite>")
+    assert text(created, "link_rewrite") == "ete-nord"
+    assert (refused.status_code, error_codes(refused)) == (400, [93])
+
+
+def test_bin_reads_the_cover_image(shop: CatalogShop) -> None:
+    product = shop.simple_product()
+    _upload(shop, str(product), _picture("PNG"))
+    _upload(shop, str(product), _picture("JPEG"))
+    cover = shop.client.get(f"/api/images/products/{product}/bin")
+    assert (cover.status_code, cover.content[:4]) == (200, b"\x89PNG")

@@ -6,6 +6,7 @@ pitfall ids to design/prestashop-pitfalls.md.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -316,3 +317,99 @@ def test_an_unknown_shop_is_redirected_to_the_front_office(shop: CatalogShop) ->
     assert unknown.headers["location"] == "/?url=products&id_shop=7"
     assert unknown.content == b""
     assert (known.status_code, every.status_code) == (200, 200)
+
+
+def test_a_disabled_webservice_answers_503_code_22(shop: CatalogShop) -> None:
+    setting = shop.json("configurations?filter[name]=[PS_WEBSERVICE]&display=[id]")
+    row = setting["configurations"][0]["id"]
+    shop.send(
+        "PATCH",
+        f"configurations/{row}",
+        f"<configuration><id>{row}</id><value>0</value></configuration>",
+    )
+    answer = shop.get("languages")
+    assert (answer.status_code, error_codes(answer)) == (503, [22])
+
+
+def test_unsorted_lists_can_be_shuffled_to_catch_order_assumptions(
+    shop: CatalogShop,
+) -> None:
+    products = [shop.simple_product() for _ in range(12)]
+    shop.client.put("/_sandbox/faults", json={"shuffle_unsorted": True, "seed": 3})
+    unsorted = [p["id"] for p in shop.json("products")["products"]]
+    ordered = [p["id"] for p in shop.json("products?sort=[id_ASC]")["products"]]
+    shop.client.delete("/_sandbox/faults")
+    assert sorted(unsorted) == products and unsorted != products
+    assert ordered == products
+    assert [p["id"] for p in shop.json("products")["products"]] == products
+
+
+def test_the_admin_api_answers_loopback_peers_only(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "far.db", api_key=KEY)
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 5000))
+    near = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+
+    async def status(chosen: httpx.ASGITransport) -> int:
+        async with httpx.AsyncClient(transport=chosen, base_url="http://t") as client:
+            return (await client.get("/_sandbox/requests")).status_code
+
+    assert asyncio.run(status(transport)) == 403
+    assert asyncio.run(status(near)) == 200
+
+
+def test_1_7_products_have_no_product_type(tmp_path: Path) -> None:
+    old = CatalogShop(tmp_path / "old.db", version="1.7.8.11")
+    blank = entity(old.get("products?schema=blank"))
+    combination = entity(old.get("combinations?schema=blank"))
+    assert blank.find("product_type") is None
+    assert combination.find("location") is not None
+    assert combination.find("available_now") is None
+
+
+def test_a_key_without_patch_rights_sees_it_in_the_listing_and_gets_405_code_25(
+    shop: CatalogShop,
+) -> None:
+    """Pitfall A3: keys created before an upgrade to 8.0 lack PATCH."""
+    product = shop.simple_product()
+    everything_but_patch = ["GET", "HEAD", "POST", "PUT", "DELETE"]
+    granted = shop.client.put(
+        "/_sandbox/permissions", json={"*": everything_but_patch, "languages": ["GET"]}
+    )
+    listing = entity(shop.get(""))
+    patched = shop.send(
+        "PATCH", f"products/{product}", f"<product><id>{product}</id></product>"
+    )
+    shop.client.delete("/_sandbox/permissions")
+    products = listing.find("products")
+    languages = listing.find("languages")
+    assert granted.status_code == 200
+    assert products is not None and products.get("patch") == "false"
+    assert products.get("put") == "true"
+    assert languages is not None and languages.get("post") == "false"
+    assert (patched.status_code, error_codes(patched)) == (405, [25])
+
+
+def test_a_resource_the_key_may_not_touch_is_401_code_26(shop: CatalogShop) -> None:
+    shop.client.put("/_sandbox/permissions", json={"languages": ["GET"]})
+    refused = shop.get("products")
+    allowed = shop.get("languages")
+    listing = entity(shop.get(""))
+    shop.client.delete("/_sandbox/permissions")
+    assert (refused.status_code, error_codes(refused)) == (401, [26])
+    assert allowed.status_code == 200
+    assert [child.tag for child in listing] == ["languages"]
+    assert shop.get("products").status_code == 200
+
+
+def test_permissions_with_unknown_methods_are_refused(shop: CatalogShop) -> None:
+    answer = shop.client.put("/_sandbox/permissions", json={"products": ["FETCH"]})
+    assert answer.status_code == 400
+    assert shop.client.get("/_sandbox/permissions").json() == {
+        "*": ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"]
+    }
+
+
+def test_paths_outside_the_api_are_not_found(shop: CatalogShop) -> None:
+    assert shop.client.get("/index.php").status_code == 404
+    assert shop.client.get("/apix/products").status_code == 404
+    assert shop.client.get("/api").status_code == 200

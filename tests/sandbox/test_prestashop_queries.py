@@ -212,3 +212,15 @@ def test_output_format_must_be_uppercase_json(
 def test_bad_language_parameter_is_a_400(shop: CatalogShop) -> None:
     assert error_codes(shop.get("products?language=9")) == [81]
     assert error_codes(shop.get("products?language=abc")) == [79, 81]
+
+
+def test_display_can_pick_association_fields(
+    shop: CatalogShop, products: list[int]
+) -> None:
+    display = "display=[id,stock_availables[id_product_attribute]]"
+    query = f"filter[id]=[{products[0]}]&{display}"
+    row = shop.json(f"products?{query}")["products"][0]
+    assert row == {
+        "id": products[0],
+        "associations": {"stock_availables": [{"id_product_attribute": 0}]},
+    }

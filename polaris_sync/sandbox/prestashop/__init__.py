@@ -16,6 +16,7 @@ Layout:
 - ``render`` / ``xmlio``: XML and JSON shapes; ``schema``: root listing and
   ``schema=blank|synopsis``; ``values``: conversions and validators;
 - ``catalog``, ``reference``: the resources; ``images``: ``/api/images``;
+  ``versions``: what 1.7.8 and 9.x change in the 8.1 declarations;
 - ``store``: SQLite; ``app``: auth, routing, envelopes; ``replay``: replays
   recorded exchanges against any URL and key;
 - the order side: ``customers`` (customers, groups, addresses),
@@ -27,7 +28,7 @@ Layout:
   invoices, payments), ``order_changes`` (credit slips, line edits),
   ``order_rows`` (complete rows written by the shop itself).
 
-Adding a resource:
+More in README.md beside this file. Adding a resource:
 1. In a module of your own (e.g. ``orders.py``), declare a ``Resource`` with
    its fields in the exact order the real shop prints them (kinds INT/BOOL/
    FLOAT/STR/DATE/DATETIME; ``required``, ``read_only`` (answers 93),
@@ -37,7 +38,8 @@ Adding a resource:
 2. Associations: ``Association(name, node, api, fields, item_ref, getter,
    setter, writable)``; without a getter the items are stored on the entity.
 3. Side effects go in ``Hooks`` (before_validate, before_save, after_save,
-   before_delete, after_delete, json_types); they receive the request
+   before_delete, after_delete, json_types, extra_fields); rows that belong
+   to no shop are excluded with ``Resource.in_shop``. Hooks receive the request
    ``Context`` (``ctx.store``, ``ctx.resource(name)``, ``ctx.now()``) and the
    entity dict (raw strings as sent, stored values as loaded). Raise
    ``errors.WsError(status, (code, message), ...)`` or

@@ -16,7 +16,15 @@
   An optional ``"notice_rate": float`` prefixes that share of the successful
   answers with a PHP notice and turns their Content-Type into
   ``application/javascript``, as a shop with ``display_errors`` on does.
+  An optional ``"shuffle_unsorted": true`` returns lists requested without
+  ``sort`` in random order (the real shop promises no order either).
 - ``DELETE /_sandbox/faults``: back to a healthy server.
+- ``PUT /_sandbox/permissions`` with ``{"products": ["GET", "PUT"], "*": [...]}``:
+  restrict the API key to these methods per resource (``"*"`` for the
+  resources not named, none if absent), as a key created in the back office
+  with fewer rights (e.g. without PATCH, like keys older than an upgrade to
+  8.0). The root listing follows; other resources answer 401 code 26, other
+  methods 405 code 25. ``GET`` shows them, ``DELETE`` grants everything again.
 
 Other modules add routes with :meth:`Admin.route` (e.g. the order side's
 ``POST /_sandbox/orders``).
@@ -25,6 +33,7 @@ Other modules add routes with :meth:`Admin.route` (e.g. the order side's
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import random
 from collections import Counter
@@ -35,8 +44,20 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from .shop import KEY_METHODS
+
 if TYPE_CHECKING:
     from .shop import Shop
+
+
+def from_loopback(host: str | None) -> bool:
+    """A real peer must be on loopback; in-process test transports name no
+    IP address (no network crossed)."""
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return True
+
 
 HANG_SECONDS = 120.0
 PHP_NOTICE = (
@@ -72,6 +93,7 @@ class Faults:
     timeout_rate: float = 0.0
     seed: int = 0
     notice_rate: float = 0.0
+    shuffle_unsorted: bool = False
 
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> Faults:
@@ -85,6 +107,7 @@ class Faults:
             timeout_rate=float(payload.get("timeout_rate", 0.0)),
             seed=int(payload.get("seed", 0)),
             notice_rate=float(payload.get("notice_rate", 0.0)),
+            shuffle_unsorted=bool(payload.get("shuffle_unsorted", False)),
         )
         rates = (faults.error_rate, faults.timeout_rate, faults.notice_rate)
         if faults.latency_ms < 0 or not all(0 <= rate <= 1 for rate in rates):
@@ -147,6 +170,8 @@ class Admin:
     # --- routes -----------------------------------------------------------
 
     async def handle(self, request: Request) -> Response:
+        if not from_loopback(request.client.host if request.client else None):
+            return JSONResponse({"error": "the sandbox admin API is local"}, 403)
         path = request.url.path[len("/_sandbox/") :].strip("/")
         method = request.method
         if (method, path) in EXTRA_ROUTES:
@@ -160,6 +185,8 @@ class Admin:
             return JSONResponse({"total": 0, "counts": {}})
         if path == "faults":
             return await self._faults(request)
+        if path == "permissions":
+            return await self._permissions(request)
         return JSONResponse({"error": f"no route {method} /_sandbox/{path}"}, 404)
 
     async def _faults(self, request: Request) -> Response:
@@ -178,11 +205,41 @@ class Admin:
         self._set(faults)
         return JSONResponse(faults.as_json())
 
+    async def _permissions(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.shop.key_rights = None
+        elif request.method == "PUT":
+            try:
+                self.shop.key_rights = _rights(
+                    json.loads(await request.body() or b"{}")
+                )
+            except (ValueError, TypeError, AttributeError) as exc:
+                return JSONResponse({"error": f"bad permissions: {exc}"}, 400)
+        elif request.method != "GET":
+            return JSONResponse({"error": "use GET, PUT or DELETE"}, 405)
+        rights = self.shop.key_rights
+        if rights is None:
+            return JSONResponse({"*": sorted(KEY_METHODS)})
+        return JSONResponse({name: sorted(methods) for name, methods in rights.items()})
+
     def _set(self, faults: Faults) -> None:
         self.faults = faults
         self.random = random.Random(faults.seed)
+        self.shop.unsorted_order = (
+            random.Random(faults.seed) if faults.shuffle_unsorted else None
+        )
         self.released.set()
         self.released = asyncio.Event()
+
+
+def _rights(payload: dict[str, Any]) -> dict[str, frozenset[str]]:
+    rights: dict[str, frozenset[str]] = {}
+    for resource, methods in payload.items():
+        wanted = frozenset(str(m).upper() for m in methods)
+        if not wanted <= KEY_METHODS:
+            raise ValueError(f"unknown methods {sorted(wanted - KEY_METHODS)}")
+        rights[str(resource)] = wanted
+    return rights
 
 
 def _fault_page() -> Response:

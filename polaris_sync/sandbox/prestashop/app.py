@@ -38,10 +38,14 @@ class PrestaShopApp:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
-        if request.url.path.startswith("/_sandbox/"):
+        path = request.url.path
+        if path.startswith("/_sandbox/"):
             response = await self.admin.handle(request)
-        else:
+        elif path == "/api" or path.startswith("/api/"):
             response = await self._webservice(request)
+        else:
+            # The front office is not emulated.
+            response = Response(b"Not Found", status_code=404, media_type="text/plain")
         await response(scope, receive, send)
 
     async def _webservice(self, request: Request) -> Response:
@@ -80,6 +84,15 @@ class PrestaShopApp:
         as_json: bool,
         upload: Upload | None,
     ) -> Answer:
+        if self.shop.configuration("PS_WEBSERVICE") == "0":
+            raise WsError(
+                503,
+                (
+                    22,
+                    "The PrestaShop webservice is disabled. Please "
+                    "activate it in the PrestaShop Back Office",
+                ),
+            )
         _authenticate(request, params, self.shop.api_key)
         if method not in KNOWN_METHODS or (
             method == "PATCH" and not self.shop.patch_allowed
@@ -124,6 +137,24 @@ class PrestaShopApp:
         name = segments[0]
         if name not in registry.RESOURCE_INDEX:
             raise WsError(400, (27, _unknown_resource_message(name)))
+        rights = self.shop.granted(name)
+        if not rights:
+            raise WsError(
+                401,
+                (
+                    26,
+                    f"No permission for this authentication key on the resource {name}",
+                ),
+            )
+        if method not in rights:
+            raise WsError(
+                405,
+                (
+                    25,
+                    f"This method ({method}) is not allowed for this "
+                    "authentication key",
+                ),
+            )
         if method in registry.FORBIDDEN_METHODS.get(name, frozenset()):
             raise WsError(
                 405, (101, f"Method {method} is not allowed for the resource {name}")
@@ -287,11 +318,11 @@ def _authenticate(
     if key is None:
         raise _Unauthenticated()
     if key == "":
-        raise _KeyError((17, "Authentication key is empty"))
+        raise _BadKey((17, "Authentication key is empty"))
     if len(key) != 32:
-        raise _KeyError((18, "Invalid authentication key format"))
+        raise _BadKey((18, "Invalid authentication key format"))
     if key != api_key:
-        raise _KeyError(
+        raise _BadKey(
             (20, "Authentification key is not active"),
             (21, "No permission for this authentication key"),
         )
@@ -312,7 +343,7 @@ class _Unauthenticated(WsError):
         super().__init__(401)
 
 
-class _KeyError(WsError):
+class _BadKey(WsError):
     def __init__(self, *errors: tuple[int, str]) -> None:
         super().__init__(401, *errors)
 
@@ -347,7 +378,7 @@ def _error_answer(error: WsError, as_json: bool) -> Answer:
         answer = Answer(error.status, error_json(error.errors), JSON_CONTENT_TYPE)
     else:
         answer = Answer(error.status, error_xml(error.errors), XML_CONTENT_TYPE)
-    if isinstance(error, _KeyError):
+    if isinstance(error, _BadKey):
         answer.version_header = "0"
         answer.headers["WWW-Authenticate"] = REALM
     return answer

@@ -24,6 +24,7 @@ from .model import (
     Field,
     Hooks,
     Resource,
+    date_fields,
     empty_value,
 )
 from .values import php_int, slugify
@@ -31,10 +32,13 @@ from .values import php_int, slugify
 PHP_WARNING = "[PHP Warning #2] {message} (/var/www/prestashop/classes/{where})"
 
 
-def _dates() -> tuple[Field, Field]:
+def _barcodes() -> tuple[Field, ...]:
+    """EAN-13, ISBN, UPC and MPN, as products and combinations both carry."""
     return (
-        Field("date_add", DATETIME, validator="isDate", date_gated=True),
-        Field("date_upd", DATETIME, validator="isDate", date_gated=True),
+        Field("ean13", max_size=13, validator="isEan13"),
+        Field("isbn", max_size=32, validator="isIsbn"),
+        Field("upc", max_size=12, validator="isUpc"),
+        Field("mpn", max_size=40, validator="isMpn"),
     )
 
 
@@ -215,12 +219,56 @@ def _product_before_save(ctx: Context, product: Entity, method: str) -> None:
             )
             or 0
         )
+    if "position_in_category" in submitted:
+        _check_position(ctx, product)
+    if "type" in submitted:
+        _set_type(product)
     if "id_default_combination" in submitted and method != "POST":
         _set_default_combination(ctx, product)
     if "id_default_image" in submitted and method != "POST":
         from .images import set_cover
 
         set_cover(ctx.shop, product["id"], php_int(str(product["id_default_image"])))
+
+
+def _check_position(ctx: Context, product: Entity) -> None:
+    """The position setter works on the default category as stored: 0 to
+    count-1 only, so a product new to the category can never be placed."""
+    wanted = php_int(str(product.get("position_in_category") or 0))
+    category = php_int(str(product.get("id_category_default") or 0))
+    if wanted < 0:
+        raise WsError(
+            500,
+            (
+                134,
+                "You cannot set a negative position, the minimum for this setter is 0.",
+            ),
+        )
+    size = int(
+        ctx.store.scalar(
+            "SELECT COUNT(*) FROM ws_products WHERE id_category_default = ?",
+            (category,),
+        )
+        or 0
+    )
+    if wanted >= size:
+        raise WsError(
+            500,
+            (
+                135,
+                "You cannot set a position greater than the total number of "
+                "products in the category, starting at 0.",
+            ),
+        )
+    product["_position"] = wanted + 1
+
+
+def _set_type(product: Entity) -> None:
+    """The legacy `type` setter: simple, pack or virtual toggle the flags."""
+    kind = str(product.get("type") or "")
+    if kind in ("simple", "pack", "virtual"):
+        product["cache_is_pack"] = "1" if kind == "pack" else "0"
+        product["is_virtual"] = "1" if kind == "virtual" else "0"
 
 
 def _set_default_combination(ctx: Context, product: Entity) -> None:
@@ -257,6 +305,21 @@ def _product_before_delete(ctx: Context, product: Entity) -> None:
         "DELETE FROM ws_specific_prices WHERE id_product = ?", (product["id"],)
     )
     delete_product_images(ctx.shop, product["id"])
+    _delete_custom_feature_values(ctx, product)
+
+
+def _delete_custom_feature_values(ctx: Context, product: Entity) -> None:
+    """Custom (free-text) values linked to the product go with it, even when
+    another product links them too."""
+    linked = [
+        php_int(str(item.get("id_feature_value") or 0))
+        for item in product.get("_assoc", {}).get("product_features", [])
+    ]
+    values = ctx.resource("product_feature_values")
+    for value_id in linked:
+        value = ctx.store.get(values, value_id)
+        if value is not None and value.get("custom") == 1:
+            delete_entity(ctx, values, value_id)
 
 
 def _manufacturer_name(ctx: Context, product: Entity) -> Any:
@@ -368,10 +431,7 @@ PRODUCTS = Resource(
         Field("depth", FLOAT, validator="isUnsignedFloat"),
         Field("weight", FLOAT, validator="isUnsignedFloat"),
         Field("quantity_discount", BOOL, validator="isBool"),
-        Field("ean13", max_size=13, validator="isEan13"),
-        Field("isbn", max_size=32, validator="isIsbn"),
-        Field("upc", max_size=12, validator="isUpc"),
-        Field("mpn", max_size=40, validator="isMpn"),
+        *_barcodes(),
         Field("cache_is_pack", BOOL, validator="isBool"),
         Field("cache_has_attachments", BOOL, validator="isBool"),
         Field("is_virtual", BOOL, validator="isBool"),
@@ -416,7 +476,7 @@ PRODUCTS = Resource(
             values=("both", "catalog", "search", "none"),
         ),
         Field("advanced_stock_management", BOOL, validator="isBool"),
-        *_dates(),
+        *date_fields(),
         Field("pack_stock_type", INT, validator="isUnsignedInt"),
         _ml("meta_description", 512),
         _ml("meta_keywords", 255),
@@ -599,10 +659,7 @@ COMBINATIONS = Resource(
         Field(
             "id_product", INT, required=True, ref="products", validator="isUnsignedId"
         ),
-        Field("ean13", max_size=13, validator="isEan13"),
-        Field("isbn", max_size=32, validator="isIsbn"),
-        Field("upc", max_size=12, validator="isUpc"),
-        Field("mpn", max_size=40, validator="isMpn"),
+        *_barcodes(),
         Field("reference", max_size=64),
         Field("supplier_reference", max_size=64),
         Field("wholesale_price", FLOAT, max_size=27, validator="isNegativePrice"),
@@ -851,6 +908,21 @@ PRODUCT_FEATURES = Resource(
 )
 
 
+def _feature_value_after_delete(ctx: Context, value: Entity) -> None:
+    """Products linked to a deleted value lose the link."""
+    products = ctx.resource("products")
+    where = (
+        "EXISTS (SELECT 1 FROM json_each(t._assoc, '$.product_features') f "
+        "WHERE json_extract(f.value, '$.id_feature_value') = ?)"
+    )
+    for product in ctx.store.select(products, where, (value["id"],)):
+        links = product["_assoc"]["product_features"]
+        product["_assoc"]["product_features"] = [
+            link for link in links if link.get("id_feature_value") != value["id"]
+        ]
+        ctx.store.update(products, product["id"], {"_assoc": product["_assoc"]})
+
+
 PRODUCT_FEATURE_VALUES = Resource(
     name="product_feature_values",
     node="product_feature_value",
@@ -866,6 +938,7 @@ PRODUCT_FEATURE_VALUES = Resource(
         Field("custom", BOOL, validator="isBool"),
         _ml("value", 255, required=True),
     ),
+    hooks=Hooks(after_delete=_feature_value_after_delete),
     indexes=("id_feature",),
 )
 
@@ -881,7 +954,7 @@ MANUFACTURERS = Resource(
         Field("active", BOOL, validator="isBool"),
         Field("link_rewrite", virtual=True, read_only=True),
         Field("name", required=True, max_size=64, validator="isCatalogName"),
-        *_dates(),
+        *date_fields(),
         _ml("description", None, "isCleanHtml"),
         _ml("short_description", None, "isCleanHtml"),
         _ml("meta_title", 255),
@@ -989,7 +1062,7 @@ CATEGORIES = Resource(
         Field("id_shop_default", INT, validator="isUnsignedId", default="1"),
         Field("is_root_category", BOOL, validator="isBool"),
         Field("position", INT),
-        *_dates(),
+        *date_fields(),
         _ml("name", 128, "isCatalogName", required=True),
         _ml("link_rewrite", 128, "isLinkRewrite", required=True),
         _ml("description", None, "isCleanHtml"),

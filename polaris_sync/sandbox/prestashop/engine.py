@@ -108,6 +108,8 @@ def get_list(ctx: Context, resource: Resource) -> Answer:
     else:
         rows = ctx.store.select(resource, where, args, order, limit)
         entities = [with_loaded_virtuals(ctx, resource, e) for e in rows]
+    if ctx.param("sort") is None and ctx.shop.unsorted_order is not None:
+        ctx.shop.unsorted_order.shuffle(entities)
     return _list_answer(ctx, resource, entities, display)
 
 

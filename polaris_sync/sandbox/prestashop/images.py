@@ -22,6 +22,7 @@ from .xmlio import XML_CONTENT_TYPE, cdata
 
 if TYPE_CHECKING:
     from .shop import Shop
+    from .store import Store
 
 # name -> (width, height), as a fresh shop's theme declares them.
 IMAGE_TYPES = {
@@ -54,19 +55,19 @@ class Upload:
     data: bytes | None
 
 
-def _table(shop: Shop) -> None:
-    shop.store.execute(
+def create_table(store: Store) -> None:
+    """Images live beside the resources' tables (created with the shop)."""
+    store.execute(
         "CREATE TABLE IF NOT EXISTS ws_product_images (id INTEGER PRIMARY KEY "
         "AUTOINCREMENT, id_product INTEGER, position INTEGER, cover INTEGER, "
         "format TEXT, data BLOB)"
     )
-    shop.store.execute(
+    store.execute(
         "CREATE INDEX IF NOT EXISTS ix_product_images ON ws_product_images (id_product)"
     )
 
 
 def image_ids(shop: Shop, product_id: int) -> list[int]:
-    _table(shop)
     rows = shop.store.execute(
         "SELECT id FROM ws_product_images WHERE id_product = ? ORDER BY position, id",
         (product_id,),
@@ -75,7 +76,6 @@ def image_ids(shop: Shop, product_id: int) -> list[int]:
 
 
 def cover_id(shop: Shop, product_id: int) -> int | None:
-    _table(shop)
     return shop.store.scalar(
         "SELECT id FROM ws_product_images WHERE id_product = ? AND cover = 1",
         (product_id,),
@@ -83,7 +83,6 @@ def cover_id(shop: Shop, product_id: int) -> int | None:
 
 
 def set_cover(shop: Shop, product_id: int, image_id: int) -> None:
-    _table(shop)
     shop.store.execute(
         "UPDATE ws_product_images SET cover = NULL WHERE id_product = ?", (product_id,)
     )
@@ -93,7 +92,6 @@ def set_cover(shop: Shop, product_id: int, image_id: int) -> None:
 
 
 def delete_product_images(shop: Shop, product_id: int) -> None:
-    _table(shop)
     shop.store.execute(
         "DELETE FROM ws_product_images WHERE id_product = ?", (product_id,)
     )
@@ -105,7 +103,6 @@ def delete_product_images(shop: Shop, product_id: int) -> None:
 def handle(
     ctx: Context, segments: list[str], method: str, upload: Upload | None
 ) -> Answer:
-    _table(ctx.shop)
     if not segments:
         return _families(ctx)
     if segments[0] != "products":
@@ -116,6 +113,9 @@ def handle(
     product_id = _number(rest[0])
     image_id = _number(rest[1]) if len(rest) > 1 else None
     size = rest[2] if len(rest) > 2 else None
+    if len(rest) > 1 and rest[1] == "bin" and method in ("GET", "HEAD"):
+        # The cover, whatever its id.
+        image_id = cover_id(ctx.shop, product_id) or 0
     if method in ("GET", "HEAD"):
         return _read(ctx, product_id, image_id, size)
     if method == "POST":

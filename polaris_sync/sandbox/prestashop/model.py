@@ -21,9 +21,6 @@ STR = "str"
 DATE = "date"
 DATETIME = "datetime"
 
-ALL_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
-READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
-
 Entity = dict[str, Any]
 
 
@@ -93,7 +90,6 @@ class Association:
     # Stored on the entity itself (JSON column) unless a getter derives it.
     getter: Callable[[Any, Entity], list[dict[str, Any]]] | None = None
     setter: Callable[[Any, Entity, list[dict[str, str]]], None] | None = None
-    read_only_attr: bool = False
     # Rows of another table shown inline (cart_rows, order_rows...): the
     # wrapper says virtualEntity="true" and names no api.
     virtual_entity: bool = False
@@ -127,14 +123,12 @@ class Resource:
     class_name: str
     fields: tuple[Field, ...]
     associations: tuple[Association, ...] = ()
-    methods: frozenset[str] = ALL_METHODS
     hooks: Hooks = field(default_factory=Hooks)
     # Extra hidden columns: name -> SQL type.
     hidden_columns: dict[str, str] = field(default_factory=dict)
     indexes: tuple[str, ...] = ()
-    # Lists of this resource carry no "display=full" associations.
+    # The root listing's description (registry.RESOURCE_INDEX holds them all).
     description: str = ""
-    has_schema: bool = True
 
     # Node of a list when it is not the URL name: order_slip lists print
     # <order_slips> and build their hrefs from that plural (.../order_slips/7).
@@ -155,6 +149,14 @@ class Resource:
     @property
     def table(self) -> str:
         return f"ws_{self.name}"
+
+
+def date_fields() -> tuple[Field, Field]:
+    """date_add and date_upd: filterable and sortable only with date=1."""
+    return (
+        Field("date_add", DATETIME, validator="isDate", date_gated=True),
+        Field("date_upd", DATETIME, validator="isDate", date_gated=True),
+    )
 
 
 def id_field() -> Field:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .model import BOOL, DATETIME, INT, Entity, Field, Hooks, Resource
+from .model import BOOL, INT, Entity, Field, Hooks, Resource, date_fields
 
 if TYPE_CHECKING:
     from .engine import Context
@@ -49,8 +49,7 @@ CONFIGURATIONS = Resource(
         Field("name", required=True, max_size=254, validator="isConfigName"),
         Field("id_shop_group", INT, ref="shop_groups", nullable=True),
         Field("id_shop", INT, ref="shops", nullable=True),
-        Field("date_add", DATETIME, validator="isDate", date_gated=True),
-        Field("date_upd", DATETIME, validator="isDate", date_gated=True),
+        *date_fields(),
     ),
     indexes=("name",),
 )
@@ -63,8 +62,7 @@ TAX_RULE_GROUPS = Resource(
         Field("name", required=True, max_size=64, validator="isGenericName"),
         Field("active", BOOL, validator="isBool"),
         Field("deleted", BOOL, validator="isBool"),
-        Field("date_add", DATETIME, validator="isDate", date_gated=True),
-        Field("date_upd", DATETIME, validator="isDate", date_gated=True),
+        *date_fields(),
     ),
 )
 
@@ -121,6 +119,7 @@ RESOURCES = [LANGUAGES, CONFIGURATIONS, TAX_RULE_GROUPS, SHOPS, ORDER_STATES]
 SEED_DATE = "2026-01-05 09:00:00"
 
 _CONFIGURATION = {
+    "PS_WEBSERVICE": "1",
     "PS_LANG_DEFAULT": "1",
     "PS_CURRENCY_DEFAULT": "1",
     "PS_COUNTRY_DEFAULT": "8",

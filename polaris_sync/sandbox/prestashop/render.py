@@ -141,8 +141,6 @@ def association_xml(
     attrs = {"nodeType": association.node, "api": association.api}
     if association.virtual_entity:
         attrs = {"nodeType": association.node, "virtualEntity": "true"}
-    if association.read_only_attr:
-        attrs["readOnly"] = "true"
     if not items:
         return f"<{association.name}{attributes(attrs)}/>\n"
     lines = [f"<{association.name}{attributes(attrs)}>\n"]

@@ -199,21 +199,28 @@ class Comparer:
 
     def expected(self, kind: str | None, recorded: str) -> str | None:
         """What we must answer for a recorded value; None means anything."""
-        if kind is None or kind not in CREATED_TYPES and kind != "order_reference":
+        if kind == "order_reference":
+            return self._expected_reference(recorded)
+        if kind not in CREATED_TYPES or recorded in ("", "0"):
             return recorded
-        if (
-            recorded in ("", "0")
-            or not recorded.lstrip("-").isdigit()
-            and kind != "order_reference"
-        ):
+        if not recorded.lstrip("-").isdigit():
             return recorded
-        if kind != "order_reference" and int(recorded) in BUILT_IN.get(kind, set()):
+        if int(recorded) in BUILT_IN.get(kind, set()):
             return recorded
         name = self.bindings.placeholder_for(kind, recorded)
         if name is None:
-            return None if kind != "order_reference" else recorded
+            # A server-assigned id no step bound: any value will do.
+            return None
         # Bound by a later step only (stock rows listed before being read):
         # nothing to compare with yet.
+        return self.bindings.actual.get(name)
+
+    def _expected_reference(self, recorded: str) -> str | None:
+        """A bound order reference goes through its placeholder; an unbound
+        one is compared literally."""
+        name = self.bindings.placeholder_for("order_reference", recorded)
+        if name is None:
+            return recorded
         return self.bindings.actual.get(name)
 
     def same(self, kind: str | None, recorded: str, actual: str) -> bool:
@@ -389,15 +396,10 @@ def _compare_json(
         if not isinstance(got, dict) or set(want) != set(got):
             problems.append(f"{path}: keys {_keys(got)} instead of {_keys(want)}")
             return
+        # Children know the key that holds them: an "id" is typed by it.
         for name in want:
             _compare_json(
-                comparer,
-                want[name],
-                got[name],
-                name,
-                key if name == "id" else (key if key else None),
-                f"{path}.{name}",
-                problems,
+                comparer, want[name], got[name], name, key, f"{path}.{name}", problems
             )
         return
     if isinstance(want, list):

@@ -23,12 +23,16 @@ def root(ctx: Context, method: str, body: bytes) -> Answer:
 
 
 def _listing(ctx: Context) -> str:
-    rights = ["get", "put", "post", "patch", "delete", "head"]
+    """Every resource the key may touch, with its rights (no PATCH before 8.0)."""
+    methods = ["get", "put", "post", "patch", "delete", "head"]
     if not ctx.shop.patch_allowed:
-        rights.remove("patch")
-    flags = {right: "true" for right in rights}
+        methods.remove("patch")
     lines = [f'<api shopName="{SHOP_NAME}">\n']
     for name, description in registry.RESOURCE_INDEX.items():
+        granted = ctx.shop.granted(name)
+        if not granted:
+            continue
+        flags = {m: "true" if m.upper() in granted else "false" for m in methods}
         link = f"{ctx.base}/{name}"
         attrs = attributes({"xlink:href": link, **flags})
         lines.append(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
-from . import registry, versions
+from . import images, registry, versions
 from .model import Resource
 from .store import Store
+
+KEY_METHODS = frozenset({"GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"})
 
 
 class Shop:
@@ -19,6 +22,7 @@ class Shop:
             registry.resources(), version
         )
         self.store = Store(db_path, self.resources.values())
+        images.create_table(self.store)
         if self.store.created:
             registry.seed(self)
         self.languages = [
@@ -28,11 +32,22 @@ class Shop:
             )
         ]
         self.default_language = int(self.configuration("PS_LANG_DEFAULT") or 1)
+        # Set by the admin API: lists asked without `sort` come back shuffled.
+        self.unsorted_order: random.Random | None = None
+        # Set by the admin API: methods the key may use per resource ("*" for
+        # the others); None grants everything.
+        self.key_rights: dict[str, frozenset[str]] | None = None
 
     @property
     def patch_allowed(self) -> bool:
         """PATCH exists from PrestaShop 8.0 on."""
         return not self.version.startswith("1.")
+
+    def granted(self, resource: str) -> frozenset[str]:
+        """Methods the API key may use on a resource."""
+        if self.key_rights is None:
+            return KEY_METHODS
+        return self.key_rights.get(resource, self.key_rights.get("*", frozenset()))
 
     def configuration(self, name: str) -> str | None:
         value = self.store.scalar(
