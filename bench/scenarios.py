@@ -225,8 +225,14 @@ def scenario_latency(size: Size) -> None:
                 bench.servers.set_latency(50)
                 measures.append(bench.run())
         by_concurrency[concurrency] = measures
-        show(f"first sync, {size.latency_models} models, shop latency 50 ms, "
-             f"concurrency {concurrency}, pacing off", first_sync_figures(measures))
+    side_by_side = zip(
+        first_sync_figures(by_concurrency[4]),
+        first_sync_figures(by_concurrency[1]),
+        strict=True,
+    )
+    show(f"first sync, {size.latency_models} models, shop latency 50 ms, pacing "
+         "off: concurrency 4 | concurrency 1",
+         [(label, f"{four} | {one}") for (label, four), (_, one) in side_by_side])
     speed_up = median([m.wall for m in by_concurrency[1]]) / median(
         [m.wall for m in by_concurrency[4]]
     )
