@@ -31,6 +31,7 @@ from polaris_sync.stages.products_feed import (
     read_feed,
     report_unreadable,
 )
+from polaris_sync.stages.promo_category import PromotionCategory
 from polaris_sync.stages.shop import COMBINATION, PRODUCT, SPECIFIC_PRICE, ShopLookups
 from polaris_sync.stages.stock import linked_product, read_adoptable
 
@@ -58,6 +59,8 @@ async def run(ctx: StageContext) -> StageResult:
     sync = PriceSync(ctx, result, catalogue_options(ctx.config))
     await sync.read_promotions(feed.items)
     await sync.items.for_each(feed.items, sync.item)
+    if sync.promo_category is not None:
+        await sync.promo_category.settle()
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
     return result
@@ -89,6 +92,11 @@ class PriceSync:
         self.shared = options.products_per == "model"
         # Products whose promotions were read in batch: no lookup one by one.
         self.promotions_read: set[int] = set()
+        self.promo_category = (
+            PromotionCategory(self.items, options)
+            if options.promo_category
+            else None
+        )
 
     async def read_promotions(self, items: Iterable[CatalogueItem]) -> None:
         """Find, 100 products a request, promotions a crashed run left unlinked.
@@ -146,6 +154,8 @@ class PriceSync:
         if isinstance(target, Skipped):
             self.items.skip(key, f"{describe(item)}: {target.reason}")
             return
+        if self.promo_category is not None:
+            self.promo_category.note(item, target)
         combinations = desired_combinations(item, self.options)
         keys = [c.key for c in combinations] if self.shared else [key]
         changed = [k for k in keys if self._changed(k, target)]
@@ -255,15 +265,14 @@ class PriceSync:
         assert target.specific_price is not None
         fields = target.specific_price.fields(slot.product_id, slot.combination_id)
         reduction = target.specific_price.reduction_incl_tax
-        if promotion_id is not None:
-            await self.items.write(
-                "updated",
-                f"promotion changed: {reduction} off including VAT",
-                lambda: self.shop.update("specific_prices", promotion_id, fields),
-                polaris_key=slot.key,
-                prestashop_id=promotion_id,
-            )
+        if promotion_id is not None and await self.items.update_unless_gone(
+            f"promotion changed: {reduction} off including VAT",
+            lambda: self.shop.update("specific_prices", promotion_id, fields),
+            polaris_key=slot.key,
+            prestashop_id=promotion_id,
+        ):
             return promotion_id
+        # New, or deleted in the shop since it was linked: created (again).
         created = await self.items.write(
             "created",
             f"promotion: {reduction} off including VAT",
