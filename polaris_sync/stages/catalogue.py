@@ -97,15 +97,18 @@ async def run(ctx: StageContext) -> StageResult:
 
 def _rules_fingerprint(ctx: StageContext, options: CatalogueOptions) -> str:
     """What decides which items become which products, besides Polaris."""
+    # A value noted without a target resolves as if it had no row, and the
+    # run's clock decides nothing here: neither may clear the cursor, or
+    # every run would read the whole catalogue again.
     rows = [
         (row.kind, row.source, row.target, row.default_weight)
         for row in ctx.state.mapping_rows()
-        if row.kind in ("brand", "size-grid", "category", "colour")
+        if row.kind in ("brand", "size-grid", "category", "colour") and row.target
     ]
     settings = {
         name: sorted(value) if isinstance(value, frozenset) else value
         for name, value in vars(options).items()
-        if name != "tax_rules_groups"
+        if name not in ("tax_rules_groups", "now")
     }
     taxes = sorted(
         (str(rate), group) for rate, group in options.tax_rules_groups.items()

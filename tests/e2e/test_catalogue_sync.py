@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,8 +18,10 @@ from polaris_sync.mapping.item import parse_item
 from polaris_sync.mapping.product import (
     CatalogueOptions,
     desired_combinations,
+    local_now,
     product_reference,
 )
+from polaris_sync.stages import products_feed
 
 OPTIONS = CatalogueOptions(languages=(1, 2))
 
@@ -95,13 +98,21 @@ def test_e12_a_second_run_with_nothing_new_writes_nothing(sandbox):
     assert all(set(result.counts) <= {"unchanged"} for result in results.values())
 
 
-def test_request_counts_of_a_run_with_nothing_new(sandbox):
+def test_request_counts_of_a_run_with_nothing_new(sandbox, monkeypatch):
     """One Polaris page, at most five PrestaShop requests, whatever the size."""
     sandbox.run()
     sandbox.run()
+    # Runs come minutes apart: the run's clock must not make the catalogue
+    # read everything again.
+    later = local_now() + timedelta(minutes=5)
+    monkeypatch.setattr(products_feed, "local_now", lambda: later)
+    results = sandbox.run()
 
     assert len(sandbox.polaris_requests) == 1
     assert len(sandbox.shop_requests) <= 5
+    # The page holds the items changed since the last run, not the catalogue.
+    handled = sum(results["catalogue"].counts.values())
+    assert 0 < handled < len(polaris_items(sandbox))
 
 
 def test_d1_one_changed_stock_is_exactly_one_write(sandbox):
