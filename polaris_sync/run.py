@@ -96,29 +96,37 @@ class RunReport:
 
 
 class Terminated(BaseException):
-    """The process was asked to stop (SIGTERM): end now, as a Ctrl-C would."""
+    """The process was asked to stop (Ctrl-C, SIGTERM): end now, cleanly."""
 
     def __init__(self, signal_number: int) -> None:
-        super().__init__(f"stopped by signal {signal.Signals(signal_number).name}")
+        name = signal.Signals(signal_number).name
+        super().__init__(f"interrupted ({name}); the next run carries on")
         self.exit_code = 128 + signal_number
+
+
+# Ctrl-C sends SIGINT, `kill` and service managers SIGTERM: both mean "stop".
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextlib.contextmanager
 def terminate_cleanly() -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated` for the block.
+    """Turn SIGINT and SIGTERM into :class:`Terminated` for the block.
 
     Killed by default, the run would leave no trace of its end; raised as an
     exception, the item in hand rolls back and the history says what happened.
+    Ctrl-C would otherwise be a KeyboardInterrupt, which click reports as
+    "Aborted!" with the exit code of failed items.
     """
 
     def stop(signal_number: int, _frame: Any) -> None:
         raise Terminated(signal_number)
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class RunLocked(Exception):
@@ -270,13 +278,12 @@ def _cycle(
             )
         except PolarisSyncError as error:
             report = RunReport(error.exit_code, f"run stopped: {error}", [str(error)])
+        except Terminated as stop:
+            state.finish_run(run_id, exit_code=stop.exit_code, summary=str(stop))
+            raise
         except BaseException as error:
-            # A bug or an interruption: the history must not show a run that
-            # never ends.
-            if isinstance(error, Terminated | KeyboardInterrupt):
-                summary = f"run interrupted: {error or 'Ctrl-C'}"
-            else:
-                summary = f"run crashed: {type(error).__name__}: {error}"
+            # A bug: the history must not show a run that never ends.
+            summary = f"run crashed: {type(error).__name__}: {error}"
             state.finish_run(run_id, exit_code=3, summary=summary)
             raise
         report.run_id = run_id

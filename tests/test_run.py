@@ -427,6 +427,6 @@ def test_sigterm_ends_the_run_with_its_item_rolled_back_and_recorded(setup):
     with State.open(config.state_dir) as state:
         assert state.link("product", "1042/NOIR") is None
         [run] = state.last_runs()
-    assert run.exit_code == 3
-    assert run.summary == "run interrupted: stopped by signal SIGTERM"
+    assert run.exit_code == 143
+    assert run.summary == "interrupted (SIGTERM); the next run carries on"
     assert signal.getsignal(signal.SIGTERM) == usual_handler
