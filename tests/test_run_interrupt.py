@@ -21,28 +21,32 @@ def setup(tmp_path):
     return config, Recorder(), Servers()
 
 
-def test_ctrl_c_rolls_back_the_item_and_records_the_run_as_interrupted(setup):
+@pytest.mark.parametrize(
+    ("stop_signal", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)]
+)
+def test_a_stop_signal_rolls_back_the_item_and_records_the_run_as_interrupted(
+    setup, stop_signal, exit_code
+):
     config, recorder, servers = setup
 
     def interrupted_mid_item(ctx):
         with ctx.state.transaction():
             ctx.state.set_link("product", "1042/NOIR", 5)
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), stop_signal)
         return StageResult("catalogue")
 
     recorder.behaviour["catalogue"] = interrupted_mid_item
-    usual_handler = signal.getsignal(signal.SIGINT)
+    usual_handler = signal.getsignal(stop_signal)
     with terminate_cleanly(), pytest.raises(Terminated) as stop:
         cycle(config, recorder, servers)
 
-    assert stop.value.exit_code == 130
-    assert str(stop.value) == "interrupted (SIGINT); the next run carries on"
+    said = f"interrupted ({stop_signal.name}); the next run carries on"
+    assert stop.value.exit_code == exit_code and str(stop.value) == said
     with State.open(config.state_dir) as state:
         assert state.link("product", "1042/NOIR") is None
         [run] = state.last_runs()
-    assert run.exit_code == 130
-    assert run.summary == "interrupted (SIGINT); the next run carries on"
-    assert signal.getsignal(signal.SIGINT) == usual_handler
+    assert (run.exit_code, run.summary) == (exit_code, said)
+    assert signal.getsignal(stop_signal) == usual_handler
 
 
 def test_ctrl_c_during_a_command_prints_one_line_and_exits_130(
