@@ -80,6 +80,17 @@ class SyncGroup(click.Group):
             ctx.exit(3)
 
 
+def _http_url(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A URL option must say its scheme: `shop.example` is not a web address."""
+    if value and not value.startswith(("http://", "https://")):
+        raise click.BadParameter(
+            f"{value!r} must start with http:// or https:// "
+            f"(e.g. https://{value.split('://')[-1]})",
+            param=param,
+        )
+    return value
+
+
 def _config_file(ctx: click.Context) -> Path:
     chosen = ctx.meta.get("config_file") or ctx.find_root().params.get("config_file")
     return config_path(chosen)
@@ -112,7 +123,12 @@ cli.add_command(sandbox)
 
 
 @cli.command()
-@click.option("--prestashop-url", required=True, help="The shop's Webservice, …/api.")
+@click.option(
+    "--prestashop-url",
+    required=True,
+    callback=_http_url,
+    help="The shop's Webservice, https://…/api.",
+)
 @click.option(
     "--prestashop-key",
     envvar="POLARIS_SYNC_PRESTASHOP_KEY",
@@ -121,7 +137,12 @@ cli.add_command(sandbox)
     help="A Webservice key of the shop (else $POLARIS_SYNC_PRESTASHOP_KEY, else "
     "asked without echo, keeping it out of the shell history).",
 )
-@click.option("--polaris-url", default="", help="Where to associate with Polaris.")
+@click.option(
+    "--polaris-url",
+    default="",
+    callback=_http_url,
+    help="Where to associate with Polaris.",
+)
 @click.pass_context
 def init(
     ctx: click.Context, prestashop_url: str, prestashop_key: str, polaris_url: str
@@ -157,7 +178,12 @@ def init(
 @cli.command()
 @click.option("--licence", required=True, help="Polaris licence, e.g. pl-p8-111-2222.")
 @click.option("--pin", required=True, help="The single-use PIN Polaris showed.")
-@click.option("--polaris-url", default="", help="Overrides polaris.association_url.")
+@click.option(
+    "--polaris-url",
+    default="",
+    callback=_http_url,
+    help="Overrides polaris.association_url.",
+)
 @click.pass_context
 def associate(ctx: click.Context, licence: str, pin: str, polaris_url: str) -> None:
     """Pair with Polaris using the licence and a PIN."""

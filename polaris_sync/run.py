@@ -148,9 +148,15 @@ def run_lock(state_dir: Path) -> Iterator[None]:
     so a run killed half-way leaves nothing to clean up and the next run takes
     over. The file names the holder for the message of a run turned away.
     """
-    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = state_dir / LOCK_FILENAME
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise ConfigError(
+            f"state_dir {state_dir} cannot hold the state ({error.strerror}): "
+            f"choose a folder of your own in the configuration"
+        ) from error
     with os.fdopen(descriptor, "r+", encoding="utf-8") as lock_file:
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
