@@ -22,6 +22,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from polaris_sync.errors import ConfigError
@@ -129,6 +130,17 @@ class CatalogueSection(Section):
     store_availability: bool = False
     # Fewer than this many in a store shows as low (orange).
     store_low_stock: Annotated[int, Field(ge=1)] = 3
+
+    @model_validator(mode="after")
+    def _model_products_need_colours(self) -> CatalogueSection:
+        # One product per model holds all its colours: without a colour
+        # attribute, the sizes of two colours are identical combinations.
+        if self.products_per == "model" and not self.colour_group:
+            raise ValueError(
+                'products_per = "model" needs colour_group (the attribute group '
+                "telling the colours of a model apart)"
+            )
+        return self
 
 
 # -- orders and customers (G1-G11, F9); read by the orders and customers stages --

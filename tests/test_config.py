@@ -83,6 +83,18 @@ def test_negative_safety_stock_is_refused_D1(tmp_path):
         load_config(path)
 
 
+def test_e1_one_product_per_model_needs_a_colour_group(tmp_path):
+    """Without a colour attribute the colours of a model would become
+    combinations nobody can tell apart."""
+    path = write(tmp_path, MINIMAL + '[catalogue]\nproducts_per = "model"\n')
+    with pytest.raises(ConfigError, match=r"catalogue: .*colour_group"):
+        load_config(path)
+    path = write(
+        tmp_path, MINIMAL + '[catalogue]\nproducts_per = "model"\ncolour_group = 5\n'
+    )
+    assert load_config(path).catalogue.colour_group == 5
+
+
 def test_missing_shop_address_is_named(tmp_path):
     with pytest.raises(ConfigError, match="prestashop: required option missing"):
         load_config(write(tmp_path, "enabled = true\n"))

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import operator
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from polaris_sync.mapping import values
-from polaris_sync.mapping.colours import generic_colour
-from polaris_sync.mapping.item import CatalogueItem, Photo
+from polaris_sync.mapping.colours import generic_colour, plain
+from polaris_sync.mapping.item import CatalogueItem, Photo, Size
 from polaris_sync.mapping.rules import MappingTable
 from polaris_sync.state import MappingRow
 
@@ -51,6 +52,9 @@ class CatalogueOptions:
     store_availability: bool = False
     store_low_stock: int = 3
     synced_fields: frozenset[str] = SYNCABLE_FIELDS
+    # The moment the run decides by (local time, like Polaris and the shop):
+    # which promotions have ended and which are running (E5).
+    now: datetime = field(default_factory=lambda: local_now())
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,12 @@ class SpecificPrice:
     starts: str = UNBOUNDED
     ends: str = UNBOUNDED
 
+    def running(self, moment: datetime) -> bool:
+        return self.starts <= _shop_moment(moment) and not self.ended(moment)
+
+    def ended(self, moment: datetime) -> bool:
+        return self.ends != UNBOUNDED and self.ends < _shop_moment(moment)
+
     def fields(self, product_id: int, combination_id: int = 0) -> dict[str, Any]:
         """The specific price of a product, or of one of its combinations."""
         return {
@@ -129,6 +139,10 @@ class DesiredPrice:
     def promotion_fingerprint(self) -> str:
         promotion = self.specific_price
         return fingerprint(promotion.fields(0) if promotion else {})
+
+    def in_promotion(self, moment: datetime) -> bool:
+        """Whether the product belongs in the promotion category then (E5)."""
+        return self.specific_price is not None and self.specific_price.running(moment)
 
 
 @dataclass(frozen=True)
@@ -309,9 +323,9 @@ def build_product(
     if isinstance(categories, Skipped):
         return categories
     category_ids, category_weight = categories
-    tax = _tax_rules_group(item, options)
-    if isinstance(tax, Skipped):
-        return tax
+    priced = _priced(item, options)
+    if isinstance(priced, Skipped):
+        return priced
     if not item.sizes:
         return Skipped("the model has no size in Polaris: nothing to sell")
 
@@ -325,7 +339,6 @@ def build_product(
     short = values.clean_html(item.short_description)
     if (description, short) != (item.description, item.short_description):
         warnings.append("scripts or embedded objects removed from the description")
-    price, specific_price = _prices(item, tax[1])
     key = product_key(item, options)
 
     return DesiredProduct(
@@ -339,16 +352,16 @@ def build_product(
         description=description,
         short_description=short,
         manufacturer_id=brand.target_ids()[0] if brand.target_ids() else 0,
-        category_ids=_with_promotion(category_ids, specific_price, options),
+        category_ids=_with_promotion(category_ids, priced, options),
         weight=item.weight_kg if item.weight_kg is not None else category_weight,
-        price=price,
-        tax_rules_group=tax[0],
+        price=priced.price,
+        tax_rules_group=priced.tax_rules_group,
         active=item.published and not item.withdrawn,
         size_group=grid.target_ids()[0] if grid.target_ids() else 0,
         colour=_colour(item, mappings),
         combinations=_combinations(item, reference, options, warnings),
         photos=item.photos,
-        specific_price=specific_price,
+        specific_price=priced.specific_price,
         features=_features(item),
         warnings=tuple(warnings),
     )
@@ -358,11 +371,7 @@ def desired_price(
     item: CatalogueItem, options: CatalogueOptions
 ) -> DesiredPrice | Skipped:
     """Price and promotion alone: basic mode needs no mapping for them (C1)."""
-    tax = _tax_rules_group(item, options)
-    if isinstance(tax, Skipped):
-        return tax
-    price, specific_price = _prices(item, tax[1])
-    return DesiredPrice(price, tax[0], specific_price)
+    return _priced(item, options)
 
 
 def desired_combinations(
@@ -373,9 +382,13 @@ def desired_combinations(
 
 
 def stock_quantity(stock_by_store: Mapping[int, int], options: CatalogueOptions) -> int:
-    """Sum over the stores that count for the web, minus safety stock (D1, D3)."""
+    """Sum over the stores that count for the web, minus safety stock (D1, D3).
+
+    A store below zero (sold before its delivery was booked) lowers the total:
+    clamping store by store would publish units that do not exist.
+    """
     counted = sum(
-        max(quantity, 0)
+        quantity
         for store, quantity in stock_by_store.items()
         if not options.stores or store in options.stores
     )
@@ -420,13 +433,11 @@ def _categories(
 
 
 def _with_promotion(
-    category_ids: list[int],
-    specific_price: SpecificPrice | None,
-    options: CatalogueOptions,
+    category_ids: list[int], price: DesiredPrice, options: CatalogueOptions
 ) -> tuple[int, ...]:
-    # E5: products on promotion sit in the chosen category while it lasts.
+    # E5: products on promotion sit in the chosen category while it runs.
     promo = options.promo_category
-    if promo and specific_price and promo not in category_ids:
+    if promo and price.in_promotion(options.now) and promo not in category_ids:
         return (*category_ids, promo)
     return tuple(category_ids)
 
@@ -444,14 +455,38 @@ def _tax_rules_group(
     )
 
 
-def _prices(item: CatalogueItem, rate: Decimal) -> tuple[Decimal, SpecificPrice | None]:
-    """Tax-excluded base price from the normal price; the sale as a reduction."""
-    current = item.price_incl_tax
+def _priced(item: CatalogueItem, options: CatalogueOptions) -> DesiredPrice | Skipped:
+    tax = _tax_rules_group(item, options)
+    if isinstance(tax, Skipped):
+        return tax
+    current = _selling_price(item)
+    if current <= 0:
+        # A missing or mistyped price in Polaris would sell the item for free.
+        return Skipped(
+            f"price {current} incl. VAT is not above zero: not published "
+            "(give the item a price in Polaris)"
+        )
+    price, specific_price = _prices(item, current, tax[1])
+    if specific_price is not None and specific_price.ended(options.now):
+        # Polaris may still carry a promotion whose end date has passed.
+        specific_price = None
+    return DesiredPrice(price, tax[0], specific_price)
+
+
+def _selling_price(item: CatalogueItem) -> Decimal:
+    """What a customer pays today, tax included: the promotion's price if any."""
     if item.promotion and item.promotion.price_incl_tax is not None:
-        current = item.promotion.price_incl_tax
+        return item.promotion.price_incl_tax
+    return item.price_incl_tax
+
+
+def _prices(
+    item: CatalogueItem, current: Decimal, rate: Decimal
+) -> tuple[Decimal, SpecificPrice | None]:
+    """Tax-excluded base price from the normal price; the sale as a reduction."""
     normal = max(item.normal_price_incl_tax, current)
     base = (normal / (1 + rate / 100)).quantize(SIX_PLACES, ROUND_HALF_UP)
-    if current >= normal or current <= 0:
+    if current >= normal:
         return base, None
     promotion = item.promotion
     return base, SpecificPrice(
@@ -459,6 +494,14 @@ def _prices(item: CatalogueItem, rate: Decimal) -> tuple[Decimal, SpecificPrice 
         starts=_shop_date(promotion.starts) if promotion else UNBOUNDED,
         ends=_shop_date(promotion.ends, end_of_day=True) if promotion else UNBOUNDED,
     )
+
+
+def local_now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+def _shop_moment(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _shop_date(value: str, end_of_day: bool = False) -> str:
@@ -471,7 +514,7 @@ def _shop_date(value: str, end_of_day: bool = False) -> str:
         return UNBOUNDED
     if len(value) <= 10 and end_of_day:
         moment = moment.replace(hour=23, minute=59, second=59)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return _shop_moment(moment)
 
 
 def _features(item: CatalogueItem) -> tuple[tuple[str, str], ...]:
@@ -481,6 +524,32 @@ def _features(item: CatalogueItem) -> tuple[tuple[str, str], ...]:
         if clean_name and clean_name not in features:
             features[clean_name] = values.generic_name(value, 255)
     return tuple((name, value) for name, value in features.items() if value)
+
+
+def distinct_colour(
+    desired: DesiredProduct, item: CatalogueItem, taken: Collection[str]
+) -> DesiredProduct:
+    """`desired` with a colour value no other colour of its product uses.
+
+    With one product per model, two colours with one generic colour (marine
+    and bleu ciel are both bleu) would give sizes the shop cannot tell apart:
+    the later one keeps its Polaris name, with its material if needed.
+    """
+    if desired.colour is None:
+        return desired
+    used = {plain(colour) for colour in taken}
+    if plain(desired.colour) not in used:
+        return desired
+    raw = item.colour.name or item.colour.code
+    candidates = (raw, item.variant_label, f"{raw} {item.variant_key}")
+    colour = next((c for c in candidates if c and plain(c) not in used), None)
+    if colour is None:
+        return desired
+    warning = (
+        f"colour {colour!r} shown instead of {desired.colour!r}: another colour "
+        "of the model already shows that one"
+    )
+    return replace(desired, colour=colour, warnings=(*desired.warnings, warning))
 
 
 def _colour(item: CatalogueItem, mappings: Mappings) -> str | None:
@@ -496,16 +565,21 @@ def _combinations(
     options: CatalogueOptions,
     warnings: list[str],
 ) -> tuple[DesiredCombination, ...]:
+    sizes = _distinct_sizes(item.sizes, warnings)
+    skus = [next((ref for ref in size.refs if not ref.isdigit()), "") for size in sizes]
     combinations = []
-    seen: set[str] = set()
-    for size in item.sizes:
-        if size.label in seen:
-            warnings.append(f"size {size.label!r} listed twice: kept once")
-            continue
-        seen.add(size.label)
+    for size, sku in zip(sizes, skus, strict=True):
         ean = _ean(size.refs, options, warnings, size.label)
-        sku = next((ref for ref in size.refs if not ref.isdigit()), "")
-        wanted = sku or f"{product_reference}-{size.label}"
+        wanted = f"{product_reference}-{size.label}"
+        if sku and skus.count(sku) > 1:
+            # A reference on several sizes (a supplier's model reference) would
+            # let one size be taken for another when combinations are matched.
+            warnings.append(
+                f"size {size.label}: reference {sku!r} is on several sizes, "
+                f"{wanted!r} used instead"
+            )
+        elif sku:
+            wanted = sku
         reference = values.reference(wanted)
         if reference != wanted:
             warnings.append(
@@ -523,6 +597,36 @@ def _combinations(
             )
         )
     return tuple(combinations)
+
+
+def _distinct_sizes(sizes: Iterable[Size], warnings: list[str]) -> list[Size]:
+    """One size per label: the shop has one combination per size value.
+
+    An entry bringing a barcode the label did not have yet is another article
+    of that size, so its stock adds up. One bringing none is the same article
+    listed again: the lower figure of each store is kept, never both.
+    """
+    by_label: dict[str, Size] = {}
+    for size in sizes:
+        kept = by_label.get(size.label)
+        if kept is None:
+            by_label[size.label] = size
+            continue
+        warnings.append(f"size {size.label!r} listed twice in Polaris: merged")
+        new_refs = tuple(ref for ref in size.refs if ref not in kept.refs)
+        combine = operator.add if new_refs else min
+        stores = set(kept.stock_by_store) | set(size.stock_by_store)
+        by_label[size.label] = Size(
+            label=size.label,
+            refs=kept.refs + new_refs,
+            stock_by_store={
+                store: combine(
+                    kept.stock_by_store.get(store, 0), size.stock_by_store.get(store, 0)
+                )
+                for store in stores
+            },
+        )
+    return list(by_label.values())
 
 
 def _ean(

@@ -59,13 +59,17 @@ class Size(Payload):
         return next((ref for ref in self.refs if is_ean13(ref)), None)
 
     def stock(self, stores: list[int] | None = None) -> int:
-        """Available quantity over ``stores`` (all stores when empty or None)."""
+        """Available quantity over ``stores`` (all stores when empty or None).
+
+        Summed first, clamped at 0 last: a store in deficit lowers the total.
+        """
         wanted = set(stores or ())
-        return sum(
-            max(row.available, 0)
+        total = sum(
+            row.available
             for row in self.stores
             if not wanted or row.store_code in wanted
         )
+        return max(total, 0)
 
 
 class Photo(Payload):
@@ -87,8 +91,19 @@ class Property(Payload):
 class Promotion(Payload):
     kind: str = Field(default="Promo", alias="Type")  # "Solde" or "Promo"
     price: Decimal = Field(alias="PrixTTC")
-    start: dt.datetime | None = Field(default=None, alias="Debut")
-    end: dt.datetime | None = Field(default=None, alias="Fin")
+    # Kept as Polaris wrote them (ISO date or date-time): a date alone in `Fin`
+    # means the promotion lasts that whole day, which a datetime would lose.
+    start: str | None = Field(default=None, alias="Debut")
+    end: str | None = Field(default=None, alias="Fin")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _iso_moment(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        text = value.isoformat() if isinstance(value, dt.date) else str(value)
+        dt.datetime.fromisoformat(text)  # a ValueError rejects the item
+        return text
 
 
 class PolarisItem(Payload):

@@ -23,18 +23,15 @@ _READ_ONLY: dict[str, frozenset[str]] = {
 }
 
 # Sent only when a caller means them; a read-modify-write leaves them out.
+# `cache_default_attribute` is not among them: it is a plain column that a PUT
+# without it sets to 0, leaving the product with no default combination.
 _ONLY_WHEN_INTENDED: dict[str, frozenset[str]] = {
-    "products": frozenset(
-        {
-            "id_default_image",
-            "id_default_combination",
-            "type",
-            "cache_default_attribute",
-        }
-    ),
+    "products": frozenset({"id_default_image", "id_default_combination", "type"}),
 }
 
-_NEVER_ROUND_TRIPPED = frozenset({"date_add", "date_upd"})
+# The shop stamps `date_upd` on every write. `date_add` is sent back as read:
+# a PUT without it would make the creation date "now".
+_NEVER_ROUND_TRIPPED = frozenset({"date_upd"})
 
 
 def strip_read_only(resource: str, fields: Mapping[str, Any]) -> dict[str, Any]:

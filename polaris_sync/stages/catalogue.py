@@ -16,6 +16,7 @@ from polaris_sync.mapping.product import (
     Skipped,
     build_product,
     desired_combinations,
+    distinct_colour,
     fingerprint,
     mapping_values,
     product_key,
@@ -29,22 +30,27 @@ from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
     current_mappings,
+    cursor_name,
     read_feed,
     read_models,
     report_unreadable,
     rewind_cursors,
 )
+from polaris_sync.stages.promo_category import MEMBERSHIP as PROMO_MEMBERSHIP
 from polaris_sync.stages.related import link_colours
 from polaris_sync.stages.shop import (
+    COLOUR_SHOWN,
     COMBINATION,
     PRODUCT,
     SPECIFIC_PRICE,
     STOCK_ROW,
     ShopLookups,
+    fingerprints_under,
 )
 from polaris_sync.stages.stock import STOCK
 
 STAGE = "catalogue"
+RULES = "catalogue-rules"
 # Marks a product whose creation started: see CatalogueSync._was_creating.
 CREATING = "creating"
 
@@ -59,6 +65,12 @@ async def run(ctx: StageContext) -> StageResult:
     if ctx.resync_refs:
         return await resync_products(ctx, result, options)
 
+    rules = _rules_fingerprint(ctx, options)
+    if ctx.state.fingerprint(RULES, STAGE) != rules:
+        # Mappings or options changed (say, a brand mapped after a first run
+        # that skipped it): every item is looked at again; those that come
+        # out the same cost nothing.
+        ctx.state.set_cursor(cursor_name(STAGE), None)
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     note_new_values(ctx, feed.items)
@@ -73,7 +85,27 @@ async def run(ctx: StageContext) -> StageResult:
         rewind_cursors(ctx, ("stock", "prices"), sync.created_from)
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
+        if not ctx.dry_run:
+            ctx.state.set_fingerprint(RULES, STAGE, rules)
     return result
+
+
+def _rules_fingerprint(ctx: StageContext, options: CatalogueOptions) -> str:
+    """What decides which items become which products, besides Polaris."""
+    rows = [
+        (row.kind, row.source, row.target, row.default_weight)
+        for row in ctx.state.mapping_rows()
+        if row.kind in ("brand", "size-grid", "category", "colour")
+    ]
+    settings = {
+        name: sorted(value) if isinstance(value, frozenset) else value
+        for name, value in vars(options).items()
+        if name != "tax_rules_groups"
+    }
+    taxes = sorted(
+        (str(rate), group) for rate, group in options.tax_rules_groups.items()
+    )
+    return fingerprint([rows, settings, taxes])
 
 
 async def resync_products(
@@ -144,6 +176,8 @@ class CatalogueSync:
 
         # Items of one model share one product when products_per = "model".
         async with self.lookups.lock(f"product-{desired.key}"):
+            if desired.shared:
+                desired = self._distinct_colour(item, desired)
             product_id, created = await self._product(desired)
             if product_id is None:
                 return
@@ -153,6 +187,17 @@ class CatalogueSync:
                 await sync_photos(
                     self.ctx, self.items, self.lookups, desired, product_id
                 )
+
+    def _distinct_colour(
+        self, item: CatalogueItem, desired: DesiredProduct
+    ) -> DesiredProduct:
+        """The colour value this item's sizes show, unused by the model's others."""
+        shown = fingerprints_under(self.state, COLOUR_SHOWN, f"{item.model}:")
+        shown.pop(desired.item_key.split(":", 1)[1], None)
+        desired = distinct_colour(desired, item, set(shown.values()))
+        if desired.colour and not self.ctx.dry_run:
+            self.state.set_fingerprint(COLOUR_SHOWN, desired.item_key, desired.colour)
+        return desired
 
     def _note_creation(self, item: CatalogueItem) -> None:
         if self.created_from is None or item.changed_at < self.created_from:
@@ -196,6 +241,10 @@ class CatalogueSync:
             raise
         if not self.ctx.dry_run:
             self.state.set_fingerprint(PRODUCT, desired.key, wanted)
+            if "categories" in self.synced:
+                # The categories were replaced: the prices stage checks the
+                # promotion category again (E5).
+                self.state.forget_fingerprint(PROMO_MEMBERSHIP, desired.key)
         return product_id, False
 
     def _was_creating(self, desired: DesiredProduct) -> bool:

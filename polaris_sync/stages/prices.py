@@ -29,6 +29,7 @@ from polaris_sync.stages.products_feed import (
     read_feed,
     report_unreadable,
 )
+from polaris_sync.stages.promo_category import PromotionCategory
 from polaris_sync.stages.shop import COMBINATION, PRODUCT, SPECIFIC_PRICE, ShopLookups
 from polaris_sync.stages.stock import linked_product
 
@@ -55,6 +56,8 @@ async def run(ctx: StageContext) -> StageResult:
     report_unreadable(ctx, STAGE, feed, result)
     sync = PriceSync(ctx, result, catalogue_options(ctx.config))
     await sync.items.for_each(feed.items, sync.item)
+    if sync.promo_category is not None:
+        await sync.promo_category.settle()
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
     return result
@@ -84,6 +87,11 @@ class PriceSync:
         self.items = ItemRun(ctx, result)
         self.lookups = ShopLookups(ctx)
         self.shared = options.products_per == "model"
+        self.promo_category = (
+            PromotionCategory(self.items, options)
+            if options.promo_category
+            else None
+        )
 
     async def item(self, item: CatalogueItem) -> None:
         key = product_key(item, self.options)
@@ -91,6 +99,8 @@ class PriceSync:
         if isinstance(target, Skipped):
             self.items.skip(key, f"{describe(item)}: {target.reason}")
             return
+        if self.promo_category is not None:
+            self.promo_category.note(item, target)
         combinations = desired_combinations(item, self.options)
         keys = [c.key for c in combinations] if self.shared else [key]
         changed = [k for k in keys if self._changed(k, target)]

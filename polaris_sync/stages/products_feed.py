@@ -18,7 +18,7 @@ from decimal import Decimal
 from polaris_sync.config import Config
 from polaris_sync.errors import ConfigError
 from polaris_sync.mapping.item import CatalogueItem, from_polaris
-from polaris_sync.mapping.product import CatalogueOptions, Mappings
+from polaris_sync.mapping.product import CatalogueOptions, Mappings, local_now
 from polaris_sync.stages.base import StageContext, StageResult
 
 FEED_STAGES = ("catalogue", "stock", "prices")
@@ -169,6 +169,7 @@ def catalogue_options(
         store_availability=section.store_availability,
         store_low_stock=section.store_low_stock,
         synced_fields=frozenset(section.update_fields),
+        now=local_now(),
     )
 
 

@@ -28,6 +28,8 @@ SPECIFIC_PRICE = "specific-price"
 IMAGE = "image"
 FEATURE = "feature"
 FEATURE_VALUE = "feature-value"
+# Fingerprint kind: the colour value an item's sizes show (one product per model).
+COLOUR_SHOWN = "colour-shown"
 
 
 class ShopLookups:
@@ -158,7 +160,12 @@ class ShopLookups:
     async def link_combinations(
         self, product_id: int, combinations: Sequence[DesiredCombination]
     ) -> None:
-        """Link the product's combinations in the shop to ours, by EAN or reference."""
+        """Link the product's combinations in the shop to ours, EAN first.
+
+        A reference is trusted only when no EAN says otherwise and it names one
+        of our sizes and one shop combination; no shop combination is linked
+        to two sizes (a size would show another's stock).
+        """
         missing = [
             c for c in combinations if self.state.link(COMBINATION, c.key) is None
         ]
@@ -169,12 +176,15 @@ class ShopLookups:
             filters={"id_product": product_id},
             display="[id,reference,ean13]",
         )
+        model = missing[0].key.split(":", 1)[0]
+        taken = set(links_under(self.state, COMBINATION, f"{model}:").values())
         for combination in missing:
-            for row in rows:
-                same_ean = combination.ean13 and row.get("ean13") == combination.ean13
-                if same_ean or row.get("reference") == combination.reference:
-                    self.state.set_link(COMBINATION, combination.key, int(row["id"]))
-                    break
+            row = _same_ean(combination, rows, taken) or _same_reference(
+                combination, combinations, rows, taken
+            )
+            if row is not None:
+                taken.add(int(row["id"]))
+                self.state.set_link(COMBINATION, combination.key, int(row["id"]))
 
     async def stock_row(
         self, product_id: int, combinations: Sequence[DesiredCombination], key: str
@@ -262,12 +272,60 @@ class ShopLookups:
 
 def links_under(state: State, kind: str, prefix: str) -> dict[str, int]:
     """Links of `kind` whose Polaris key starts with `prefix`, by the rest of it."""
+    rows = _rows_under(state, "links", "polaris_key", "prestashop_id", kind, prefix)
+    return {key: int(value) for key, value in rows.items()}
+
+
+def fingerprints_under(state: State, kind: str, prefix: str) -> dict[str, str]:
+    """Fingerprints of `kind` whose key starts with `prefix`, by the rest of it."""
+    return _rows_under(state, "fingerprints", "key", "value", kind, prefix)
+
+
+def _rows_under(
+    state: State, table: str, key: str, value: str, kind: str, prefix: str
+) -> dict[str, Any]:
     rows = state.execute(
-        "SELECT polaris_key, prestashop_id FROM links"
-        " WHERE kind = ? AND polaris_key >= ? AND polaris_key < ?",
+        f"SELECT {key}, {value} FROM {table}"
+        f" WHERE kind = ? AND {key} >= ? AND {key} < ?",
         (kind, prefix, prefix + "\U0010ffff"),
     )
-    return {row[0][len(prefix) :]: int(row[1]) for row in rows}
+    return {row[0][len(prefix) :]: row[1] for row in rows}
+
+
+def _same_ean(
+    combination: DesiredCombination, rows: list[dict[str, Any]], taken: set[int]
+) -> dict[str, Any] | None:
+    if not combination.ean13:
+        return None
+    return next(
+        (
+            row
+            for row in rows
+            if row.get("ean13") == combination.ean13 and int(row["id"]) not in taken
+        ),
+        None,
+    )
+
+
+def _same_reference(
+    combination: DesiredCombination,
+    ours: Sequence[DesiredCombination],
+    rows: list[dict[str, Any]],
+    taken: set[int],
+) -> dict[str, Any] | None:
+    """The one shop combination with our reference, unless EANs disagree."""
+    reference = combination.reference
+    if sum(c.reference == reference for c in ours) > 1:
+        return None
+    found = [
+        row
+        for row in rows
+        if row.get("reference") == reference
+        and not (combination.ean13 and row.get("ean13"))
+    ]
+    if len(found) != 1 or int(found[0]["id"]) in taken:
+        return None
+    return found[0]
 
 
 def _ids_by_text(rows: list[dict[str, Any]], field: str) -> dict[str, int]:

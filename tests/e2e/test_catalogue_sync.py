@@ -728,3 +728,21 @@ def test_e7_each_size_shows_which_mapped_stores_have_it(sandbox):
     assert line_of(sku).endswith("Lyon ◐")
     sandbox.run()
     assert sandbox.shop_writes() == []
+
+
+def test_f6_brands_mapped_after_a_first_run_are_imported_by_the_next(tmp_path):
+    sandbox = Sandbox(tmp_path, models=2)
+    try:
+        sandbox.run()
+        assert sandbox.read_shop("products") == []
+        sandbox.prepare_shop()  # the merchant maps brands and size grids
+
+        sandbox.run()
+
+        assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
+        assert shop_stock(sandbox) == expected_stock(sandbox)
+        sandbox.run()
+        assert sandbox.shop_writes() == []
+        assert len(sandbox.polaris_requests) == 1
+    finally:
+        sandbox.close()

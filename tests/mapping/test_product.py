@@ -1,17 +1,22 @@
 """The pure catalogue core: Polaris item + mappings + options -> desired product."""
 
+from datetime import datetime
 from decimal import Decimal
 
-from polaris_sync.mapping.item import parse_item
+from polaris_sync.mapping.item import from_polaris, parse_item
 from polaris_sync.mapping.product import (
     CatalogueOptions,
+    DesiredPrice,
     DesiredProduct,
     Mappings,
     Skipped,
     build_product,
+    desired_price,
+    distinct_colour,
     mapping_values,
 )
 from polaris_sync.mapping.values import catalog_name, slug, valid_ean
+from polaris_sync.polaris.models import PolarisItem
 from polaris_sync.state import MappingRow
 
 OPTIONS = CatalogueOptions(languages=(1, 2))
@@ -246,3 +251,173 @@ def test_references_the_shop_would_refuse_are_shortened_with_a_warning():
     (combination,) = product.combinations
     assert combination.reference == ("REF1" + "X" * 80)[:64]
     assert any("sent as" in warning for warning in product.warnings)
+
+
+def test_d1_d3_a_store_in_deficit_lowers_the_web_stock_before_clamping():
+    """Stores are summed first and only the total is clamped at 0: a store that
+    sold more than it had (-4) takes those units off the others."""
+    sizes = [
+        {
+            "Taille": "M",
+            "Refs": [],
+            "Magasins": [
+                {"CodeMagasin": 1, "Dispo": -4},
+                {"CodeMagasin": 2, "Dispo": 5},
+                {"CodeMagasin": 3, "Dispo": 50},
+            ],
+        },
+        {"Taille": "L", "Refs": [], "Magasins": [{"CodeMagasin": 1, "Dispo": -9}]},
+    ]
+    product = build(raw_item(Tailles=sizes))
+    assert [c.quantity for c in product.combinations] == [51, 0]
+    safety = CatalogueOptions(languages=(1,), safety_stock=2)
+    with_safety = build(raw_item(Tailles=sizes), options=safety)
+    assert [c.quantity for c in with_safety.combinations] == [49, 0]
+
+
+def test_a_price_of_zero_or_below_is_never_published():
+    for price in (0, -5):
+        for item in (
+            raw_item(PrixTTC=price, PrixNormalTTC=price),
+            raw_item(PrixTTC=price, PrixNormalTTC=60),
+            raw_item(
+                PrixTTC=60,
+                PrixNormalTTC=60,
+                Promotion={"Type": "Promo", "PrixTTC": price},
+            ),
+        ):
+            for skipped in (
+                build_product(item, mappings(), OPTIONS),
+                desired_price(item, OPTIONS),
+            ):
+                assert isinstance(skipped, Skipped), skipped
+                assert "not above zero" in skipped.reason
+                assert "not published" in skipped.reason
+
+
+def test_a_missing_price_is_not_published_as_free():
+    item = raw_item()
+    no_price = parse_item(
+        {"NoModele": item.model, "Libelle": "x", "Tailles": [{"Taille": "M"}]}
+    )
+    assert isinstance(desired_price(no_price, OPTIONS), Skipped)
+
+
+def test_a_date_only_promotion_end_read_by_the_client_lasts_the_whole_day():
+    """The WebConnect model keeps `Fin` as Polaris wrote it: a date alone ends
+    the promotion at the end of that day, a date-time at that moment."""
+    raw = {
+        "NoModele": 1042,
+        "Libelle": "Chemise Oxford",
+        "Marque": {"Code": "ACME", "Nom": "Acme"},
+        "GrilleTailles": {"Code": "G1", "Nom": "S-XL"},
+        "PrixTTC": 45,
+        "PrixNormalTTC": 60,
+        "Tailles": [{"Taille": "M", "Refs": ["CHOX-M"]}],
+    }
+    ends = {}
+    for fin in ("2026-12-31", "2026-12-31T18:00:00"):
+        promotion = {"Type": "Solde", "PrixTTC": 45, "Debut": "2026-12-01", "Fin": fin}
+        item = PolarisItem.model_validate({**raw, "Promotion": promotion})
+        product = build(from_polaris(item), mappings())
+        ends[fin] = product.specific_price.fields(1)["to"]
+        assert product.specific_price.fields(1)["from"] == "2026-12-01 00:00:00"
+    assert ends == {
+        "2026-12-31": "2026-12-31 23:59:59",
+        "2026-12-31T18:00:00": "2026-12-31 18:00:00",
+    }
+
+
+def test_sizes_sharing_a_polaris_reference_get_one_reference_each():
+    """A supplier reference on every size would give every combination the same
+    reference: the product's `<reference>-<size>` is used instead."""
+    sizes = [
+        {"Taille": label, "Refs": [ean, "SUP-4711"], "Magasins": []}
+        for label, ean in (("S", "4006381333931"), ("M", "1234567890128"))
+    ]
+    sizes.append({"Taille": "L", "Refs": ["CHOX-L"], "Magasins": []})
+    product = build(raw_item(Tailles=sizes))
+    assert [c.reference for c in product.combinations] == [
+        "1042-NR-S",
+        "1042-NR-M",
+        "CHOX-L",
+    ]
+    assert [c.ean13 for c in product.combinations][:2] == [
+        "4006381333931",
+        "1234567890128",
+    ]
+
+
+def store(code, available):
+    return {"CodeMagasin": code, "Dispo": available}
+
+
+def test_a_size_listed_twice_is_one_combination_with_both_stocks():
+    """Two entries under one label are two barcodes of one size: their stock
+    adds up; the same barcode listed again keeps the lower figure, never both.
+    Either way a warning says so."""
+    first = {"Taille": "S", "Refs": ["CHOX-S"], "Magasins": [store(1, 4)]}
+    second = {"Taille": "S", "Refs": ["CHOX-S2"], "Magasins": [store(1, 6)]}
+    product = build(raw_item(Tailles=[first, second]))
+    (size,) = product.combinations
+    assert (size.size, size.quantity, size.reference) == ("S", 10, "CHOX-S")
+    assert any("listed twice" in warning for warning in product.warnings)
+
+    again = {**first, "Magasins": [store(1, 9)]}
+    repeated = build(raw_item(Tailles=[first, again]))
+    assert [c.quantity for c in repeated.combinations] == [4]
+    assert any("listed twice" in warning for warning in repeated.warnings)
+
+
+def promoted(starts="", ends=""):
+    promotion = {"Type": "Solde", "PrixTTC": 45, "Debut": starts, "Fin": ends}
+    return raw_item(PrixTTC=45, PrixNormalTTC=60, Promotion=promotion)
+
+
+def test_e5_only_a_running_promotion_puts_the_product_in_its_category():
+    today = datetime(2026, 12, 15, 12, 0)
+    options = CatalogueOptions(languages=(1,), promo_category=30, now=today)
+    running = build(promoted("2026-12-01", "2026-12-15"), options=options)
+    assert 30 in running.category_ids
+    assert running.target_price.in_promotion(today)
+    coming = build(promoted("2026-12-16", "2026-12-31"), options=options)
+    assert 30 not in coming.category_ids
+    assert coming.specific_price is not None  # the shop starts it on its date
+    assert not coming.target_price.in_promotion(today)
+    assert coming.target_price.in_promotion(datetime(2026, 12, 16))
+
+
+def test_e5_an_expired_promotion_is_neither_a_specific_price_nor_a_category():
+    options = CatalogueOptions(
+        languages=(1,), promo_category=30, now=datetime(2026, 12, 15, 0, 0, 1)
+    )
+    ended = promoted("2026-12-01", "2026-12-14")
+    product = build(ended, options=options)
+    assert product.specific_price is None and 30 not in product.category_ids
+    assert product.price == Decimal("50.000000")  # the normal price, untouched
+    price = desired_price(ended, options)
+    assert isinstance(price, DesiredPrice) and price.specific_price is None
+
+
+def test_e1_e4_colours_sharing_a_generic_colour_keep_their_own_in_a_model():
+    """One product per model: a colour whose generic colour another colour of
+    the model already shows keeps its Polaris name, so sizes stay distinct."""
+    options = CatalogueOptions(languages=(1,), products_per="model", colour_group=9)
+    navy = build(raw_item(Niveau1={"Code": "MAR", "Nom": "Marine"}), options=options)
+    sky = build(raw_item(Niveau1={"Code": "BCI", "Nom": "Bleu ciel"}), options=options)
+    assert navy.colour == sky.colour == "bleu"
+
+    assert distinct_colour(navy, raw_item(), set()).colour == "bleu"
+    sky_item = raw_item(Niveau1={"Code": "BCI", "Nom": "Bleu ciel"})
+    renamed = distinct_colour(sky, sky_item, {"bleu"})
+    assert renamed.colour == "Bleu ciel"
+    assert any("Bleu ciel" in warning for warning in renamed.warnings)
+
+    leather = raw_item(
+        Niveau1={"Code": "BCI", "Nom": "Bleu ciel"},
+        Matiere={"Code": "CUI", "Nom": "cuir"},
+    )
+    taken = {"bleu", "bleu ciel"}
+    assert distinct_colour(build(leather, options=options), leather, taken).colour == (
+        "Bleu ciel cuir"
+    )
