@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from polaris_sync import __version__
+from polaris_sync.audit import ACTIONS as EVENT_ACTIONS
 from polaris_sync.config import Config, config_path, load_config
 from polaris_sync.errors import ConfigError, PolarisSyncError
 from polaris_sync.sandbox.cli import sandbox
@@ -263,10 +264,20 @@ def resync(ctx: click.Context) -> None:
 @click.argument("ref")
 @click.pass_context
 def resync_product(ctx: click.Context, ref: str) -> None:
-    """Re-sync one product's properties now, not its stock or promotions."""
+    """Re-sync one product's properties now, not its stock or promotions.
+
+    REF is a Polaris model number (1033: all its colours), a model:colour key
+    as the log shows it (1033:NOI) or the product reference shown in the shop
+    (1033-NOI).
+    """
+    from polaris_sync.references import resolve_or_refuse
     from polaris_sync.run import RunOptions
 
-    _run_and_report(ctx, RunOptions(only=("catalogue",), resync_refs=frozenset({ref})))
+    with _state(ctx) as state:
+        model = resolve_or_refuse(state, ref, "resync-product").model
+    _run_and_report(
+        ctx, RunOptions(only=("catalogue",), resync_refs=frozenset({model}))
+    )
 
 
 @cli.command("pull-config")
@@ -356,20 +367,33 @@ def export_orders(ctx: click.Context, confirm: bool) -> None:
 @click.argument("ref")
 @click.pass_context
 def lock(ctx: click.Context, ref: str) -> None:
-    """Keep a product's sheet as it is: only prices and stock change."""
+    """Keep a product's sheet as it is: only prices and stock change.
+
+    REF is a Polaris model number (1033: all its colours), a model:colour key
+    as the log shows it (1033:NOI) or the product reference shown in the shop
+    (1033-NOI).
+    """
+    from polaris_sync.references import resolve_or_refuse
+
     with _state(ctx) as state:
-        state.lock(ref)
-    click.echo(f"{ref} locked: only its prices and stock will be synced")
+        key = resolve_or_refuse(state, ref, "lock").key
+        state.lock(key)
+    named = key if key == ref else f"{key} ({ref})"
+    click.echo(f"{named} locked: only its prices and stock will be synced")
 
 
 @cli.command()
 @click.argument("ref")
 @click.pass_context
 def unlock(ctx: click.Context, ref: str) -> None:
-    """Let the sync maintain a product's sheet again."""
+    """Let the sync maintain a product's sheet again (REF as for `lock`)."""
+    from polaris_sync.references import resolve
+
     with _state(ctx) as state:
-        was_locked = state.unlock(ref)
-    click.echo(f"{ref} unlocked" if was_locked else f"{ref} was not locked")
+        found = resolve(state, ref)
+        key = found.key if found is not None and not state.is_locked(ref) else ref
+        was_locked = state.unlock(key)
+    click.echo(f"{key} unlocked" if was_locked else f"{ref} was not locked")
 
 
 # -- mappings ------------------------------------------------------------------------
@@ -480,8 +504,16 @@ def status(ctx: click.Context) -> None:
 @cli.command()
 @click.option("--days", default=1, show_default=True, help="How many daily files.")
 @click.option("--stage", help="Only this stage.")
-@click.option("--action", help="Only this action (skipped, failed...).")
-@click.option("--ref", help="Only events about this Polaris reference.")
+@click.option(
+    "--action",
+    type=click.Choice(EVENT_ACTIONS),
+    help="Only this action.",
+)
+@click.option(
+    "--ref",
+    help="Only events about this product: model number, model:colour key or "
+    "shop reference.",
+)
 @click.pass_context
 def log(
     ctx: click.Context,
@@ -491,11 +523,18 @@ def log(
     ref: str | None,
 ) -> None:
     """Show the audit log: what was done to which item, and why."""
+    from polaris_sync.references import resolve
     from polaris_sync.status import log_lines, recent_events
 
-    events = recent_events(_config(ctx), days)
+    config = _config(ctx)
+    refs: tuple[str, ...] = ()
+    if ref:
+        with State.open(config.state_dir) as state:
+            found = resolve(state, ref)
+        refs = (ref,) if found is None else (ref, found.key)
+    events = recent_events(config, days)
     shown = 0
-    for line in log_lines(events, stage=stage, action=action, ref=ref):
+    for line in log_lines(events, stage=stage, action=action, refs=refs):
         click.echo(line)
         shown += 1
     if not shown:

@@ -309,15 +309,6 @@ def test_mappings_refuse_a_wrong_target_and_a_wrong_file_as_a_whole_F1(workdir):
         assert state.mapping("brand", "ADIDAS") is None
 
 
-def test_lock_and_unlock_E10(workdir):
-    write_config(workdir)
-    assert "locked" in invoke("lock", "1042").output
-    with State.open(workdir / "state") as state:
-        assert state.is_locked("1042")
-    assert invoke("unlock", "1042").output.strip() == "1042 unlocked"
-    assert invoke("unlock", "1042").output.strip() == "1042 was not locked"
-
-
 def test_resync_is_requested_for_the_next_run_B4(workdir):
     write_config(workdir)
     assert invoke("resync").exit_code == 0

@@ -163,9 +163,12 @@ class CatalogueSync:
         if isinstance(desired, Skipped):
             self.items.skip(f"{item.model}", f"{describe(item)}: {desired.reason}")
             return
-        # E10: `lock` takes a model number (all its colours) or one product's
-        # reference; adopted products are locked by reference.
-        if self.state.is_locked(item.ref) or self.state.is_locked(desired.reference):
+        # E10: `lock` keeps a model number (all its colours) or one product's
+        # key; adopted products are locked by reference.
+        if any(
+            self.state.is_locked(name)
+            for name in (item.ref, desired.key, desired.reference)
+        ):
             self.items.skip(
                 desired.key,
                 f"{describe(item)} is locked: only its prices and stock are kept "
