@@ -219,7 +219,8 @@ class CatalogueSync:
             return await self._create(desired), True
 
         wanted = desired.catalogue_fingerprint(self.synced)
-        if self.state.fingerprint(PRODUCT, desired.key) == wanted:
+        written = self.state.fingerprint(PRODUCT, desired.key)
+        if written == wanted:
             self.items.unchanged(desired.key, product_id)
             return product_id, False
         languages = tuple(await self.shop.languages())
@@ -227,7 +228,7 @@ class CatalogueSync:
         try:
             await self.items.write(
                 "updated",
-                _update_reason(desired),
+                _update_reason(desired, resynced=written is None),
                 lambda: self.shop.update(
                     "products",
                     product_id,
@@ -293,7 +294,7 @@ class CatalogueSync:
             self.state.set_fingerprint(CREATING, desired.key, desired.reference)
         created = await self.items.write(
             "created",
-            f"new product {desired.reference} with {len(desired.combinations)} sizes",
+            f"new product {desired.reference} with {_sizes(desired)}",
             lambda: self.shop.create(
                 "products",
                 desired.create_fields(languages, visible, features),
@@ -303,6 +304,8 @@ class CatalogueSync:
             warnings=list(desired.warnings) or None,
         )
         if created is None:
+            # Dry run: its sizes would be created with it, and count as such.
+            self.items.result.count("planned", len(desired.combinations))
             return None
         product_id = int(created["id"])
         # Linked and fingerprinted at once: a crash after this point finds the
@@ -354,10 +357,8 @@ class CatalogueSync:
             combination_id = (
                 None if created else self.state.link(COMBINATION, combination.key)
             )
-            if (
-                combination_id
-                and self.state.fingerprint(COMBINATION, combination.key) == wanted
-            ):
+            written = self.state.fingerprint(COMBINATION, combination.key)
+            if combination_id and written == wanted:
                 continue
             values = await self._attribute_values(desired, combination.size)
             if values is None:
@@ -373,7 +374,7 @@ class CatalogueSync:
                 },
             }
             await self._write_combination(
-                desired, combination.key, combination_id, fields
+                desired, combination.key, combination_id, fields, written is None
             )
             new_size |= combination_id is None
             if not self.ctx.dry_run:
@@ -400,11 +401,15 @@ class CatalogueSync:
         key: str,
         combination_id: int | None,
         fields: dict[str, object],
+        resynced: bool,
     ) -> None:
         if combination_id is not None:
+            why = "changed in Polaris"
+            if resynced:
+                why = "written again, resync requested"
             await self.items.write(
                 "updated",
-                f"size {key} changed in Polaris",
+                f"size {key} {why}",
                 lambda: self.shop.update("combinations", combination_id, fields),
                 polaris_key=key,
                 prestashop_id=combination_id,
@@ -437,7 +442,15 @@ class CatalogueSync:
                     )
 
 
-def _update_reason(desired: DesiredProduct) -> str:
+def _update_reason(desired: DesiredProduct, *, resynced: bool) -> str:
     if not desired.active:
         return f"{desired.name}: withdrawn from the web in Polaris, deactivated"
+    if resynced:
+        # No record of the last write: a resync forgot it, nothing changed.
+        return f"{desired.name}: product sheet written again, resync requested"
     return f"{desired.name}: product sheet changed in Polaris"
+
+
+def _sizes(desired: DesiredProduct) -> str:
+    count = len(desired.combinations)
+    return "1 size" if count == 1 else f"{count} sizes"

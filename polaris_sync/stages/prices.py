@@ -209,7 +209,7 @@ class PriceSync:
         if promotion_id is not None:
             await self.items.write(
                 "updated",
-                f"promotion changed: {reduction} off including VAT",
+                f"promotion changed: {reduction:.2f} off including VAT",
                 lambda: self.shop.update("specific_prices", promotion_id, fields),
                 polaris_key=slot.key,
                 prestashop_id=promotion_id,
@@ -217,7 +217,7 @@ class PriceSync:
             return promotion_id
         created = await self.items.write(
             "created",
-            f"promotion: {reduction} off including VAT",
+            f"promotion: {reduction:.2f} off including VAT",
             lambda: self.shop.create(
                 "specific_prices", fields, lookup=_promotion_slot(slot)
             ),
