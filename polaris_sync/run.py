@@ -283,7 +283,8 @@ def _cycle(
                 )
             )
         except PolarisSyncError as error:
-            report = RunReport(error.exit_code, f"run stopped: {error}", [str(error)])
+            # The summary line says why: no error line repeats it.
+            report = RunReport(error.exit_code, f"run stopped: {error}")
         except Terminated as stop:
             state.finish_run(run_id, exit_code=stop.exit_code, summary=str(stop))
             raise
@@ -481,10 +482,14 @@ def _report(
 ) -> RunReport:
     errors = [line for result in results for line in result.errors]
     parts = [_stage_summary(result) for result in results]
+    if stopped is not None:
+        # The stage that stopped says why in the summary, and only there.
+        said = f"{results[-1].stage}: {stopped}"
+        errors = [line for line in errors if line != said]
+        parts[-1] = _stage_summary(results[-1], stopped=stopped)
     summary = ("dry run: " if dry_run else "") + ("; ".join(parts) or "no stage ran")
     if stopped is not None:
         exit_code = stopped.exit_code
-        summary += f"; stopped: {stopped}"
     elif any(result.failed for result in results):
         exit_code = 1
     else:
@@ -493,10 +498,15 @@ def _report(
     return RunReport(exit_code, summary, errors, plan, results)
 
 
-def _stage_summary(result: StageResult) -> str:
+def _stage_summary(
+    result: StageResult, stopped: PolarisSyncError | None = None
+) -> str:
     counts = ", ".join(
         f"{count} {action}" for action, count in sorted(result.counts.items()) if count
     )
+    if stopped is not None:
+        done = f"{counts}, then " if counts else ""
+        return f"{result.stage}: {done}stopped: {stopped}"
     text = f"{result.stage}: {counts or 'nothing to do'}"
     if not result.complete:
         text += " (unfinished, continues next run)"

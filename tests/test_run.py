@@ -402,5 +402,7 @@ def test_a_refused_polaris_key_stops_the_run_before_anything_A2(setup):
 
     assert report.exit_code == 3
     assert "associate again" in report.summary
+    # The summary says why; no error line repeats it.
+    assert report.errors == []
     assert recorder.calls == [] and servers.prestashop == []
     assert len(servers.polaris) == 1
