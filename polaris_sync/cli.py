@@ -399,6 +399,12 @@ def unlock(ctx: click.Context, ref: str) -> None:
 # -- mappings ------------------------------------------------------------------------
 
 
+MAPPING_REREAD = (
+    "the next run reads the whole catalogue again to apply it "
+    "(products already in the shop are rewritten only where this changes them)"
+)
+
+
 @cli.group(cls=SyncGroup)
 def mappings() -> None:
     """List, set, export and import the mappings."""
@@ -417,8 +423,12 @@ def mappings_set(
     from polaris_sync.mapping_table import set_mapping
 
     with _state(ctx) as state:
+        before = len(state.pending_resyncs())
         row = set_mapping(state, kind, source, target, weight)
+        rereads = len(state.pending_resyncs()) > before
     click.echo(f"{row.kind} {row.source} -> {row.target or '(not set)'}")
+    if rereads:
+        click.echo(MAPPING_REREAD)
 
 
 @mappings.command("list")
@@ -482,8 +492,12 @@ def mappings_import(ctx: click.Context, file: Path) -> None:
     from polaris_sync.mapping_table import import_csv
 
     with _state(ctx) as state:
+        before = len(state.pending_resyncs())
         count = import_csv(state, file)
+        rereads = len(state.pending_resyncs()) > before
     click.echo(f"imported {count} rows from {file}")
+    if rereads:
+        click.echo(MAPPING_REREAD)
 
 
 # -- looking ---------------------------------------------------------------------

@@ -14,9 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from polaris_sync.errors import ConfigError
-from polaris_sync.state import IGNORE, MAPPING_KINDS, WILDCARD, MappingRow, State
+from polaris_sync.state import (
+    IGNORE,
+    MAPPING_KINDS,
+    MAPPING_RESYNC,
+    WILDCARD,
+    MappingRow,
+    State,
+)
 
 CSV_COLUMNS = ("kind", "source", "label", "target", "default_weight")
+
+# Kinds that shape product sheets: the items a changed target concerns were
+# read (and skipped or written) by earlier runs, so the catalogue reads them
+# again, at the next run. Payments only concern orders not exported yet.
+CATALOGUE_KINDS = ("brand", "size-grid", "colour", "category")
 
 # Kinds whose target is one PrestaShop id; categories take several (F3).
 SINGLE_ID_KINDS = ("brand", "size-grid", "store")
@@ -101,10 +113,26 @@ def set_mapping(
     if kind == "payment":
         check_payment_code(state, source, stored)
     default_weight = check_weight(kind, source, weight)
-    state.set_mapping(kind, source, stored, default_weight=default_weight)
+    with state.transaction():
+        changed = _changes_items(state, kind, source, stored, default_weight)
+        state.set_mapping(kind, source, stored, default_weight=default_weight)
+        if changed:
+            state.request_resync_once(MAPPING_RESYNC)
     row = state.mapping(kind, source)
     assert row is not None
     return row
+
+
+def _changes_items(
+    state: State, kind: str, source: str, target: str | None, weight: float | None
+) -> bool:
+    """Whether the new row changes what the catalogue does with some items."""
+    if kind not in CATALOGUE_KINDS:
+        return False
+    before = state.mapping(kind, source)
+    if before is None:
+        return target is not None
+    return (before.target, before.default_weight) != (target, weight)
 
 
 # What a mapping target names in the shop, by kind.
@@ -178,8 +206,12 @@ def import_csv(state: State, path: Path) -> int:
         checked.append((kind, source, target, label, weight))
 
     with state.transaction():
+        changed = False
         for kind, source, target, label, weight in checked:
+            changed |= _changes_items(state, kind, source, target, weight)
             state.set_mapping(kind, source, target, label=label, default_weight=weight)
+        if changed:
+            state.request_resync_once(MAPPING_RESYNC)
     return len(checked)
 
 

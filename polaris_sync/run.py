@@ -41,7 +41,7 @@ from polaris_sync.errors import ConfigError, PolarisSyncError, RemoteError
 from polaris_sync.polaris.association import client_from_state
 from polaris_sync.progress import Progress
 from polaris_sync.stages.base import STAGE_NAMES, Stage, StageContext, StageResult
-from polaris_sync.state import State
+from polaris_sync.state import MAPPING_RESYNC, State
 
 LOCK_FILENAME = "polaris-sync.lock"
 
@@ -49,13 +49,20 @@ LOCK_FILENAME = "polaris-sync.lock"
 # a few seconds apart from one period to the next.
 DUE_GRACE_SECONDS = 30
 
-# Share of the time budget each due stage keeps while an earlier one runs.
+# Share of the time budget each due stage keeps while an earlier one runs, and
+# the least it gets when the stages before it overran.
 SHARE_KEPT_PER_LATER_STAGE = 0.1
 
 # Each stage is the `run` coroutine of its module.
 STAGE_MODULES = {name: f"polaris_sync.stages.{name}" for name in STAGE_NAMES}
 
 PRESTASHOP_KEY_CREDENTIAL = "prestashop.key"
+
+# What the history says of a run whose process was killed before it ended.
+INTERRUPTED_SUMMARY = (
+    "interrupted: the process ended before the run finished (killed, or the "
+    "machine stopped); the next run went on from where it had got to"
+)
 
 # Under cron every line printed is mailed: past this many, the log has them.
 MAX_ERRORS_PRINTED = 20
@@ -213,11 +220,16 @@ def next_due(config: Config, state: State, stage: str) -> float | None:
 
 
 def due_stages(config: Config, state: State, options: RunOptions) -> list[str]:
-    full_resync = any(r.kind == "full" for r in state.pending_resyncs())
+    kinds = {request.kind for request in state.pending_resyncs()}
     names = [name for name in STAGE_NAMES if not options.only or name in options.only]
-    if options.force or options.only or full_resync:
+    if options.force or options.only or "full" in kinds:
         return names
-    return [name for name in names if next_due(config, state, name) is None]
+    return [
+        name
+        for name in names
+        if next_due(config, state, name) is None
+        or (name == "catalogue" and MAPPING_RESYNC in kinds)
+    ]
 
 
 def load_stage(name: str) -> Stage | None:
@@ -269,6 +281,8 @@ def _cycle(
     started = time.time()
     opener = State.open_snapshot if options.dry_run else State.open
     with opener(config.state_dir) as state:
+        if not options.dry_run:
+            state.end_interrupted_runs(INTERRUPTED_SUMMARY)
         run_id = state.start_run(dry_run=options.dry_run)
         try:
             report = asyncio.run(
@@ -312,7 +326,7 @@ async def _run_stages(
     due = due_stages(config, state, options)
     if not due:
         return RunReport(0, "nothing due")
-    resyncs = _start_full_resync(state) if not options.only else []
+    resyncs = _start_resyncs(state) if not options.only else []
 
     audit = Audit(
         None if options.dry_run else config.audit_path, dry_run=options.dry_run
@@ -346,7 +360,7 @@ async def _run_stages(
                 run_id,
             )
 
-    if stopped is None and all(result.complete for result in results):
+    if _catalogue_read_whole(results):
         for request_id in resyncs:
             state.finish_resync(request_id)
     report = _report(results, stopped, audit, options.dry_run)
@@ -375,8 +389,6 @@ async def _each_stage(
     run_deadline = context.deadline
     results: list[StageResult] = []
     for position, (name, stage) in enumerate(runnable):
-        if context.out_of_time():
-            break
         context.deadline = _stage_deadline(
             context.config, run_deadline, len(runnable) - position - 1
         )
@@ -385,6 +397,10 @@ async def _each_stage(
             result = await stage(context)
         except RemoteError as error:
             result = StageResult(name, complete=False)
+            # What the stage did before it stopped, as its audit lines say.
+            for (stage_name, action), count in context.audit.counts.items():
+                if stage_name == name:
+                    result.count(action, count)
             result.errors.append(f"{name}: {error}")
             _record(context.state, run_id, result, started)
             results.append(result)
@@ -403,12 +419,17 @@ def _stage_deadline(
     """The stage's own deadline: the run's, less a share kept for each later one.
 
     A first sync can take the catalogue hours; without these shares it would
-    use every run's whole budget and stock, prices and orders would wait.
+    use every run's whole budget and stock, prices and orders would wait. An
+    earlier stage may still overrun its deadline (writes in flight finish, a
+    large feed is read whole): the stages after it then get their share anyway,
+    so orders are exported and stock kept right whatever the catalogue does.
+    The run overruns its budget by at most those shares.
     """
     if run_deadline is None:
         return None
-    reserve = stages_after * SHARE_KEPT_PER_LATER_STAGE * config.time_budget_seconds
-    return run_deadline - reserve
+    share = SHARE_KEPT_PER_LATER_STAGE * config.time_budget_seconds
+    own = run_deadline - stages_after * share
+    return max(own, time.monotonic() + share)
 
 
 def _record(state: State, run_id: int, result: StageResult, started: float) -> None:
@@ -422,14 +443,28 @@ def _record(state: State, run_id: int, result: StageResult, started: float) -> N
     )
 
 
-def _start_full_resync(state: State) -> list[int]:
-    """Forget cursors and fingerprints: everything is read and checked again."""
-    requests = [r.id for r in state.pending_resyncs() if r.kind == "full"]
-    if requests:
-        with state.transaction():
-            state.clear_cursors()
-            state.clear_fingerprints()
-    return requests
+def _start_resyncs(state: State) -> list[int]:
+    """Start the resyncs asked for; the ids of those that end with the catalogue.
+
+    A full resync forgets cursors and fingerprints: everything is read and
+    checked again. It is done with at once: a catalogue needing several runs
+    must not lose, at each run, what the previous one wrote; cursors stay
+    unset until each stage has been through everything. A changed mapping
+    only makes the catalogue due now (the catalogue itself reads everything
+    again when its mappings changed), until it has been through everything.
+    """
+    pending = state.pending_resyncs()
+    with state.transaction():
+        for request in pending:
+            if request.kind == "full":
+                state.clear_cursors()
+                state.clear_fingerprints()
+                state.finish_resync(request.id)
+    return [request.id for request in pending if request.kind == MAPPING_RESYNC]
+
+
+def _catalogue_read_whole(results: list[StageResult]) -> bool:
+    return any(r.stage == "catalogue" and r.complete for r in results)
 
 
 def _deadline(config: Config) -> float | None:

@@ -35,8 +35,15 @@ STATE_FILENAME = "polaris-sync.sqlite3"
 # Mapping kinds the merchant edits (F1-F9). A module may add others.
 MAPPING_KINDS = ("brand", "size-grid", "colour", "category", "store", "payment")
 
+# The resync a changed mapping asks for: the catalogue is read again whole.
+MAPPING_RESYNC = "catalogue"
+
 WILDCARD = "*"
 IGNORE = "ignore"
+
+# Exit code recorded for a run whose process died before it could say (killed,
+# power cut): the same as a run that crashed.
+INTERRUPTED_EXIT_CODE = 3
 
 # Days of run history kept; the audit files keep the detail for longer.
 HISTORY_DAYS = 60
@@ -82,7 +89,9 @@ class RunRecord:
 @dataclass(frozen=True)
 class ResyncRequest:
     id: int
-    kind: str  # "full" or "product"
+    # "full"; "catalogue": a mapping changed, every item is read again; or
+    # "product" with its reference.
+    kind: str
     polaris_ref: str | None
     requested_at: float
 
@@ -504,6 +513,18 @@ class State:
             (time.time(), exit_code, summary, run_id),
         )
 
+    def end_interrupted_runs(self, summary: str) -> int:
+        """Close the runs whose process died before finishing them.
+
+        Only the holder of the run lock may call this: no other run can be
+        going then, and dry runs keep their history in a private copy.
+        """
+        return self._db.execute(
+            "UPDATE runs SET exit_code = ?, summary = ?"
+            " WHERE exit_code IS NULL AND dry_run = 0",
+            (INTERRUPTED_EXIT_CODE, summary),
+        ).rowcount
+
     def prune_runs(self, *, keep_days: float = HISTORY_DAYS) -> int:
         """Forget runs older than ``keep_days``; cron adds 288 runs a day."""
         cutoff = time.time() - keep_days * 86400
@@ -577,6 +598,11 @@ class State:
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
+
+    def request_resync_once(self, kind: str) -> None:
+        """Ask for a resync of ``kind`` unless one is already waiting."""
+        if not any(request.kind == kind for request in self.pending_resyncs()):
+            self.request_resync(kind)
 
     def pending_resyncs(self) -> list[ResyncRequest]:
         rows = self._db.execute(

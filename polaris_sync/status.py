@@ -24,7 +24,13 @@ from polaris_sync.run import (
     stage_interval,
 )
 from polaris_sync.stages.base import STAGE_NAMES
-from polaris_sync.state import WILDCARD, State
+from polaris_sync.state import (
+    MAPPING_RESYNC,
+    WILDCARD,
+    ResyncRequest,
+    RunRecord,
+    State,
+)
 
 MAX_ERRORS_SHOWN = 5
 
@@ -43,7 +49,7 @@ def status_lines(config: Config, state: State) -> Iterator[str]:
     yield ""
     yield from _waiting_lines(state)
     yield ""
-    yield from _run_lines(state)
+    yield from _run_lines(state, going=holder is not None)
 
 
 def _association_lines(state: State) -> Iterator[str]:
@@ -85,6 +91,23 @@ def _stage_lines(config: Config, state: State) -> Iterator[str]:
         yield f"{stage:<10} {every:<9} {_when(last) if last else 'never':<21} {nxt}"
 
 
+def _outcome(run: RunRecord, going: bool) -> str:
+    if run.exit_code is not None:
+        return f"exit {run.exit_code}: {run.summary}"
+    if going:
+        return "running"
+    # Not finished and nobody holds the lock: its process died (B1).
+    return "interrupted before it finished (killed, or the machine stopped)"
+
+
+def _resync(request: ResyncRequest) -> str:
+    if request.kind == "full":
+        return "full resync"
+    if request.kind == MAPPING_RESYNC:
+        return "catalogue read again (a mapping changed)"
+    return f"resync {request.polaris_ref}"
+
+
 def _every(seconds: float) -> str:
     if seconds == 0:
         return "each run"
@@ -96,10 +119,7 @@ def _every(seconds: float) -> str:
 def _waiting_lines(state: State) -> Iterator[str]:
     resyncs = state.pending_resyncs()
     for request in resyncs:
-        what = (
-            "full resync" if request.kind == "full" else f"resync {request.polaris_ref}"
-        )
-        yield f"pending: {what} requested {_when(request.requested_at)}"
+        yield f"pending: {_resync(request)} requested {_when(request.requested_at)}"
     rows = state.mapping_rows()
     # A value without its own target follows the wildcard row when there is one.
     covered = {row.kind for row in rows if row.source == WILDCARD and row.target}
@@ -123,16 +143,15 @@ def _waiting_lines(state: State) -> Iterator[str]:
         yield "nothing waiting for you"
 
 
-def _run_lines(state: State) -> Iterator[str]:
+def _run_lines(state: State, going: bool) -> Iterator[str]:
     runs = state.last_runs()
     if not runs:
         yield "no run yet"
         return
     yield "last runs:"
     for run in runs:
-        code = "running" if run.exit_code is None else f"exit {run.exit_code}"
         dry = " dry run" if run.dry_run else ""
-        yield f"  {_when(run.started_at)}{dry} {code}: {run.summary}"
+        yield f"  {_when(run.started_at)}{dry} {_outcome(run, going)}"
         errors = [e for stage in run.stages.values() for e in stage["errors"]]
         for error in errors[:MAX_ERRORS_SHOWN]:
             yield f"    ! {error}"

@@ -15,7 +15,9 @@ from polaris_sync.audit import Audit
 from polaris_sync.cli import cli
 from polaris_sync.config import load_config
 from polaris_sync.onboarding import NEEDED_RIGHTS, starting_config
+from polaris_sync.run import run_lock
 from polaris_sync.sandbox.http import BackgroundServer
+from polaris_sync.sandbox.prestashop import create_app
 from polaris_sync.state import STATE_FILENAME, State
 
 POLARIS_KEY = "polaris-secret-key-123"
@@ -309,6 +311,18 @@ def test_mappings_refuse_a_wrong_target_and_a_wrong_file_as_a_whole_F1(workdir):
         assert state.mapping("brand", "ADIDAS") is None
 
 
+def test_a_changed_mapping_says_the_catalogue_is_read_again_F5(workdir):
+    write_config(workdir)
+    assert "reads the whole catalogue again" in invoke(
+        "mappings", "set", "brand", "*", "3"
+    ).output
+    assert "again" not in invoke("mappings", "set", "brand", "*", "3").output
+    assert "again" not in invoke("mappings", "set", "payment", "*", "CB").output
+    assert "pending: catalogue read again (a mapping changed)" in (
+        invoke("status").output
+    )
+
+
 def test_resync_is_requested_for_the_next_run_B4(workdir):
     write_config(workdir)
     assert invoke("resync").exit_code == 0
@@ -411,3 +425,30 @@ def test_init_reads_the_key_from_the_environment_or_asks_for_it(workdir, monkeyp
     assert asked.exit_code == 0, asked.output + asked.stderr
     assert SHOP_KEY not in asked.output
     assert other.exists()
+
+
+def test_init_with_the_shop_root_instead_of_its_api_writes_nothing(
+    workdir, tmp_path_factory
+):
+    db = tmp_path_factory.mktemp("shop") / "shop.db"
+    with BackgroundServer(create_app(db, api_key=SHOP_KEY)) as shop:
+        result = invoke(
+            "init", "--prestashop-url", shop.url, "--prestashop-key", SHOP_KEY
+        )
+
+    assert result.exit_code == 3
+    assert "HTTP 404" in result.stderr and "ends in /api" in result.stderr
+    assert not (workdir / "polaris-sync.toml").exists()
+
+
+def test_status_says_a_killed_run_was_interrupted_not_running_H2(workdir):
+    write_config(workdir)
+    with State.open(workdir / "state") as state:
+        state.start_run()  # what a run killed with SIGKILL leaves behind
+
+    output = invoke("status").output
+    assert "interrupted before it finished" in output
+    assert "running" not in output
+
+    with run_lock(workdir / "state"):
+        assert " running" in invoke("status").output

@@ -195,6 +195,66 @@ def test_full_resync_runs_everything_from_the_start_B4_E12(setup):
         assert state.pending_resyncs() == []
 
 
+def test_the_next_run_closes_a_run_whose_process_was_killed_B1(setup):
+    config, recorder, servers = setup
+    with State.open(config.state_dir) as state:
+        killed = state.start_run()  # the process died before finish_run
+
+    cycle(config, recorder, servers)
+
+    with State.open(config.state_dir) as state:
+        latest, interrupted = state.last_runs(2)
+    assert interrupted.id == killed
+    assert interrupted.exit_code == 3 and "interrupted" in interrupted.summary
+    assert latest.exit_code == 0
+
+
+def test_a_full_resync_longer_than_a_run_keeps_what_each_run_wrote_E12(setup):
+    config, recorder, servers = setup
+    with State.open(config.state_dir) as state:
+        state.request_resync()
+
+    def writes_some(ctx):
+        ctx.state.set_fingerprint("product", "1042", "written by this run")
+        return StageResult("catalogue", complete=False)
+
+    recorder.behaviour["catalogue"] = writes_some
+    cycle(config, recorder, servers)
+    recorder.behaviour["catalogue"] = lambda ctx: StageResult("catalogue")
+    cycle(config, recorder, servers)
+
+    with State.open(config.state_dir) as state:
+        assert state.fingerprint("product", "1042") == "written by this run"
+
+
+def test_a_changed_mapping_makes_the_catalogue_due_until_it_read_everything_F5(
+    setup,
+):
+    config, recorder, servers = setup
+    cycle(config, recorder, servers)
+    with State.open(config.state_dir) as state:
+        state.set_fingerprint("product", "1042", "abc")
+        state.request_resync("catalogue")
+    recorder.behaviour["catalogue"] = lambda ctx: StageResult(
+        "catalogue", complete=False
+    )
+
+    recorder.calls.clear()
+    cycle(config, recorder, servers)
+    assert "catalogue" in recorder.names
+    with State.open(config.state_dir) as state:
+        assert state.fingerprint("product", "1042") == "abc"
+        assert [r.kind for r in state.pending_resyncs()] == ["catalogue"]
+
+    recorder.behaviour.pop("catalogue")
+    cycle(config, recorder, servers)
+    recorder.calls.clear()
+    cycle(config, recorder, servers)
+    assert "catalogue" not in recorder.names
+    with State.open(config.state_dir) as state:
+        assert state.pending_resyncs() == []
+
+
 def test_without_association_nothing_is_touched_and_it_says_associate_A2(tmp_path):
     config = make_config(tmp_path)
     recorder, servers = Recorder(), Servers()
@@ -241,6 +301,21 @@ def test_a_failed_stage_stops_the_run_with_exit_3_B5(setup):
         assert state.last_stage_success("config") is not None
 
 
+def test_a_failed_stage_still_reports_what_it_did_before_it_stopped_B5(setup):
+    config, recorder, servers = setup
+
+    def writes_then_fails(ctx):
+        for key in ("1042:NOI", "1043:BLE"):
+            ctx.audit.event("created", stage="catalogue", reason="new", polaris_key=key)
+        raise TransientError("10 items in a row failed on a server error")
+
+    recorder.behaviour["catalogue"] = writes_then_fails
+    report = cycle(config, recorder, servers)
+
+    assert report.exit_code == 3
+    assert "catalogue: 2 created, then stopped: 10 items in a row" in report.summary
+
+
 class FakeClock:
     """time.monotonic for the run and the stages; stages advance it."""
 
@@ -258,23 +333,39 @@ def clock(monkeypatch):
     return fake
 
 
-def test_the_time_budget_leaves_remaining_stages_due(tmp_path, clock):
+def test_a_catalogue_overrunning_the_budget_still_lets_every_stage_run_B3(
+    tmp_path, clock
+):
     config = make_config(tmp_path, time_budget_seconds=100)
     associate_in(config)
     recorder = Recorder()
+    granted = {}
 
     def spends_everything(ctx):
-        clock.now += 100
-        return StageResult("catalogue", complete=not ctx.out_of_time())
+        clock.now += 150  # writes in flight end well past the run's budget
+        return StageResult("catalogue", complete=False)
+
+    def measures(name):
+        def stage(ctx):
+            granted[name] = ctx.deadline - clock.now
+            clock.now += 1
+            return StageResult(name)
+
+        return stage
 
     recorder.behaviour["catalogue"] = spends_everything
+    for name in ("stock", "prices", "orders", "customers"):
+        recorder.behaviour[name] = measures(name)
     report = cycle(config, recorder, Servers())
 
-    assert recorder.names == ["config", "catalogue"]
-    assert "unfinished" in report.summary
+    assert recorder.names == list(STAGE_NAMES)
+    assert granted == {"stock": 10, "prices": 10, "orders": 10, "customers": 10}
+    assert "catalogue: nothing to do (unfinished, continues next run)" in (
+        report.summary
+    )
     with State.open(config.state_dir) as state:
         assert state.last_stage_success("catalogue") is None
-        assert state.last_stage_success("stock") is None
+        assert state.last_stage_success("orders") is not None
         assert state.last_stage_unfinished("catalogue")
         assert not state.last_stage_unfinished("config")
         status = list(status_lines(config, state))

@@ -41,6 +41,7 @@ from polaris_sync.stages.related import link_colours
 from polaris_sync.stages.shop import (
     COLOUR_SHOWN,
     COMBINATION,
+    IMAGE,
     PRODUCT,
     SPECIFIC_PRICE,
     STOCK_ROW,
@@ -188,7 +189,12 @@ class CatalogueSync:
                 self._note_creation(item)
             if created or "photos" in self.synced:
                 await sync_photos(
-                    self.ctx, self.items, self.lookups, desired, product_id
+                    self.ctx,
+                    self.items,
+                    self.lookups,
+                    desired,
+                    product_id,
+                    new_product=created,
                 )
 
     def _distinct_colour(
@@ -325,6 +331,9 @@ class CatalogueSync:
             # Left by a product deleted in the shop: the new one has none.
             self.state.remove_link(SPECIFIC_PRICE, desired.key)
             self.state.forget_fingerprint(PROMOTION, desired.key)
+            self.state.forget_fingerprint(PHOTO_SET, desired.item_key)
+            for photo_fingerprint in self.lookups.photo_links(desired.item_key):
+                self.state.remove_link(IMAGE, f"{desired.item_key}#{photo_fingerprint}")
             self.state.forget_fingerprint(CREATING, desired.key)
         return product_id
 
@@ -373,10 +382,9 @@ class CatalogueSync:
                     "product_option_values": [{"id": value} for value in values]
                 },
             }
-            await self._write_combination(
+            new_size |= await self._write_combination(
                 desired, combination.key, combination_id, fields, written is None
             )
-            new_size |= combination_id is None
             if not self.ctx.dry_run:
                 self.state.set_fingerprint(COMBINATION, combination.key, wanted)
         return new_size
@@ -402,19 +410,17 @@ class CatalogueSync:
         combination_id: int | None,
         fields: dict[str, object],
         resynced: bool,
-    ) -> None:
-        if combination_id is not None:
-            why = "changed in Polaris"
-            if resynced:
-                why = "written again, resync requested"
-            await self.items.write(
-                "updated",
-                f"size {key} {why}",
-                lambda: self.shop.update("combinations", combination_id, fields),
-                polaris_key=key,
-                prestashop_id=combination_id,
-            )
-            return
+    ) -> bool:
+        """Update or create one size; True when it was created."""
+        why = "written again, resync requested" if resynced else "changed in Polaris"
+        if combination_id is not None and await self.items.update_unless_gone(
+            f"size {key} {why}",
+            lambda: self.shop.update("combinations", combination_id, fields),
+            polaris_key=key,
+            prestashop_id=combination_id,
+        ):
+            return False
+        # New, or deleted in the shop since it was linked: created (again).
         created = await self.items.write(
             "created",
             f"new size {key}",
@@ -440,6 +446,7 @@ class CatalogueSync:
                     self.state.set_fingerprint(
                         PRICE, key, desired.target_price.price_fingerprint()
                     )
+        return created is not None
 
 
 def _update_reason(desired: DesiredProduct, *, resynced: bool) -> str:

@@ -124,6 +124,33 @@ class ItemRun:
         self.result.count(action)
         return outcome
 
+    async def update_unless_gone(
+        self,
+        reason: str,
+        operation: Callable[[], Awaitable[Any]],
+        *,
+        polaris_key: str,
+        prestashop_id: int,
+    ) -> bool:
+        """Apply one update; False when the shop no longer has the object.
+
+        The merchant may delete in the shop what we linked; the caller then
+        forgets the link or creates the object again.
+        """
+        try:
+            await self.write(
+                "updated",
+                reason,
+                operation,
+                polaris_key=polaris_key,
+                prestashop_id=prestashop_id,
+            )
+        except ItemRejected as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
+
     def skip(self, key: str, reason: str, prestashop_id: int | None = None) -> None:
         self.ctx.audit.event(
             "skipped",

@@ -41,11 +41,15 @@ async def sync_photos(
     lookups: ShopLookups,
     desired: DesiredProduct,
     product_id: int,
+    *,
+    new_product: bool = False,
 ) -> None:
     wanted_set = fingerprint([photo.fingerprint for photo in desired.photos])
     if ctx.state.fingerprint(PHOTO_SET, desired.item_key) == wanted_set:
         return
     uploaded = lookups.photo_links(desired.item_key)
+    if not new_product:  # a product created just now has no image yet
+        await _check_against_shop(ctx, items, desired, product_id, uploaded)
     complete = True
 
     # Every image of the product is one of ours: after a failed upload, a
@@ -76,6 +80,59 @@ async def sync_photos(
 
     if complete and not ctx.dry_run:
         ctx.state.set_fingerprint(PHOTO_SET, desired.item_key, wanted_set)
+
+
+async def _check_against_shop(
+    ctx: StageContext,
+    items: ItemRun,
+    desired: DesiredProduct,
+    product_id: int,
+    uploaded: dict[str, int],
+) -> None:
+    """Set our photo links (`uploaded`) right by the images the product has.
+
+    An upload can land while its answer is lost (a server error, a timeout,
+    the run killed before the link was saved): the shop then has an image no
+    link names, and uploading that photo again would show it twice. Such an
+    image is removed before the photo goes up again; with photos synced,
+    Polaris's photos are the product's images. A linked image deleted in
+    the shop is forgotten, so its photo goes up again.
+    """
+    images = set(await ctx.prestashop.product_images(product_id))
+    for photo_fingerprint, image_id in list(uploaded.items()):
+        if image_id not in images:
+            del uploaded[photo_fingerprint]
+            if not ctx.dry_run:
+                link = f"{desired.item_key}#{photo_fingerprint}"
+                ctx.state.remove_link(IMAGE, link)
+    if not desired.photos:
+        return  # the merchant's images stay when Polaris has none
+
+    for image_id in sorted(images - _linked_images(ctx, images)):
+        await items.write(
+            "updated",
+            f"image {image_id} is no Polaris photo (an upload whose answer was "
+            "lost), removed",
+            partial(ctx.prestashop.delete_image, product_id, image_id),
+            polaris_key=desired.key,
+            prestashop_id=product_id,
+        )
+
+
+def _linked_images(ctx: StageContext, image_ids: set[int]) -> set[int]:
+    """Those of `image_ids` some photo link names, whichever item it is of.
+
+    With one product per model, several items share the product's images.
+    """
+    if not image_ids:
+        return set()
+    marks = ",".join("?" * len(image_ids))
+    rows = ctx.state.execute(
+        "SELECT prestashop_id FROM links"
+        f" WHERE kind = ? AND prestashop_id IN ({marks})",
+        (IMAGE, *sorted(image_ids)),
+    )
+    return {int(row[0]) for row in rows}
 
 
 async def _upload(

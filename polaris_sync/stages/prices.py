@@ -206,15 +206,14 @@ class PriceSync:
         assert target.specific_price is not None
         fields = target.specific_price.fields(slot.product_id, slot.combination_id)
         reduction = target.specific_price.reduction_incl_tax
-        if promotion_id is not None:
-            await self.items.write(
-                "updated",
-                f"promotion changed: {reduction:.2f} off including VAT",
-                lambda: self.shop.update("specific_prices", promotion_id, fields),
-                polaris_key=slot.key,
-                prestashop_id=promotion_id,
-            )
+        if promotion_id is not None and await self.items.update_unless_gone(
+            f"promotion changed: {reduction:.2f} off including VAT",
+            lambda: self.shop.update("specific_prices", promotion_id, fields),
+            polaris_key=slot.key,
+            prestashop_id=promotion_id,
+        ):
             return promotion_id
+        # New, or deleted in the shop since it was linked: created (again).
         created = await self.items.write(
             "created",
             f"promotion: {reduction:.2f} off including VAT",

@@ -8,7 +8,6 @@ row's shop on 1.7.8).
 
 from __future__ import annotations
 
-from polaris_sync.errors import ItemRejected
 from polaris_sync.mapping.availability import availability_line
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import (
@@ -25,8 +24,15 @@ from polaris_sync.stages.products_feed import (
     catalogue_options,
     read_feed,
     report_unreadable,
+    rewind_cursors,
 )
-from polaris_sync.stages.shop import COMBINATION, PRODUCT, STOCK_ROW, ShopLookups
+from polaris_sync.stages.shop import (
+    COMBINATION,
+    PRODUCT,
+    STOCK_ROW,
+    ShopLookups,
+    links_under,
+)
 
 STAGE = "stock"
 STOCK = "stock"
@@ -91,35 +97,55 @@ class StockSync:
         )
 
     async def item(self, item: CatalogueItem) -> None:
-        combinations = desired_combinations(item, self.options)
+        listed = desired_combinations(item, self.options)
+        combinations = listed + self._no_longer_listed(item, listed)
         key = product_key(item, self.options)
         changed = [
             c
             for c in combinations
             if self.state.fingerprint(STOCK, c.key) != str(c.quantity)
         ]
-        visibility = self._visibility(combinations)
-        lines = self._availability_changes(combinations)
+        visibility = self._visibility(listed)
+        lines = self._availability_changes(listed)
         if not (changed or lines or self._visibility_changed(key, visibility)):
             self.items.unchanged(key)
             return
 
         product_id = await linked_product(
-            self.ctx, self.lookups, self.options, item, combinations
+            self.ctx, self.lookups, self.options, item, listed
         )
         if product_id is None:
             self.items.skip(key, f"{describe(item)} is not in the shop yet")
             return
         if any(self.state.link(COMBINATION, c.key) is None for c in changed):
-            await self.lookups.link_combinations(product_id, combinations)
+            await self.lookups.link_combinations(product_id, listed)
         for combination in changed:
-            await self._quantity(product_id, combinations, combination)
+            await self._quantity(item, product_id, combinations, combination)
         await self._visibility_write(key, product_id, visibility)
         for combination_key, line in lines.items():
             await self._availability_write(combination_key, line)
 
+    def _no_longer_listed(
+        self, item: CatalogueItem, listed: tuple[DesiredCombination, ...]
+    ) -> tuple[DesiredCombination, ...]:
+        """Sizes the shop has that Polaris stopped listing, at quantity 0.
+
+        Left with their last stock they would stay sellable. Their
+        combinations stay in the shop: past orders name them.
+        """
+        item_key = f"{item.model}:{item.variant_key}"
+        known = {combination.key for combination in listed}
+        return tuple(
+            DesiredCombination(
+                key=f"{item_key}:{size}", size=size, reference="", ean13="", quantity=0
+            )
+            for size in links_under(self.state, COMBINATION, f"{item_key}:")
+            if f"{item_key}:{size}" not in known
+        )
+
     async def _quantity(
         self,
+        item: CatalogueItem,
         product_id: int,
         combinations: tuple[DesiredCombination, ...],
         combination: DesiredCombination,
@@ -130,27 +156,69 @@ class StockSync:
             )
             return
         row = await self.lookups.stock_row(product_id, combinations, combination.key)
-        if row is None:
-            self.items.skip(combination.key, f"size {combination.key} has no stock row")
+        if row is None or not await self.items.update_unless_gone(
+            _stock_reason(combination),
+            lambda: self.ctx.prestashop.update(
+                "stock_availables", row, {"quantity": combination.quantity}
+            ),
+            polaris_key=combination.key,
+            prestashop_id=row,
+        ):
+            await self._deleted_in_shop(item, product_id, combination)
             return
-        try:
-            await self.items.write(
-                "updated",
-                f"stock of {combination.reference} is now {combination.quantity}",
-                lambda: self.ctx.prestashop.update(
-                    "stock_availables", row, {"quantity": combination.quantity}
-                ),
-                polaris_key=combination.key,
-                prestashop_id=row,
-            )
-        except ItemRejected as error:
-            if error.status == 404:
-                self.state.remove_link(STOCK_ROW, combination.key)
-            raise
         if not self.ctx.dry_run:
             self.state.set_fingerprint(
                 STOCK, combination.key, str(combination.quantity)
             )
+
+    async def _deleted_in_shop(
+        self, item: CatalogueItem, product_id: int, combination: DesiredCombination
+    ) -> None:
+        """A linked size without a stock row: it, or its product, was deleted.
+
+        Every combination has a stock row, so the merchant deleted the size
+        or the whole product in the shop. What is gone is forgotten and the
+        catalogue reads the item again: its next run creates them anew (or
+        links the size again, if only its stock row had changed).
+        """
+        if not combination.reference:
+            self.items.skip(
+                combination.key,
+                f"size {combination.key} is no longer in Polaris nor in the shop: "
+                "forgotten",
+                product_id,
+            )
+            if not self.ctx.dry_run:
+                self._forget((combination,))
+            return
+        product_gone = await self.ctx.prestashop.get("products", product_id) is None
+        what = f"product {product_id}" if product_gone else "the size"
+        after = (
+            "the next catalogue run creates it again"
+            if self.ctx.config.mode == "full"
+            else "it is linked again once the shop has it"
+        )
+        self.items.skip(
+            combination.key,
+            f"size {combination.key} has no stock row: {what} was deleted in the "
+            f"shop; {after}",
+            product_id,
+        )
+        if self.ctx.dry_run:
+            return
+        with self.state.transaction():
+            sizes = desired_combinations(item, self.options)
+            self._forget(sizes if product_gone else (combination,))
+            if product_gone:
+                self.state.remove_link(PRODUCT, product_key(item, self.options))
+            rewind_cursors(self.ctx, ("catalogue",), item.changed_at)
+
+    def _forget(self, sizes: tuple[DesiredCombination, ...]) -> None:
+        with self.state.transaction():
+            for size in sizes:
+                self.state.remove_link(COMBINATION, size.key)
+                self.state.remove_link(STOCK_ROW, size.key)
+                self.state.forget_fingerprint(STOCK, size.key)
 
     def _availability_changes(
         self, combinations: tuple[DesiredCombination, ...]
@@ -220,6 +288,12 @@ class StockSync:
         )
         if not self.ctx.dry_run:
             self.state.set_fingerprint(VISIBILITY, key, visibility)
+
+
+def _stock_reason(combination: DesiredCombination) -> str:
+    if not combination.reference:  # see StockSync._no_longer_listed
+        return f"size {combination.key} is no longer listed in Polaris: stock 0"
+    return f"stock of {combination.reference} is now {combination.quantity}"
 
 
 def _store_names(ctx: StageContext) -> dict[int, str]:

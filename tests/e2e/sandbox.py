@@ -15,6 +15,7 @@ import httpx
 
 from polaris_sync.audit import Audit
 from polaris_sync.config import Config
+from polaris_sync.polaris.association import Association, save_association
 from polaris_sync.polaris.client import PolarisClient
 from polaris_sync.prestashop.client import PrestaShopClient
 from polaris_sync.progress import Progress
@@ -81,6 +82,24 @@ class Sandbox:
         self.state.set_mapping("brand", "*", str(brand_id))
         self.state.set_mapping("size-grid", "*", str(group_id))
         return group_id, brand_id
+
+    def pair(self) -> None:
+        """Store the Polaris access and the shop key, as `associate` and `init` do.
+
+        Needed by tests that go through the run cycle rather than the stages.
+        """
+        save_association(
+            self.state,
+            Association(
+                licence=self.simulator.licence,
+                url=f"{POLARIS_URL}/api/WebConnect",
+                key=self.polaris_key,
+                store_code=1,
+                test_mode=False,
+                associated_at="2026-12-04T10:00:00+00:00",
+            ),
+        )
+        self.config_data["prestashop"]["key"] = API_KEY
 
     def create_attribute_group(self, name: str, *, colour: bool = False) -> int:
         names = {1: name, 2: name}

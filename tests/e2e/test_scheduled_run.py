@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from e2e.sandbox import API_KEY, POLARIS_URL, Sandbox
+from e2e.sandbox import Sandbox
 from e2e.test_catalogue_sync import expected_stock, polaris_items, shop_stock
-from polaris_sync.polaris.association import Association, save_association
 from polaris_sync.run import Connections, RunOptions, run_cycle
 
 FEED_STAGES = ("catalogue", "stock", "prices")
@@ -23,18 +22,7 @@ def test_a_scheduled_run_syncs_then_a_dry_run_plans_nothing_new(tmp_path):
     sandbox = Sandbox(tmp_path, models=2)
     try:
         sandbox.prepare_shop()
-        save_association(
-            sandbox.state,
-            Association(
-                licence=sandbox.simulator.licence,
-                url=f"{POLARIS_URL}/api/WebConnect",
-                key=sandbox.polaris_key,
-                store_code=1,
-                test_mode=False,
-                associated_at="2026-12-04T10:00:00+00:00",
-            ),
-        )
-        sandbox.config_data["prestashop"]["key"] = API_KEY
+        sandbox.pair()
         options = RunOptions(only=FEED_STAGES)
 
         report = run_cycle(sandbox.config, options, connections=connections(sandbox))

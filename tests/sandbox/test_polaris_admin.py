@@ -178,3 +178,34 @@ def test_admin_refuses_clients_that_are_not_on_loopback(tmp_path):
     assert asyncio.run(status_from("192.0.2.10")) == 403
     assert asyncio.run(status_from("127.0.0.1")) == 200
     assert asyncio.run(status_from("::1")) == 200
+
+
+def test_sizes_can_be_replaced_removed_and_made_to_share_a_reference(polaris):
+    item = of_model(polaris, 1003)[0]
+    colour, sizes = item["Niveau1"]["Code"], item["Tailles"]
+    admin(polaris, "stock", SKU=sizes[0]["Refs"][0],
+          CodeMagasin=sizes[0]["Magasins"][0]["CodeMagasin"], Dispo=40)
+    before = datetime.now().replace(microsecond=0)
+    kept = sizes[:-1]
+    kept[0]["Refs"] = [kept[0]["Refs"][0], "SUP-4711"]
+    kept[0]["Magasins"][0]["Dispo"] = 7
+    admin(polaris, "sizes", NoModele=1003, Variante=colour, Tailles=kept)
+
+    [changed] = items(polaris, since=local_time(before))
+    assert changed["NoModele"] == 1003 and changed["Tailles"] == kept
+    # Stock set by barcode afterwards still lands on the size.
+    admin(polaris, "stock", SKU=kept[0]["Refs"][0],
+          CodeMagasin=kept[0]["Magasins"][0]["CodeMagasin"], Dispo=2)
+    [again] = [i for i in of_model(polaris, 1003) if i["Niveau1"]["Code"] == colour]
+    assert again["Tailles"][0]["Magasins"][0]["Dispo"] == 2
+    assert [s["Taille"] for s in again["Tailles"]] == [s["Taille"] for s in kept]
+
+
+@pytest.mark.parametrize("sizes", [
+    "XL", [{"Taille": "XL"}], [{"Taille": "XL", "Refs": []}], ["XL"],
+    [{"Taille": "XL", "Refs": ["1"], "Magasins": [{"CodeMagasin": 7, "Dispo": 1}]}],
+])
+def test_malformed_sizes_are_400(polaris, sizes):
+    answer = polaris.post("/_sandbox/sizes",
+                          json={"NoModele": 1003, "Tailles": sizes})
+    assert answer.status_code == 400, answer.text

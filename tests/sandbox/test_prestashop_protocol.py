@@ -285,6 +285,27 @@ def test_latency_and_timeout_faults_over_real_http(server: BackgroundServer) -> 
     assert httpx.get(f"{server.url}/api/languages", auth=(KEY, "")).status_code == 200
 
 
+def test_timeout_after_write_fault_hangs_once_the_write_landed(
+    server: BackgroundServer,
+) -> None:
+    admin = f"{server.url}/_sandbox/faults"
+    httpx.put(admin, json={"timeout_rate": 1.0, "timeout_after_write": True})
+    body = "<prestashop><manufacturer><name>Late</name></manufacturer></prestashop>"
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{server.url}/api/manufacturers", content=body, auth=(KEY, ""), timeout=0.5
+        )
+    with pytest.raises(httpx.ReadTimeout):  # reads hang before the work
+        httpx.get(f"{server.url}/api/languages", auth=(KEY, ""), timeout=0.5)
+    httpx.delete(admin)
+    found = httpx.get(
+        f"{server.url}/api/manufacturers",
+        params={"filter[name]": "[Late]", "output_format": "JSON"},
+        auth=(KEY, ""),
+    )
+    assert len(found.json()["manufacturers"]) == 1
+
+
 @pytest.mark.parametrize(
     "settings",
     [{"latency_ms": "slow"}, {"error_rate": 1.5}, {"latency": 10}],

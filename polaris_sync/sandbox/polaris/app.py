@@ -193,6 +193,11 @@ def _admin_routes(simulator: Simulator, faults: Faults) -> list[Route]:
                                 int(change["Dispo"]))
         return {"Changements": len(changes)}
 
+    async def sizes(body: dict[str, Any]) -> Any:
+        rows = simulator.find_item(int(body["NoModele"]), body.get("Variante"))
+        simulator.set_sizes(rows, body.get("Tailles"))
+        return {"Articles": len(rows)}
+
     async def churn(body: dict[str, Any]) -> Any:
         return {"Changements": simulator.churn_stock(int(body["Nombre"]))}
 
@@ -260,6 +265,7 @@ def _admin_routes(simulator: Simulator, faults: Faults) -> list[Route]:
         Route("/_sandbox/promotion/end", admin(end_promotion), methods=post),
         Route("/_sandbox/models", admin(models), methods=post),
         Route("/_sandbox/stock/churn", admin(churn), methods=post),
+        Route("/_sandbox/sizes", admin(sizes), methods=post),
         Route("/_sandbox/withdraw", admin(withdraw), methods=post),
         Route("/_sandbox/publish", admin(publish), methods=post),
         Route("/_sandbox/pin", admin(pin), methods=post),

@@ -207,6 +207,15 @@ class Simulator:
             current = json.loads(row["overrides"])
             self.store.update_overrides(row["id"], current | overrides)
 
+    def set_sizes(self, rows: list[sqlite3.Row], sizes: Any) -> None:
+        """Replace the items' sizes, as when a size grid is edited in Polaris.
+
+        Each size is ``{"Taille", "Refs", "Magasins"}`` as the API serves it;
+        the first ref is its barcode. The sizes carry their own stock: stock
+        changed earlier through this API is forgotten, later changes apply.
+        """
+        self.change_items(rows, {"Tailles": _checked_sizes(sizes), "stock": {}})
+
     def set_stock(self, sku: str, store_code: int, quantity: int) -> None:
         if store_code not in {store["CodeMagasin"] for store in reference.STORES}:
             raise ApiError(400, f"CodeMagasin inconnu : {store_code}")
@@ -486,7 +495,36 @@ def _changeable_copy(item: Item) -> Item:
     return copy
 
 
+def _checked_sizes(sizes: Any) -> list[dict[str, Any]]:
+    """The sizes of an admin request, or a 400 saying what is wrong."""
+    if not isinstance(sizes, list):
+        raise ApiError(400, "Tailles doit être une liste")
+    return [_checked_size(size) for size in sizes]
+
+
+def _checked_size(size: Any) -> dict[str, Any]:
+    stores = {store["CodeMagasin"] for store in reference.STORES}
+    if not isinstance(size, dict):
+        raise ApiError(400, f"Taille invalide : {size!r}")
+    refs, places = size.get("Refs"), size.get("Magasins", [])
+    if (not isinstance(size.get("Taille"), str) or not isinstance(refs, list)
+            or not refs or not all(isinstance(ref, str) and ref for ref in refs)
+            or not isinstance(places, list)):
+        raise ApiError(400, f"Taille invalide : {size!r}")
+    for place in places:
+        if (not isinstance(place, dict) or place.get("CodeMagasin") not in stores
+                or not isinstance(place.get("Dispo"), int)):
+            raise ApiError(400, f"Magasin invalide : {place!r}")
+    return {"Taille": size["Taille"], "Refs": list(refs),
+            "Magasins": [{"CodeMagasin": place["CodeMagasin"],
+                          "Dispo": place["Dispo"]} for place in places]}
+
+
 def _apply_overrides(item: Item, overrides: dict[str, Any]) -> Item:
+    if "Tailles" in overrides:
+        item["Tailles"] = [size | {"Magasins": [dict(place)
+                                                for place in size["Magasins"]]}
+                           for size in overrides["Tailles"]]
     for size in item.get("Tailles", []):
         stock = overrides.get("stock", {}).get(size["Refs"][0], {})
         for place in size["Magasins"]:

@@ -11,7 +11,9 @@
   is done or, when ``error_after_write`` is true and the request writes, after
   the write landed (reads still fail before); with probability
   ``timeout_rate`` it hangs for ``HANG_SECONDS`` (long enough for any client
-  timeout), or until the faults are changed, and then answers 504.
+  timeout), or until the faults are changed, and then answers 504; before
+  the work is done or, when ``"timeout_after_write": true`` and the request
+  writes, after the write landed (reads still hang before).
   The draws come from a random generator seeded with ``seed``.
   An optional ``"notice_rate": float`` prefixes that share of the successful
   answers with a PHP notice and turns their Content-Type into
@@ -91,6 +93,7 @@ class Faults:
     error_rate: float = 0.0
     error_after_write: bool = False
     timeout_rate: float = 0.0
+    timeout_after_write: bool = False
     seed: int = 0
     notice_rate: float = 0.0
     shuffle_unsorted: bool = False
@@ -105,6 +108,7 @@ class Faults:
             error_rate=float(payload.get("error_rate", 0.0)),
             error_after_write=bool(payload.get("error_after_write", False)),
             timeout_rate=float(payload.get("timeout_rate", 0.0)),
+            timeout_after_write=bool(payload.get("timeout_after_write", False)),
             seed=int(payload.get("seed", 0)),
             notice_rate=float(payload.get("notice_rate", 0.0)),
             shuffle_unsorted=bool(payload.get("shuffle_unsorted", False)),
@@ -136,16 +140,10 @@ class Admin:
         faults = self.faults
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
-        if faults.timeout_rate and self.random.random() < faults.timeout_rate:
-            released = self.released
-            try:
-                await asyncio.wait_for(released.wait(), HANG_SECONDS)
-            except TimeoutError:
-                pass
-            return Response(b"", status_code=504)
-        if faults.error_rate and not (
-            faults.error_after_write and method in WRITE_METHODS
-        ):
+        writes = method in WRITE_METHODS
+        if not (faults.timeout_after_write and writes) and self._times_out():
+            return await self._hang()
+        if faults.error_rate and not (faults.error_after_write and writes):
             if self.random.random() < faults.error_rate:
                 return _fault_page()
         return None
@@ -157,15 +155,29 @@ class Admin:
             return None
         return PHP_NOTICE
 
-    def after_request(self, method: str, status: int) -> Response | None:
+    async def after_request(self, method: str, status: int) -> Response | None:
+        """A fault for a write that landed: its answer is lost."""
         faults = self.faults
-        if not (faults.error_rate and faults.error_after_write):
-            return None
         if method not in WRITE_METHODS or status >= 300:
             return None
-        if self.random.random() < faults.error_rate:
-            return _fault_page()
+        if faults.timeout_after_write and self._times_out():
+            return await self._hang()
+        if faults.error_after_write and faults.error_rate:
+            if self.random.random() < faults.error_rate:
+                return _fault_page()
         return None
+
+    def _times_out(self) -> bool:
+        rate = self.faults.timeout_rate
+        return bool(rate) and self.random.random() < rate
+
+    async def _hang(self) -> Response:
+        """Answer nothing for long, then a gateway's 504; sooner on a change."""
+        try:
+            await asyncio.wait_for(self.released.wait(), HANG_SECONDS)
+        except TimeoutError:
+            pass
+        return Response(b"", status_code=504)
 
     # --- routes -----------------------------------------------------------
 

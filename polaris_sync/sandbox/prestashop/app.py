@@ -65,7 +65,7 @@ class PrestaShopApp:
             answer = _error_answer(error, as_json)
         except EmptyAnswer as empty:
             return _empty(empty, self.shop.version)
-        late_fault = self.admin.after_request(method, answer.status)
+        late_fault = await self.admin.after_request(method, answer.status)
         if late_fault is not None:
             return late_fault
         notice = self.admin.notice(answer.status)
