@@ -410,21 +410,75 @@ def mappings() -> None:
     """List, set, export and import the mappings."""
 
 
+NO_CHECK_HELP = (
+    "Store without checking that the targets exist in the shop (when it cannot "
+    "be reached); `polaris-sync mappings check` checks them later."
+)
+
+
+def _target_check(config: Config, state: State, no_check: bool) -> Any:
+    """What checks rows against the shop before they are stored (F2, F3)."""
+    from polaris_sync.errors import RemoteError
+    from polaris_sync.mapping_table import TARGET_RESOURCES, missing_targets
+    from polaris_sync.run import open_prestashop
+
+    def verify(rows: list[Any]) -> None:
+        if not any(row.kind in TARGET_RESOURCES and row.target_ids() for row in rows):
+            return  # codes, names, ignore: nothing the shop holds
+        if no_check:
+            click.echo("warning: targets stored without a check in the shop", err=True)
+            return
+        try:
+            shop = open_prestashop(config, state)
+        except ConfigError as error:
+            raise ConfigError(
+                f"cannot check the targets: {error}; or store them with --no-check"
+            ) from None
+
+        async def check() -> list[str]:
+            async with shop:
+                return await missing_targets(rows, shop)
+
+        try:
+            missing = asyncio.run(check())
+        except RemoteError as error:
+            error.args = (
+                f"cannot check the targets in the shop ({error}); store them "
+                f"anyway with --no-check",
+            )
+            raise
+        if missing:
+            raise ConfigError("nothing stored: " + "; ".join(missing))
+
+    return verify
+
+
 @mappings.command("set")
 @click.argument("kind", type=click.Choice(MAPPING_KINDS))
 @click.argument("source")
 @click.argument("target")
 @click.option("--weight", help="Default weight in kg (categories only).")
+@click.option("--no-check", is_flag=True, help=NO_CHECK_HELP)
 @click.pass_context
 def mappings_set(
-    ctx: click.Context, kind: str, source: str, target: str, weight: str | None
+    ctx: click.Context,
+    kind: str,
+    source: str,
+    target: str,
+    weight: str | None,
+    no_check: bool,
 ) -> None:
-    """Map a Polaris value (or * for all others) to a PrestaShop target or ignore."""
+    """Map a Polaris value (or * for all others) to a PrestaShop target or ignore.
+
+    The target must exist in the shop: it is checked there first.
+    """
     from polaris_sync.mapping_table import set_mapping
 
-    with _state(ctx) as state:
+    config = _config(ctx)
+    with State.open(config.state_dir) as state:
+        verify = _target_check(config, state, no_check)
         before = len(state.pending_resyncs())
-        row = set_mapping(state, kind, source, target, weight)
+        row = set_mapping(state, kind, source, target, weight, verify)
         rereads = len(state.pending_resyncs()) > before
     click.echo(f"{row.kind} {row.source} -> {row.target or '(not set)'}")
     if rereads:
@@ -486,14 +540,19 @@ def mappings_export(ctx: click.Context, file: Path) -> None:
 
 @mappings.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--no-check", is_flag=True, help=NO_CHECK_HELP)
 @click.pass_context
-def mappings_import(ctx: click.Context, file: Path) -> None:
-    """Apply a CSV file of mapping rows: all of them, or none if one is wrong."""
+def mappings_import(ctx: click.Context, file: Path, no_check: bool) -> None:
+    """Apply a CSV file of mapping rows: all of them, or none if one is wrong.
+
+    Every target must exist in the shop: they are checked there first.
+    """
     from polaris_sync.mapping_table import import_csv
 
-    with _state(ctx) as state:
+    config = _config(ctx)
+    with State.open(config.state_dir) as state:
         before = len(state.pending_resyncs())
-        count = import_csv(state, file)
+        count = import_csv(state, file, _target_check(config, state, no_check))
         rereads = len(state.pending_resyncs()) > before
     click.echo(f"imported {count} rows from {file}")
     if rereads:

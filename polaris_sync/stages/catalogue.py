@@ -21,6 +21,7 @@ from polaris_sync.mapping.product import (
     mapping_values,
     product_key,
 )
+from polaris_sync.mapping_table import absent_targets
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.cleanup import remove_unused_values
 from polaris_sync.stages.items import ItemRun, describe
@@ -54,6 +55,8 @@ STAGE = "catalogue"
 RULES = "catalogue-rules"
 # Marks a product whose creation started: see CatalogueSync._was_creating.
 CREATING = "creating"
+# The mapping targets last found all present in the shop.
+TARGETS_FOUND = "mapping-targets"
 
 
 async def run(ctx: StageContext) -> StageResult:
@@ -76,6 +79,8 @@ async def run(ctx: StageContext) -> StageResult:
     report_unreadable(ctx, STAGE, feed, result)
     note_new_values(ctx, feed.items)
     sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
+    if feed.items:
+        await sync.find_absent_targets()
     await sync.items.for_each(feed.items, sync.item)
 
     if options.related_colours and options.products_per == "model-colour":
@@ -118,6 +123,7 @@ async def resync_products(
     """
     feed = await read_models(ctx, ctx.resync_refs)
     sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
+    await sync.find_absent_targets()
     with ctx.state.transaction():
         for item in feed.items:
             key = product_key(item, options)
@@ -158,22 +164,36 @@ class CatalogueSync:
         self.synced = options.synced_fields
         # Oldest change among items that got a new product or size.
         self.created_from: str | None = None
+        # Mapped target ids the shop does not have, by mapping kind.
+        self.absent: dict[str, set[int]] = {}
+
+    async def find_absent_targets(self) -> None:
+        """Read which mapped brands, groups and categories the shop lacks: an
+        item mapped to one is skipped, not written into a missing group.
+
+        Once every target was found, the read waits for the next change of
+        the mappings; while one is missing, each run looks again.
+        """
+        rows = self.state.mapping_rows()
+        checked = fingerprint(
+            [(row.kind, row.source, row.target) for row in rows if row.target]
+        )
+        if self.state.fingerprint(TARGETS_FOUND, STAGE) == checked:
+            return
+        self.absent = await absent_targets(rows, self.shop)
+        if not any(self.absent.values()) and not self.ctx.dry_run:
+            self.state.set_fingerprint(TARGETS_FOUND, STAGE, checked)
 
     async def item(self, item: CatalogueItem) -> None:
         desired = build_product(item, self.mappings, self.options)
         if isinstance(desired, Skipped):
             self.items.skip(f"{item.model}", f"{describe(item)}: {desired.reason}")
             return
-        # E10: `lock` keeps a model number (all its colours) or one product's
-        # key; adopted products are locked by reference.
-        if any(
-            self.state.is_locked(name)
-            for name in (item.ref, desired.key, desired.reference)
-        ):
+        why_not = self._why_not_written(item, desired)
+        if why_not:
             self.items.skip(
                 desired.key,
-                f"{describe(item)} is locked: only its prices and stock are kept "
-                "up to date",
+                f"{describe(item)}{why_not}",
                 self.state.link(PRODUCT, desired.key),
             )
             return
@@ -196,6 +216,33 @@ class CatalogueSync:
                     product_id,
                     new_product=created,
                 )
+
+    def _why_not_written(self, item: CatalogueItem, desired: DesiredProduct) -> str:
+        """Why the product sheet is left as it is (said after the item), or ""."""
+        missing = self._missing_target(desired)
+        if missing:
+            return (
+                f": {missing}, which the shop does not have: fix the mapping "
+                "(`polaris-sync mappings check` lists them)"
+            )
+        # E10: `lock` keeps a model number (all its colours) or one product's
+        # key; adopted products are locked by reference.
+        names = (item.ref, desired.key, desired.reference)
+        if any(self.state.is_locked(name) for name in names):
+            return " is locked: only its prices and stock are kept up to date"
+        return ""
+
+    def _missing_target(self, desired: DesiredProduct) -> str:
+        """Which of the item's mapped targets is missing in the shop, or ""."""
+        if desired.size_group in self.absent.get("size-grid", ()):
+            return f"its size grid is mapped to attribute group {desired.size_group}"
+        if desired.manufacturer_id in self.absent.get("brand", ()):
+            return f"its brand is mapped to manufacturer {desired.manufacturer_id}"
+        gone = [i for i in desired.category_ids if i in self.absent.get("category", ())]
+        if gone:
+            kind = "category" if len(gone) == 1 else "categories"
+            return f"it is mapped to {kind} {', '.join(map(str, gone))}"
+        return ""
 
     def _distinct_colour(
         self, item: CatalogueItem, desired: DesiredProduct
