@@ -266,7 +266,7 @@ class PriceSync:
         fields = target.specific_price.fields(slot.product_id, slot.combination_id)
         reduction = target.specific_price.reduction_incl_tax
         if promotion_id is not None and await self.items.update_unless_gone(
-            f"promotion changed: {reduction} off including VAT",
+            f"promotion changed: {reduction:.2f} off including VAT",
             lambda: self.shop.update("specific_prices", promotion_id, fields),
             polaris_key=slot.key,
             prestashop_id=promotion_id,
@@ -275,7 +275,7 @@ class PriceSync:
         # New, or deleted in the shop since it was linked: created (again).
         created = await self.items.write(
             "created",
-            f"promotion: {reduction} off including VAT",
+            f"promotion: {reduction:.2f} off including VAT",
             lambda: self.shop.create(
                 "specific_prices", fields, lookup=_promotion_slot(slot)
             ),
