@@ -186,10 +186,17 @@ def test_first_sync_reads_the_shop_in_batches_not_per_product(sandbox):
     # Reference data: once a run (feature values once per feature).
     assert reads["/api/"] == reads["/api/languages"] == 1
     assert reads["/api/product_option_values"] == reads["/api/product_features"] == 1
+    # The mapped targets (brands, attribute groups) are checked once, since the
+    # mappings changed before this first run.
+    targets = ("manufacturers", "product_options")
+    assert {kind: reads[f"/api/{kind}"] for kind in targets} == dict.fromkeys(
+        targets, 1
+    )
     assert set(reads) == {
         f"/api/{kind}"
         for kind in (
             *per_product,
+            *targets,
             "",
             "languages",
             "product_option_values",
