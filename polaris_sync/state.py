@@ -187,8 +187,19 @@ def _order_journal(db: sqlite3.Connection) -> None:
     journal_schema(db)
 
 
+def _order_export_settings(db: sqlite3.Connection) -> None:
+    from polaris_sync.journal import order_export_settings
+
+    order_export_settings(db)
+
+
 # Append only: a released migration is never edited, a new one is added.
-MIGRATIONS: list[Migration] = [_schema_v1, _schema_v2, _order_journal]
+MIGRATIONS: list[Migration] = [
+    _schema_v1,
+    _schema_v2,
+    _order_journal,
+    _order_export_settings,
+]
 
 
 class State:
