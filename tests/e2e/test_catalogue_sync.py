@@ -394,6 +394,7 @@ def test_f10_basic_mode_looks_unlinked_items_up_in_batches(sandbox):
 
 
 def test_f10_basic_mode_adopts_existing_products_and_locks_them(sandbox, tmp_path):
+    """Covers F10."""
     sandbox.run()
     # A second installation, basic mode, fresh state: same shop, same Polaris.
     other_state = tmp_path / "other-state"
@@ -599,6 +600,7 @@ def test_a_product_deleted_in_the_shop_is_created_again_with_its_sizes(sandbox):
 
 
 def test_f10_full_mode_never_takes_over_a_product_the_merchant_made(sandbox):
+    """Covers F10: a product found by reference is linked and locked."""
     raw = polaris_items(sandbox)[0]
     names = {1: "Made by hand", 2: "Fait main"}
     existing = sandbox.create(
@@ -617,6 +619,7 @@ def test_f10_full_mode_never_takes_over_a_product_the_merchant_made(sandbox):
 
 
 def test_e6_other_colours_become_related_products(sandbox):
+    """Covers E6."""
     sandbox.config_data["catalogue"] = {"related_colours": True}
     sandbox.run()
 
@@ -652,6 +655,7 @@ def test_a_shop_failing_every_item_stops_the_stage_instead_of_trying_all(tmp_pat
 
 
 def test_e8_weekly_cleanup_deletes_unused_values_of_our_groups_only(tmp_path):
+    """Covers E8."""
     sandbox = Sandbox(tmp_path, models=2)
     try:
         size_group, _ = sandbox.prepare_shop()
