@@ -290,7 +290,8 @@ def test_export_order_sends_one_old_order_below_the_minimum_id(sandbox):
 def test_a4_a_preproduction_copy_keeps_the_pairing_and_its_test_orders_out(
     sandbox, tmp_path
 ):
-    """A copy of the configuration and state, beside a copy of the shop, talks
+    """Covers A4 (with the G3 guard). A copy of the configuration and state,
+    beside a copy of the shop, talks
     to Polaris with the same pairing; its minimum order ID keeps the orders
     placed while testing out of Polaris, and the original goes on working."""
     place(sandbox, 601, ["10.000000"])
