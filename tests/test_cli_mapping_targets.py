@@ -90,3 +90,22 @@ def test_no_check_stores_when_the_shop_cannot_be_reached_with_a_warning(workdir)
     assert result.exit_code == 0
     assert "without a check" in result.stderr
     assert target(workdir, "brand", "*") == "3"
+
+
+def test_f4_a_polaris_store_maps_to_a_store_the_shop_has(shop, workdir):
+    """Covers F4: the rows E7 reads pair a Polaris store code with a
+    PrestaShop store; a store the shop lacks is refused, `ignore` is kept."""
+    write_config(workdir, shop["prestashop_url"], shop["prestashop_key"])
+    stores = existing(shop, "stores")
+    absent = max(stores) + 1
+
+    result = invoke("mappings", "set", "store", "1", absent)
+
+    assert result.exit_code == 2
+    assert f"store 1 -> {absent}: no such stores" in result.stderr
+    assert target(workdir, "store", "1") is None
+
+    assert invoke("mappings", "set", "store", "1", stores[0]).exit_code == 0
+    assert invoke("mappings", "set", "store", "2", "ignore").exit_code == 0
+    assert target(workdir, "store", "1") == str(stores[0])
+    assert target(workdir, "store", "2") == "ignore"

@@ -394,6 +394,7 @@ def test_f10_basic_mode_looks_unlinked_items_up_in_batches(sandbox):
 
 
 def test_f10_basic_mode_adopts_existing_products_and_locks_them(sandbox, tmp_path):
+    """Covers F10."""
     sandbox.run()
     # A second installation, basic mode, fresh state: same shop, same Polaris.
     other_state = tmp_path / "other-state"
@@ -599,6 +600,7 @@ def test_a_product_deleted_in_the_shop_is_created_again_with_its_sizes(sandbox):
 
 
 def test_f10_full_mode_never_takes_over_a_product_the_merchant_made(sandbox):
+    """Covers F10: a product found by reference is linked and locked."""
     raw = polaris_items(sandbox)[0]
     names = {1: "Made by hand", 2: "Fait main"}
     existing = sandbox.create(
@@ -617,6 +619,7 @@ def test_f10_full_mode_never_takes_over_a_product_the_merchant_made(sandbox):
 
 
 def test_e6_other_colours_become_related_products(sandbox):
+    """Covers E6."""
     sandbox.config_data["catalogue"] = {"related_colours": True}
     sandbox.run()
 
@@ -652,6 +655,7 @@ def test_a_shop_failing_every_item_stops_the_stage_instead_of_trying_all(tmp_pat
 
 
 def test_e8_weekly_cleanup_deletes_unused_values_of_our_groups_only(tmp_path):
+    """Covers E8."""
     sandbox = Sandbox(tmp_path, models=2)
     try:
         size_group, _ = sandbox.prepare_shop()
@@ -798,6 +802,8 @@ def test_php_notices_before_the_answers_do_not_disturb_the_sync(sandbox):
 
 
 def test_e7_each_size_shows_which_mapped_stores_have_it(sandbox):
+    """Covers F4: store rows pick the stores shown; a store mapped to `ignore`
+    is left out."""
     sandbox.state.set_mapping("store", "1", "1", label="Paris (Paris 2e)")
     sandbox.state.set_mapping("store", "2", "ignore", label="Entrepôt")
     sandbox.state.set_mapping("store", "3", "3", label="Lyon")
@@ -847,5 +853,72 @@ def test_f6_brands_mapped_after_a_first_run_are_imported_by_the_next(tmp_path):
         sandbox.run()
         assert sandbox.shop_writes() == []
         assert len(sandbox.polaris_requests) == 1
+    finally:
+        sandbox.close()
+
+
+def test_c3_only_the_fields_in_update_fields_follow_polaris(sandbox):
+    """Covers C3: a field left out of `catalogue.update_fields` is written when
+    the product is created, then left as the shop has it; a listed one takes
+    the Polaris value again whenever the item changes in Polaris."""
+    sandbox.config_data["catalogue"] = {"update_fields": ["description"]}
+    sandbox.run()
+    raw = next(raw for raw in polaris_items(sandbox) if raw["PoidsKg"])
+    product_id = _product_id(sandbox, reference_of(raw))
+    (created,) = sandbox.read_shop("products", id=product_id)
+    assert created["name"][1].startswith(raw["Libelle"])
+    assert float(created["weight"]) == raw["PoidsKg"]
+    edits = {"name": {1: "Mine", 2: "Mine"}, "weight": "9.000000"}
+    sandbox.edit_shop("products", product_id, edits)
+
+    sandbox.polaris_admin("withdraw", {"NoModele": raw["NoModele"]})
+    sandbox.run()
+    (kept,) = sandbox.read_shop("products", id=product_id)
+    assert kept["active"] == "0"
+    assert kept["name"] == edits["name"] and float(kept["weight"]) == 9
+
+    sandbox.config_data["catalogue"] = {"update_fields": ["name"]}
+    sandbox.polaris_admin("withdraw", {"NoModele": raw["NoModele"], "Supprime": False})
+    sandbox.run()
+    (synced,) = sandbox.read_shop("products", id=product_id)
+    assert synced["active"] == "1"
+    assert synced["name"] == created["name"] and float(synced["weight"]) == 9
+
+
+def test_e2_each_attribute_fills_its_mapped_group_and_an_unmapped_one_is_left_out(
+    tmp_path,
+):
+    """Covers E2, F1: sizes go to the size grid's group, which starts empty and
+    gets one value per size label; the colour, mapped to no group, is left out
+    of the combinations. Mapped later, it gets values of its own group."""
+    sandbox = Sandbox(tmp_path, models=2)
+    try:
+        size_group, _ = sandbox.prepare_shop()
+        existing = sandbox.read_shop("product_option_values")
+        before = {int(value["id"]) for value in existing}
+        sandbox.run()
+
+        values = [
+            value
+            for value in sandbox.read_shop("product_option_values")
+            if int(value["id"]) not in before
+        ]
+        assert {int(value["id_attribute_group"]) for value in values} == {size_group}
+        labels = {
+            size["Taille"] for raw in polaris_items(sandbox) for size in raw["Tailles"]
+        }
+        assert sorted(value["name"][1] for value in values) == sorted(labels)
+        for combination in sandbox.read_shop("combinations"):
+            assert len(combination["associations"]["product_option_values"]) == 1
+
+        colour_group = sandbox.create_attribute_group("Couleur", colour=True)
+        sandbox.config_data["catalogue"] = {"colour_group": colour_group}
+        sandbox.run()
+        colours = sandbox.read_shop(
+            "product_option_values", id_attribute_group=colour_group
+        )
+        assert colours
+        for combination in sandbox.read_shop("combinations"):
+            assert len(combination["associations"]["product_option_values"]) == 2
     finally:
         sandbox.close()

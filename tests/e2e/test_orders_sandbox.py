@@ -9,6 +9,8 @@ an order dated years ago). Runs go through the real command line.
 
 from __future__ import annotations
 
+import re
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -267,6 +269,7 @@ def test_refund_cancellation_and_modification_after_export(sandbox):
 
 
 def test_export_order_sends_one_old_order_below_the_minimum_id(sandbox):
+    """Covers G6."""
     text = sandbox.config.read_text(encoding="utf-8")
     sandbox.config.write_text(text + "min_order_id = 1000\n", encoding="utf-8")
     place(sandbox, 521, ["10.000000"])
@@ -282,6 +285,48 @@ def test_export_order_sends_one_old_order_below_the_minimum_id(sandbox):
     missing = sandbox.cli("export-order", "9999")
     assert missing.exit_code == 2
     assert "order 9999 does not exist in the shop" in missing.output
+
+
+def test_a4_a_preproduction_copy_keeps_the_pairing_and_its_test_orders_out(
+    sandbox, tmp_path
+):
+    """Covers A4 (with the G3 guard). A copy of the configuration and state,
+    beside a copy of the shop, talks
+    to Polaris with the same pairing; its minimum order ID keeps the orders
+    placed while testing out of Polaris, and the original goes on working."""
+    place(sandbox, 601, ["10.000000"])
+    assert sandbox.cli("export-orders").exit_code == 0
+    copy = tmp_path / "preprod"
+    shutil.copytree(tmp_path / "state", copy / "state")
+    shop = FakeShop(now=sandbox.shop.clock)
+    shop.add_customer(1, "anne@example.test")
+
+    with BackgroundServer(asgi_app(shop.handle)) as web:
+        config = re.sub(
+            r'\nurl = "[^"]*"',
+            f'\nurl = "{web.url}/api"',
+            sandbox.config.read_text(encoding="utf-8"),
+        )
+        (copy / "polaris-sync.toml").write_text(
+            config + "min_order_id = 1000\n", encoding="utf-8"
+        )
+        preprod = Sandbox(
+            copy, copy / "polaris-sync.toml", shop, sandbox.simulator, sandbox.skus
+        )
+        place(preprod, 602, ["12.000000"])
+        place(preprod, 1001, ["14.000000"])
+
+        result = preprod.cli("export-orders")
+
+    assert result.exit_code == 0, result.output
+    assert sorted(sale["RefExt"] for sale in sandbox.sales()) == ["1001", "601"]
+    assert preprod.order_state(602) != "Exported to Polaris"
+    assert preprod.order_state(1001) == "Exported to Polaris"
+
+    place(sandbox, 603, ["16.000000"])
+    assert sandbox.cli("export-orders").exit_code == 0
+    exported = sorted(sale["RefExt"] for sale in sandbox.sales())
+    assert exported == ["1001", "601", "603"]
 
 
 def test_dry_run_prints_the_sales_it_would_send_and_sends_none(sandbox):

@@ -27,7 +27,7 @@ def test_f10_d1_adopted_sizes_are_matched_by_ean_before_reference(
 ):
     """Basic mode takes over a product whose combinations carry mixed-up
     references: each size is linked by its EAN, no combination to two sizes,
-    and each size shows its own stock."""
+    and each size shows its own stock. Covers F10, D1."""
     sandbox.run()
     raw: dict[str, Any] = next(
         r for r in polaris_items(sandbox) if len(r.get("Tailles") or []) >= 3

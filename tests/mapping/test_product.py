@@ -168,6 +168,7 @@ def test_valid_ean_checks_the_gs1_check_digit():
 
 
 def test_f8_weight_falls_back_to_the_heaviest_category_default():
+    """Covers F8."""
     assert build().weight == Decimal("0.5")
     assert build(raw_item(PoidsKg=1.2)).weight == Decimal("1.2")
 

@@ -30,6 +30,7 @@ def balanced(sale):
 
 
 async def test_g7_paid_order_is_sent_and_marked_exported(world):
+    """Covers G7: "Exported to Polaris"."""
     world.shop.add_order(101, [(1, 20, 40, "12.000000"), (1, 20, 40, "12.000000"),
                                (2, 20, 41, "15.000000")], shipping="8.400000")
     result = await world.run(export_orders)
@@ -88,6 +89,7 @@ async def test_g4_order_paid_less_than_its_total_is_skipped(world):
 async def test_f9_unmapped_payment_is_an_error_until_its_state_or_mapping_changes(
     world,
 ):
+    """Covers G7: "Polaris export error", retried when the state changes."""
     world.shop.add_order(104, ONE_TEE, module="ps_cashondelivery")
     result = await world.run(export_orders)
     assert world.polaris.sales == {} and result.failed == 1
@@ -163,6 +165,7 @@ async def test_g3_old_orders_and_orders_below_the_minimum_id_are_not_exported(wo
 
 
 async def test_g6_export_order_sends_one_order_below_the_minimum_id(world):
+    """Covers G6."""
     world.options["orders"]["min_order_id"] = 200
     world.shop.add_order(107, ONE_TEE)
     result = await world.run(export_order, 107)
