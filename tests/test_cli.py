@@ -17,6 +17,7 @@ from polaris_sync.config import load_config
 from polaris_sync.onboarding import NEEDED_RIGHTS, starting_config
 from polaris_sync.run import run_lock
 from polaris_sync.sandbox.http import BackgroundServer
+from polaris_sync.sandbox.prestashop import create_app
 from polaris_sync.state import STATE_FILENAME, State
 
 POLARIS_KEY = "polaris-secret-key-123"
@@ -433,6 +434,20 @@ def test_init_reads_the_key_from_the_environment_or_asks_for_it(workdir, monkeyp
     assert asked.exit_code == 0, asked.output + asked.stderr
     assert SHOP_KEY not in asked.output
     assert other.exists()
+
+
+def test_init_with_the_shop_root_instead_of_its_api_writes_nothing(
+    workdir, tmp_path_factory
+):
+    db = tmp_path_factory.mktemp("shop") / "shop.db"
+    with BackgroundServer(create_app(db, api_key=SHOP_KEY)) as shop:
+        result = invoke(
+            "init", "--prestashop-url", shop.url, "--prestashop-key", SHOP_KEY
+        )
+
+    assert result.exit_code == 3
+    assert "HTTP 404" in result.stderr and "ends in /api" in result.stderr
+    assert not (workdir / "polaris-sync.toml").exists()
 
 
 def test_status_says_a_killed_run_was_interrupted_not_running_H2(workdir):

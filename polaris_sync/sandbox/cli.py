@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import click
 
 from polaris_sync.errors import ConfigError
+from polaris_sync.sandbox.prestashop import versions
 from polaris_sync.sandbox.serve import SandboxOptions, default_catalogue, serve
 
 
@@ -33,8 +33,8 @@ def sandbox() -> None:
               help="Seed of the generated catalogue.")
 @click.option("--prestashop-version", default="8.1.2", show_default=True,
               callback=lambda _ctx, _param, value: _version(value),
-              help="PrestaShop version the emulator behaves as (1.7.8.11, "
-                   "8.1.2, 9.0.x...).")
+              help="PrestaShop version the emulator behaves as: 1.7.8.x, "
+                   "8.x or 9.x (e.g. 1.7.8.11, 9.0.1).")
 @click.option("--catalogue", type=click.Path(file_okay=False, exists=True,
                                               path_type=Path),
               help="PrestaShop demo catalogue folder to load into Polaris "
@@ -85,6 +85,9 @@ def replay_command(url: str, key: str, scenarios: tuple[Path, ...]) -> None:
 
 
 def _version(value: str) -> str:
-    if not re.fullmatch(r"\d+(\.[0-9x]+){1,3}", value):
-        raise click.BadParameter(f"{value!r} is not a PrestaShop version number")
+    if not versions.is_emulated(value):
+        raise click.BadParameter(
+            f"the emulator does not play PrestaShop {value!r}; it plays "
+            f"{', '.join(versions.EMULATED)} (e.g. 1.7.8.11, 8.1.2, 9.0.1)"
+        )
     return value

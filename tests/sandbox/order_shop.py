@@ -103,6 +103,16 @@ class OrderShop:
         self.set_stock(product_id, 0, stock)
         return product_id
 
+    def combination(self, product_id: int) -> int:
+        return self.created_id(
+            self.send(
+                "POST",
+                "combinations",
+                f"<combination><id_product>{product_id}</id_product>"
+                "<minimal_quantity>1</minimal_quantity></combination>",
+            )
+        )
+
     def set_stock(self, product_id: int, combination_id: int, quantity: int) -> None:
         row = self.stock_row(product_id, combination_id)
         answer = self.send(

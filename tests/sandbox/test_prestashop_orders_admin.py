@@ -392,3 +392,43 @@ def test_slip_for_a_line_of_another_order_is_refused(shop: OrderShop) -> None:
 
     assert answer.status_code == 400 and "not in the order" in answer.json()["error"]
     assert shop.json("order_slip") == []
+
+
+def test_combination_of_another_product_is_refused(shop: OrderShop) -> None:
+    ordered, other = shop.product("10.00"), shop.product("20.00")
+    foreign = shop.combination(other)
+    guest = {"email": "mix@example.test", "firstname": "Mia", "lastname": "X"}
+
+    answer = shop.admin(
+        "orders",
+        {
+            "guest": guest,
+            "address": {"address1": "2 rue Neuve", "city": "Lyon"},
+            "lines": [{"product": ordered, "combination": foreign, "quantity": 1}],
+        },
+    )
+
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert f"combination {foreign}" in error and f"product {other}" in error
+    assert shop.json("customers?filter[email]=[mix@example.test]") == []
+    assert shop.json("carts") == []
+    assert shop.json("orders") == []
+
+
+def test_line_added_with_a_foreign_combination_is_refused(shop: OrderShop) -> None:
+    placed = _place(shop)
+    foreign = shop.combination(shop.product("20.00"))
+    before = shop.rows("order_details", f"filter[id_order]=[{placed['order']}]")
+
+    answer = shop.admin(
+        "orders/lines",
+        {
+            "order": placed["order"],
+            "add": [{"product": placed["product"], "combination": foreign}],
+        },
+    )
+
+    assert answer.status_code == 400 and "belongs to product" in answer.json()["error"]
+    after = shop.rows("order_details", f"filter[id_order]=[{placed['order']}]")
+    assert after == before

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from polaris_sync.sandbox.prestashop import versions
 from polaris_sync.sandbox.tls import certificate_sha256
 
 # The console script installed beside this interpreter, as a user runs it.
@@ -143,6 +144,26 @@ def test_serve_rejects_a_bad_argument_with_exit_2(tmp_path, option, value):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert option in result.stderr
+
+
+@pytest.mark.parametrize("version", ["1.6.1", "1.7.7.8", "10.0.0"])
+def test_serve_refuses_a_version_the_emulator_does_not_play(tmp_path, version):
+    result = subprocess.run([*SERVE, "--dir", str(tmp_path),
+                             "--prestashop-version", version],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert version in result.stderr
+    assert all(accepted in result.stderr for accepted in ("1.7.8", "8.", "9."))
+    assert not (tmp_path / "sandbox.json").exists()
+
+
+@pytest.mark.parametrize("version, played", [("1.7.8.11", True), ("1.7.8.x", True),
+                                             ("8.1.2", True), ("8.0.4", True),
+                                             ("9.0.x", True), ("1.6.1.24", False),
+                                             ("1.7.6", False), ("7.1", False),
+                                             ("10.0.0", False)])
+def test_emulated_versions_are_1_7_8_and_8_and_9(version, played):
+    assert versions.is_emulated(version) is played
 
 
 def test_serve_over_tls_presents_the_pinned_self_signed_certificate(tmp_path):

@@ -143,7 +143,7 @@ def _customer_before_save(ctx: Context, entity: Entity, method: str) -> None:
         entity["passwd"] = password_hash(password)
     if stored is None:
         entity["secure_key"] = new_secure_key()
-        entity["last_passwd_gen"] = password_generated_at(datetime.now())
+        entity["last_passwd_gen"] = password_generated_at(ctx.shop.local_time())
     else:
         # A full PUT does not make the shop forget the customer's keys.
         for kept in ("secure_key", "last_passwd_gen"):

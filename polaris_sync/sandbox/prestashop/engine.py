@@ -8,7 +8,6 @@ written after the save, and write answers echo the object as held in memory.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +45,8 @@ class Context:
         return None
 
     def now(self) -> str:
-        return dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        """The shop's wall clock (PS_TIMEZONE), as its dates are written."""
+        return self.shop.local_time().strftime("%Y-%m-%d %H:%M:%S")
 
     def resource(self, name: str) -> Resource:
         return self.shop.resources[name]

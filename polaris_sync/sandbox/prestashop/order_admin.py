@@ -16,6 +16,7 @@ Amounts are decimal strings (``"47.40"``); ids are integers.
                                             #     "postcode": ..., "id_country": 8};
                                             # default: the customer's last address
      "lines": [{"product": 1, "combination": 2, "quantity": 2}],
+                                            # a combination must be the product's
      "carrier": 2,                          # default 2 "My carrier"; a line
                                             # may name its own "carrier"
      "payment_module": "ps_checkpayment",   # or ps_wirepayment, ps_cashondelivery
@@ -26,7 +27,10 @@ Amounts are decimal strings (``"47.40"``); ids are integers.
      "gift": true, "gift_message": "...", "wrapping": "2.00",
      "state": 2,                            # force a state instead of the
                                             # paid-amount check (optional)
-     "placed_at": "2025-01-31T10:00:00"}    # an order of the past (optional)
+     "placed_at": "2025-01-31T10:00:00"}    # an order of the past (optional):
+                                            # with an offset ("Z", "+02:00") an
+                                            # instant, written in the shop's
+                                            # PS_TIMEZONE; without, shop time
 
 answers 201 with the order summary (below) plus ``"orders"``: lines with
 different carriers make one order per carrier, all under one reference, with
@@ -237,7 +241,7 @@ def _check(ctx: Context, payload: dict[str, Any]) -> _Checked:
         amount_paid=_amount(payload, "amount_paid", ZERO)
         if "amount_paid" in payload
         else None,
-        placed_at=_timestamp(payload["placed_at"])
+        placed_at=_timestamp(ctx, payload["placed_at"])
         if payload.get("placed_at")
         else None,
     )
@@ -276,11 +280,12 @@ def place(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
     return {**summary(ctx, order_ids[0]), "orders": order_ids}
 
 
-def _timestamp(raw: Any) -> str:
+def _timestamp(ctx: Context, raw: Any) -> str:
     try:
-        return datetime.fromisoformat(str(raw)).strftime("%Y-%m-%d %H:%M:%S")
+        instant = datetime.fromisoformat(str(raw))
     except ValueError as exc:
         raise BadRequest(f'"placed_at" is not a date and time: {raw!r}') from exc
+    return ctx.shop.local_time(instant).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _backdate(ctx: Context, order_ids: list[int], when: str) -> None:
@@ -351,7 +356,7 @@ def _guest(ctx: Context, guest: dict[str, Any]) -> Entity:
         {
             "id_default_group": GUEST_GROUP,
             "id_lang": ctx.shop.default_language,
-            "last_passwd_gen": password_generated_at(datetime.now()),
+            "last_passwd_gen": password_generated_at(ctx.shop.local_time()),
             "secure_key": new_secure_key(),
             "passwd": password_hash(new_secure_key()),
             "lastname": guest["lastname"],
@@ -460,8 +465,8 @@ def _cart_row(ctx: Context, line: dict[str, Any], address_id: int) -> dict[str, 
     quantity = int(line.get("quantity") or 1)
     if order_rows.fetch(ctx, "products", product) is None:
         raise BadRequest(f"product {product} does not exist")
-    if combination and order_rows.fetch(ctx, "combinations", combination) is None:
-        raise BadRequest(f"combination {combination} does not exist")
+    if combination:
+        _check_combination(ctx, product, combination)
     return {
         "id_product": product,
         "id_product_attribute": combination,
@@ -469,6 +474,20 @@ def _cart_row(ctx: Context, line: dict[str, Any], address_id: int) -> dict[str, 
         "id_customization": 0,
         "quantity": quantity,
     }
+
+
+def _check_combination(ctx: Context, product: int, combination: int) -> None:
+    # The shop's cart refuses a combination of another product; taking it would
+    # mix one product's name with another's EAN and reference on the line.
+    row = order_rows.fetch(ctx, "combinations", combination)
+    if row is None:
+        raise BadRequest(f"combination {combination} does not exist")
+    owner = int(row["id_product"])
+    if owner != product:
+        raise BadRequest(
+            f"combination {combination} belongs to product {owner}, "
+            f"not to product {product}"
+        )
 
 
 def _voucher_rule(ctx: Context, wanted: Any) -> Entity:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import images, registry, versions
 from .model import Resource
 from .store import Store
+
+# What a shop seeded before PS_TIMEZONE existed in the seed runs on.
+DEFAULT_TIME_ZONE = "Europe/Paris"
 
 KEY_METHODS = frozenset({"GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"})
 
@@ -54,6 +59,25 @@ class Shop:
             "SELECT value FROM ws_configurations WHERE name = ?", (name,)
         )
         return None if value is None else str(value)
+
+    def time_zone(self) -> ZoneInfo:
+        """PS_TIMEZONE: the shop writes every date as its local wall clock."""
+        name = self.configuration("PS_TIMEZONE") or DEFAULT_TIME_ZONE
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            # PHP falls back to UTC when the configured zone is unknown.
+            return ZoneInfo("UTC")
+
+    def local_time(self, instant: datetime | None = None) -> datetime:
+        """An instant (default: now) on the shop's wall clock, naive, to the
+        second; a naive instant is taken as already on that clock."""
+        zone = self.time_zone()
+        if instant is None:
+            instant = datetime.now(zone)
+        elif instant.tzinfo is not None:
+            instant = instant.astimezone(zone)
+        return instant.replace(tzinfo=None, microsecond=0)
 
     def close(self) -> None:
         self.store.close()

@@ -7,8 +7,13 @@ them (PATCH itself is gated in the app and the root listing).
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from .model import INT, Field, Resource
+
+# The versions whose behaviour the declarations and ``adapt`` reproduce.
+EMULATED = ("1.7.8.x", "8.x", "9.x")
+_EMULATED_PATTERN = re.compile(r"1\.7\.8(\.(\d+|x))?|[89](\.(\d+|x)){1,3}")
 
 # Resources whose multilingual meta_keywords field 9.0 removed.
 _META_KEYWORDS = ("products", "categories", "manufacturers")
@@ -20,6 +25,10 @@ def adapt(resources: dict[str, Resource], version: str) -> dict[str, Resource]:
     if version.split(".")[0].isdigit() and int(version.split(".")[0]) >= 9:
         return {name: _as_9(r) for name, r in resources.items()}
     return resources
+
+
+def is_emulated(version: str) -> bool:
+    return _EMULATED_PATTERN.fullmatch(version) is not None
 
 
 def _with_fields(resource: Resource, fields: list[Field]) -> Resource:
