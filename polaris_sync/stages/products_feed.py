@@ -99,6 +99,18 @@ async def _read(
     return feed
 
 
+def newest_first(items: list[CatalogueItem]) -> list[CatalogueItem]:
+    """The items, most recently changed first.
+
+    A run short of time stops part-way and leaves its cursor where it was;
+    the next run reads the same items again. Taken oldest first, a backlog
+    (everything after a rewind) would hold back a figure changed just now
+    for several runs; newest first, that figure goes out in this run, and
+    the items already done cost nothing when read again.
+    """
+    return sorted(items, key=lambda item: item.changed_at or "", reverse=True)
+
+
 def advance_cursor(
     ctx: StageContext, stage: str, feed: Feed, failed: list[CatalogueItem]
 ) -> None:

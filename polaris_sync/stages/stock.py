@@ -22,6 +22,7 @@ from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
+    newest_first,
     read_feed,
     report_unreadable,
     rewind_cursors,
@@ -46,7 +47,7 @@ async def run(ctx: StageContext) -> StageResult:
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = StockSync(ctx, result, catalogue_options(ctx.config))
-    await sync.items.for_each(feed.items, sync.item)
+    await sync.items.for_each(newest_first(feed.items), sync.item)
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
     return result
