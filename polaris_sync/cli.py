@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from polaris_sync import __version__
+from polaris_sync.audit import ACTIONS as EVENT_ACTIONS
 from polaris_sync.config import Config, config_path, load_config
 from polaris_sync.errors import ConfigError, PolarisSyncError
 from polaris_sync.sandbox.cli import sandbox
@@ -80,6 +81,17 @@ class SyncGroup(click.Group):
             ctx.exit(3)
 
 
+def _http_url(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A URL option must say its scheme: `shop.example` is not a web address."""
+    if value and not value.startswith(("http://", "https://")):
+        raise click.BadParameter(
+            f"{value!r} must start with http:// or https:// "
+            f"(e.g. https://{value.split('://')[-1]})",
+            param=param,
+        )
+    return value
+
+
 def _config_file(ctx: click.Context) -> Path:
     chosen = ctx.meta.get("config_file") or ctx.find_root().params.get("config_file")
     return config_path(chosen)
@@ -112,7 +124,12 @@ cli.add_command(sandbox)
 
 
 @cli.command()
-@click.option("--prestashop-url", required=True, help="The shop's Webservice, …/api.")
+@click.option(
+    "--prestashop-url",
+    required=True,
+    callback=_http_url,
+    help="The shop's Webservice, https://…/api.",
+)
 @click.option(
     "--prestashop-key",
     envvar="POLARIS_SYNC_PRESTASHOP_KEY",
@@ -121,7 +138,12 @@ cli.add_command(sandbox)
     help="A Webservice key of the shop (else $POLARIS_SYNC_PRESTASHOP_KEY, else "
     "asked without echo, keeping it out of the shell history).",
 )
-@click.option("--polaris-url", default="", help="Where to associate with Polaris.")
+@click.option(
+    "--polaris-url",
+    default="",
+    callback=_http_url,
+    help="Where to associate with Polaris.",
+)
 @click.pass_context
 def init(
     ctx: click.Context, prestashop_url: str, prestashop_key: str, polaris_url: str
@@ -157,7 +179,12 @@ def init(
 @cli.command()
 @click.option("--licence", required=True, help="Polaris licence, e.g. pl-p8-111-2222.")
 @click.option("--pin", required=True, help="The single-use PIN Polaris showed.")
-@click.option("--polaris-url", default="", help="Overrides polaris.association_url.")
+@click.option(
+    "--polaris-url",
+    default="",
+    callback=_http_url,
+    help="Overrides polaris.association_url.",
+)
 @click.pass_context
 def associate(ctx: click.Context, licence: str, pin: str, polaris_url: str) -> None:
     """Pair with Polaris using the licence and a PIN."""
@@ -237,10 +264,20 @@ def resync(ctx: click.Context) -> None:
 @click.argument("ref")
 @click.pass_context
 def resync_product(ctx: click.Context, ref: str) -> None:
-    """Re-sync one product's properties now, not its stock or promotions."""
+    """Re-sync one product's properties now, not its stock or promotions.
+
+    REF is a Polaris model number (1033: all its colours), a model:colour key
+    as the log shows it (1033:NOI) or the product reference shown in the shop
+    (1033-NOI).
+    """
+    from polaris_sync.references import resolve_or_refuse
     from polaris_sync.run import RunOptions
 
-    _run_and_report(ctx, RunOptions(only=("catalogue",), resync_refs=frozenset({ref})))
+    with _state(ctx) as state:
+        model = resolve_or_refuse(state, ref, "resync-product").model
+    _run_and_report(
+        ctx, RunOptions(only=("catalogue",), resync_refs=frozenset({model}))
+    )
 
 
 @cli.command("pull-config")
@@ -330,20 +367,33 @@ def export_orders(ctx: click.Context, confirm: bool) -> None:
 @click.argument("ref")
 @click.pass_context
 def lock(ctx: click.Context, ref: str) -> None:
-    """Keep a product's sheet as it is: only prices and stock change."""
+    """Keep a product's sheet as it is: only prices and stock change.
+
+    REF is a Polaris model number (1033: all its colours), a model:colour key
+    as the log shows it (1033:NOI) or the product reference shown in the shop
+    (1033-NOI).
+    """
+    from polaris_sync.references import resolve_or_refuse
+
     with _state(ctx) as state:
-        state.lock(ref)
-    click.echo(f"{ref} locked: only its prices and stock will be synced")
+        key = resolve_or_refuse(state, ref, "lock").key
+        state.lock(key)
+    named = key if key == ref else f"{key} ({ref})"
+    click.echo(f"{named} locked: only its prices and stock will be synced")
 
 
 @cli.command()
 @click.argument("ref")
 @click.pass_context
 def unlock(ctx: click.Context, ref: str) -> None:
-    """Let the sync maintain a product's sheet again."""
+    """Let the sync maintain a product's sheet again (REF as for `lock`)."""
+    from polaris_sync.references import resolve
+
     with _state(ctx) as state:
-        was_locked = state.unlock(ref)
-    click.echo(f"{ref} unlocked" if was_locked else f"{ref} was not locked")
+        found = resolve(state, ref)
+        key = found.key if found is not None and not state.is_locked(ref) else ref
+        was_locked = state.unlock(key)
+    click.echo(f"{key} unlocked" if was_locked else f"{ref} was not locked")
 
 
 # -- mappings ------------------------------------------------------------------------
@@ -360,21 +410,75 @@ def mappings() -> None:
     """List, set, export and import the mappings."""
 
 
+NO_CHECK_HELP = (
+    "Store without checking that the targets exist in the shop (when it cannot "
+    "be reached); `polaris-sync mappings check` checks them later."
+)
+
+
+def _target_check(config: Config, state: State, no_check: bool) -> Any:
+    """What checks rows against the shop before they are stored (F2, F3)."""
+    from polaris_sync.errors import RemoteError
+    from polaris_sync.mapping_table import TARGET_RESOURCES, missing_targets
+    from polaris_sync.run import open_prestashop
+
+    def verify(rows: list[Any]) -> None:
+        if not any(row.kind in TARGET_RESOURCES and row.target_ids() for row in rows):
+            return  # codes, names, ignore: nothing the shop holds
+        if no_check:
+            click.echo("warning: targets stored without a check in the shop", err=True)
+            return
+        try:
+            shop = open_prestashop(config, state)
+        except ConfigError as error:
+            raise ConfigError(
+                f"cannot check the targets: {error}; or store them with --no-check"
+            ) from None
+
+        async def check() -> list[str]:
+            async with shop:
+                return await missing_targets(rows, shop)
+
+        try:
+            missing = asyncio.run(check())
+        except RemoteError as error:
+            error.args = (
+                f"cannot check the targets in the shop ({error}); store them "
+                f"anyway with --no-check",
+            )
+            raise
+        if missing:
+            raise ConfigError("nothing stored: " + "; ".join(missing))
+
+    return verify
+
+
 @mappings.command("set")
 @click.argument("kind", type=click.Choice(MAPPING_KINDS))
 @click.argument("source")
 @click.argument("target")
 @click.option("--weight", help="Default weight in kg (categories only).")
+@click.option("--no-check", is_flag=True, help=NO_CHECK_HELP)
 @click.pass_context
 def mappings_set(
-    ctx: click.Context, kind: str, source: str, target: str, weight: str | None
+    ctx: click.Context,
+    kind: str,
+    source: str,
+    target: str,
+    weight: str | None,
+    no_check: bool,
 ) -> None:
-    """Map a Polaris value (or * for all others) to a PrestaShop target or ignore."""
+    """Map a Polaris value (or * for all others) to a PrestaShop target or ignore.
+
+    The target must exist in the shop: it is checked there first.
+    """
     from polaris_sync.mapping_table import set_mapping
 
-    with _state(ctx) as state:
+    config = _config(ctx)
+    with State.open(config.state_dir) as state:
+        verify = _target_check(config, state, no_check)
         before = len(state.pending_resyncs())
-        row = set_mapping(state, kind, source, target, weight)
+        row = set_mapping(state, kind, source, target, weight, verify)
         rereads = len(state.pending_resyncs()) > before
     click.echo(f"{row.kind} {row.source} -> {row.target or '(not set)'}")
     if rereads:
@@ -436,14 +540,19 @@ def mappings_export(ctx: click.Context, file: Path) -> None:
 
 @mappings.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--no-check", is_flag=True, help=NO_CHECK_HELP)
 @click.pass_context
-def mappings_import(ctx: click.Context, file: Path) -> None:
-    """Apply a CSV file of mapping rows: all of them, or none if one is wrong."""
+def mappings_import(ctx: click.Context, file: Path, no_check: bool) -> None:
+    """Apply a CSV file of mapping rows: all of them, or none if one is wrong.
+
+    Every target must exist in the shop: they are checked there first.
+    """
     from polaris_sync.mapping_table import import_csv
 
-    with _state(ctx) as state:
+    config = _config(ctx)
+    with State.open(config.state_dir) as state:
         before = len(state.pending_resyncs())
-        count = import_csv(state, file)
+        count = import_csv(state, file, _target_check(config, state, no_check))
         rereads = len(state.pending_resyncs()) > before
     click.echo(f"imported {count} rows from {file}")
     if rereads:
@@ -468,8 +577,16 @@ def status(ctx: click.Context) -> None:
 @cli.command()
 @click.option("--days", default=1, show_default=True, help="How many daily files.")
 @click.option("--stage", help="Only this stage.")
-@click.option("--action", help="Only this action (skipped, failed...).")
-@click.option("--ref", help="Only events about this Polaris reference.")
+@click.option(
+    "--action",
+    type=click.Choice(EVENT_ACTIONS),
+    help="Only this action.",
+)
+@click.option(
+    "--ref",
+    help="Only events about this product: model number, model:colour key or "
+    "shop reference.",
+)
 @click.pass_context
 def log(
     ctx: click.Context,
@@ -479,11 +596,18 @@ def log(
     ref: str | None,
 ) -> None:
     """Show the audit log: what was done to which item, and why."""
+    from polaris_sync.references import resolve
     from polaris_sync.status import log_lines, recent_events
 
-    events = recent_events(_config(ctx), days)
+    config = _config(ctx)
+    refs: tuple[str, ...] = ()
+    if ref:
+        with State.open(config.state_dir) as state:
+            found = resolve(state, ref)
+        refs = (ref,) if found is None else (ref, found.key)
+    events = recent_events(config, days)
     shown = 0
-    for line in log_lines(events, stage=stage, action=action, ref=ref):
+    for line in log_lines(events, stage=stage, action=action, refs=refs):
         click.echo(line)
         shown += 1
     if not shown:

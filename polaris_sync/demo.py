@@ -3,40 +3,38 @@
     python -m polaris_sync.demo --models 300
 
 Starts the Polaris simulator (over HTTPS, self-signed) and the PrestaShop
-emulator on loopback, sets polaris-sync up the way an integrator would
-(configuration, shop key check, association with certificate pinning,
-configuration download, wildcard mappings), runs a full sync, runs again
-(nothing to write), changes one stock and one price in Polaris, runs again
-(only those writes), then stops the servers. Exits 0 when every step behaved.
+emulator on loopback, then sets polaris-sync up with the `polaris-sync`
+command itself, as an integrator would (init with the shop key check,
+associate with certificate pinning, pull-config, wildcard mappings), runs a
+full sync, runs again (nothing to write), changes one stock and one price in
+Polaris, runs again (only those writes), then stops the servers. Each command
+is printed with what it printed; the shop's request counts come from the
+emulator. Exits 0 when every step behaved.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
+import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import httpx
-import tomli_w
 
 from polaris_sync.config import Config, load_config
 from polaris_sync.errors import PolarisSyncError
-from polaris_sync.onboarding import missing_rights, store_prestashop_key
-from polaris_sync.polaris.association import (
-    associate,
-    client_from_state,
-    load_association,
-    save_association,
-)
+from polaris_sync.polaris.association import client_from_state, load_association
 from polaris_sync.polaris.client import PolarisClient
 from polaris_sync.polaris.models import PolarisItem
 from polaris_sync.polaris.pinning import pinned_context
 from polaris_sync.prestashop.client import PrestaShopClient
-from polaris_sync.run import RunOptions, RunReport, run_cycle
 from polaris_sync.sandbox.serve import Sandbox, SandboxOptions, default_catalogue
 from polaris_sync.state import State
 
@@ -44,6 +42,8 @@ from polaris_sync.state import State
 LINK_KINDS = ("product", "combination", "image", "stock-row")
 # What a stock change and a price change may write in the shop.
 PRICE_AND_STOCK_RESOURCES = {"products", "stock_availables", "specific_prices"}
+# Requests that change nothing in the shop.
+READS = ("GET", "HEAD")
 
 
 class DemoFailed(Exception):
@@ -83,60 +83,122 @@ def demo(folder: Path, models: int) -> None:
         say(f"PrestaShop emulator {info['prestashop_url']}")
         if info["prestashop_url"] is None:
             raise DemoFailed("this checkout has no PrestaShop emulator")
-        config = set_up(folder, info)
-        first_sync(config)
-        second_sync(config)
-        change_and_sync(config, info)
+        command = Command(folder / "polaris-sync.toml", info)
+        config = set_up(command, info)
+        first_sync(command, config)
+        second_sync(command)
+        change_and_sync(command, config, info)
     step("sandbox stopped; demo done")
+
+
+class Command:
+    """Runs the installed `polaris-sync` command, as a user types it."""
+
+    def __init__(self, config_file: Path, info: dict[str, Any]) -> None:
+        self.config_file = config_file
+        self.program = _program()
+        self.shop_admin = info["prestashop_url"].removesuffix("/api") + "/_sandbox"
+        self.environment = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("POLARIS_")},
+            "POLARIS_SYNC_PRESTASHOP_KEY": info["prestashop_key"],
+        }
+
+    def __call__(self, *arguments: str) -> str:
+        """Run it, show what it printed, fail the demo on a non-zero exit."""
+        say(f"$ polaris-sync {' '.join(_quoted(part) for part in arguments)}")
+        finished = subprocess.run(
+            [*self.program, "--config", str(self.config_file), *arguments],
+            env=self.environment,
+            cwd=self.config_file.parent,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+        )
+        for line in (finished.stdout + finished.stderr).splitlines():
+            say(f"  {line}")
+        if finished.returncode != 0:
+            raise DemoFailed(
+                f"`polaris-sync {arguments[0]}` ended with exit code "
+                f"{finished.returncode}"
+            )
+        return finished.stdout
+
+    def run(self, *arguments: str) -> Counter[str]:
+        """`polaris-sync run`; the requests the shop received, as it counts them."""
+        httpx.post(f"{self.shop_admin}/requests/reset").raise_for_status()
+        self("run", *arguments)
+        answer = httpx.get(f"{self.shop_admin}/requests")
+        answer.raise_for_status()
+        counts: Counter[str] = Counter(answer.json()["counts"])
+        writes = sum(n for name, n in counts.items() if name.split()[0] not in READS)
+        say(f"the shop received {sum(counts.values())} requests, {writes} writes")
+        return counts
+
+
+def _program() -> list[str]:
+    """The console script installed beside this Python, else `python -m`."""
+    script = Path(sys.executable).with_name("polaris-sync")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "polaris_sync"]
+
+
+def _quoted(part: str) -> str:
+    return f"'{part}'" if part == "*" else part
+
+
+def shop_writes(counts: Counter[str]) -> Counter[str]:
+    return Counter(
+        {name: n for name, n in counts.items() if name.split()[0] not in READS}
+    )
 
 
 # -- setting up, as an integrator would ----------------------------------------
 
 
-def set_up(folder: Path, info: dict[str, Any]) -> Config:
+def set_up(command: Command, info: dict[str, Any]) -> Config:
     step("writing the configuration and checking the shop key")
-    config_file = folder / "polaris-sync.toml"
-    config_file.write_text(tomli_w.dumps(demo_settings(info)), encoding="utf-8")
-    config = load_config(config_file)
-    missing = missing_rights(info["prestashop_url"], info["prestashop_key"])
-    if missing:
-        raise DemoFailed(f"the emulator's key lacks rights: {', '.join(missing)}")
-    say(f"{config_file}: full mode; the key has every right the sync needs")
+    command(
+        "init",
+        "--prestashop-url", info["prestashop_url"],
+        "--polaris-url", info["polaris_url"],
+    )  # fmt: skip
+    edit_config(command.config_file)
+    config = load_config(command.config_file)
 
     step("associating with Polaris (licence + PIN, certificate pinned)")
-    granted = asyncio.run(
-        associate(info["polaris_url"], info["licence"], info["pin"], timeout=30)
-    )
-    with State.open(config.state_dir) as state:
-        save_association(state, granted)
-        store_prestashop_key(state, info["prestashop_key"])
-    for pin in granted.pins:
-        say(f"pinned {pin.origin}: SHA-256 {pin.sha256[:23]}...")
+    command("associate", "--licence", info["licence"], "--pin", info["pin"])
 
     step("downloading the Polaris configuration (stores, brands, grids, RFS)")
-    sync(config, RunOptions(only=("config",)))
-    with State.open(config.state_dir) as state:
-        say(f"{len(state.mapping_rows())} values offered for mapping")
+    command("pull-config")
 
     step("mapping with wildcards: every brand, every size grid")
     brand_id, size_group_id = asyncio.run(shop_targets(config, info))
-    with State.open(config.state_dir) as state:
-        state.set_mapping("brand", "*", str(brand_id))
-        state.set_mapping("size-grid", "*", str(size_group_id))
-    say(f"brand * -> manufacturer {brand_id}; size-grid * -> group {size_group_id}")
+    say(f"in the shop: manufacturer {brand_id}; new attribute group {size_group_id}")
+    command("mappings", "set", "brand", "*", str(brand_id))
+    command("mappings", "set", "size-grid", "*", str(size_group_id))
     return config
 
 
-def demo_settings(info: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "mode": "full",
-        "state_dir": "state",
-        # Whole catalogue in one go: the demo has no cron to carry on later.
-        "time_budget_seconds": 0,
-        "polaris": {"association_url": info["polaris_url"]},
-        # Loopback: no hosting to protect from floods.
-        "prestashop": {"url": info["prestashop_url"], "max_requests_per_second": 0},
-    }
+# What the demo changes in the configuration `init` wrote, as a user would.
+DEMO_SETTINGS = {
+    "mode": ('"basic"', '"full"'),
+    # Whole catalogue in one go: the demo has no cron to carry on later.
+    "time_budget_seconds": (None, "0"),
+    # Loopback: no hosting to protect from floods.
+    "max_requests_per_second": (None, "0"),
+}
+
+
+def edit_config(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for option, (_, value) in DEMO_SETTINGS.items():
+        text, found = re.subn(
+            rf"^(# )?{option} = .*$", f"{option} = {value}", text, count=1,
+            flags=re.MULTILINE,
+        )  # fmt: skip
+        if not found:
+            raise DemoFailed(f"`init` wrote no {option} option to edit")
+        say(f"edited {path.name}: {option} = {value}")
+    path.write_text(text, encoding="utf-8")
 
 
 async def shop_targets(config: Config, info: dict[str, Any]) -> tuple[int, int]:
@@ -163,28 +225,28 @@ async def shop_targets(config: Config, info: dict[str, Any]) -> tuple[int, int]:
 # -- the three runs --------------------------------------------------------------
 
 
-def first_sync(config: Config) -> None:
+def first_sync(command: Command, config: Config) -> None:
     step("first run: the full sync")
-    report = sync(config, RunOptions())
+    written = shop_writes(command.run())
     with State.open(config.state_dir) as state:
         made = {kind: len(state.links(kind)) for kind in LINK_KINDS}
     say(
         f"{made['product']} products, {made['combination']} combinations, "
         f"{made['image']} photos, {made['stock-row']} stock rows"
     )
-    if not made["product"] or report.writes == 0:
+    if not made["product"] or not written:
         raise DemoFailed("the first run created no product")
 
 
-def second_sync(config: Config) -> None:
+def second_sync(command: Command) -> None:
     step("second run: nothing changed in Polaris")
-    report = sync(config, RunOptions(force=True))
-    if report.writes:
-        raise DemoFailed(f"the second run wrote {report.writes} times instead of 0")
+    written = shop_writes(command.run("--force"))
+    if written:
+        raise DemoFailed(f"the second run wrote {sum(written.values())} times, not 0")
     say("zero writes")
 
 
-def change_and_sync(config: Config, info: dict[str, Any]) -> None:
+def change_and_sync(command: Command, config: Config, info: dict[str, Any]) -> None:
     step("changing one stock and one price in Polaris")
     item = asyncio.run(first_item_in_stock(config))
     size = item.sizes[0]
@@ -208,21 +270,16 @@ def change_and_sync(config: Config, info: dict[str, Any]) -> None:
     say(f"{sku} store {store.store_code}: stock 40; model {item.key}: {new_price}")
 
     step("third run: only what changed")
-    report = sync(config, RunOptions())
-    if report.writes == 0:
+    written = shop_writes(command.run())
+    if not written:
         raise DemoFailed("the third run wrote nothing")
     unexpected = [
-        target
-        for target in report.writes_by_target
-        if target.split()[-1] not in PRICE_AND_STOCK_RESOURCES
+        name for name in written if name.split()[-1] not in PRICE_AND_STOCK_RESOURCES
     ]
     if unexpected:
         raise DemoFailed(f"the third run also wrote {', '.join(unexpected)}")
-    writes = ", ".join(
-        f"{target} x{count}"
-        for target, count in sorted(report.writes_by_target.items())
-    )
-    say(f"{report.writes} writes: {writes}")
+    writes = ", ".join(f"{name} x{count}" for name, count in sorted(written.items()))
+    say(f"{sum(written.values())} writes: {writes}")
 
 
 def simulator_tls(config: Config) -> Any:
@@ -247,16 +304,6 @@ async def first_item_in_stock(config: Config) -> PolarisItem:
 # -- output --------------------------------------------------------------------------
 
 _started = time.monotonic()
-
-
-def sync(config: Config, options: RunOptions) -> RunReport:
-    report = run_cycle(config, options)
-    say(report.summary)
-    for error in report.errors[:10]:
-        say(f"! {error}")
-    if report.exit_code != 0:
-        raise DemoFailed(f"the run ended with exit code {report.exit_code}")
-    return report
 
 
 def step(text: str) -> None:

@@ -71,6 +71,13 @@ def journal_schema(db: sqlite3.Connection) -> None:
     )
 
 
+def order_export_settings(db: sqlite3.Connection) -> None:
+    """Migration: what decided an order's export error, to retry it once changed."""
+    db.execute(
+        "ALTER TABLE order_exports ADD COLUMN settings TEXT NOT NULL DEFAULT ''"
+    )
+
+
 class SaleChannel(Protocol):
     """What the journal needs of the Polaris client."""
 
@@ -115,6 +122,9 @@ class OrderExport:
     # The order as last looked at (see stages.orders.signature).
     seen: str
     current_state: int
+    # The export settings the order was last looked at with (an error made by
+    # a configuration or mapping since changed is tried again).
+    settings: str = ""
 
 
 class Journal:
@@ -226,14 +236,14 @@ class Journal:
 
     def order_export(self, order_id: int) -> OrderExport | None:
         row = self.state.execute(
-            "SELECT order_id, status, reason, record, seen, current_state"
-            " FROM order_exports WHERE order_id = ?",
+            "SELECT order_id, status, reason, record, seen, current_state,"
+            " settings FROM order_exports WHERE order_id = ?",
             (order_id,),
         ).fetchone()
         if row is None:
             return None
         record = _record_from_json(row[3]) if row[3] else None
-        return OrderExport(row[0], row[1], row[2], record, row[4], row[5])
+        return OrderExport(row[0], row[1], row[2], record, row[4], row[5], row[6])
 
     def set_order_export(
         self,
@@ -244,20 +254,32 @@ class Journal:
         record: ExportRecord | None,
         seen: str,
         current_state: int,
+        settings: str = "",
     ) -> None:
         encoded = _record_to_json(record) if record is not None else None
         with self.state.transaction():
             self.state.execute(
                 "INSERT INTO order_exports (order_id, status, reason, record,"
-                " seen, current_state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " seen, current_state, settings, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (order_id) DO UPDATE SET status = excluded.status,"
                 " reason = excluded.reason, record = excluded.record,"
                 " seen = excluded.seen,"
                 " current_state = excluded.current_state,"
+                " settings = excluded.settings,"
                 " updated_at = excluded.updated_at",
                 (order_id, status, reason, encoded, seen, current_state,
-                 time.time()),
+                 settings, time.time()),
             )
+
+    def errors_decided_otherwise(self, settings: str) -> list[int]:
+        """Orders in error looked at with other settings than ``settings``."""
+        rows = self.state.execute(
+            "SELECT order_id FROM order_exports WHERE status = 'error'"
+            " AND settings != ? ORDER BY order_id",
+            (settings,),
+        )
+        return [int(row[0]) for row in rows]
 
     def orders_in_error(self) -> list[tuple[int, str]]:
         """Orders waiting in "Polaris export error", with the reason."""

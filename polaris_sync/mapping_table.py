@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,9 @@ from polaris_sync.state import (
 )
 
 CSV_COLUMNS = ("kind", "source", "label", "target", "default_weight")
+
+# Called with the rows about to be stored; raises to store none of them.
+Verify = Callable[[list[MappingRow]], None]
 
 # Kinds that shape product sheets: the items a changed target concerns were
 # read (and skipped or written) by earlier runs, so the catalogue reads them
@@ -102,6 +105,7 @@ def set_mapping(
     source: str,
     target: str | None,
     weight: str | float | None = None,
+    verify: Verify | None = None,
 ) -> MappingRow:
     kind = check_kind(kind)
     source = source.strip()
@@ -113,6 +117,8 @@ def set_mapping(
     if kind == "payment":
         check_payment_code(state, source, stored)
     default_weight = check_weight(kind, source, weight)
+    if verify is not None:
+        verify([MappingRow(kind, source, stored, default_weight=default_weight)])
     with state.transaction():
         changed = _changes_items(state, kind, source, stored, default_weight)
         state.set_mapping(kind, source, stored, default_weight=default_weight)
@@ -144,27 +150,33 @@ TARGET_RESOURCES = {
 }
 
 
-async def missing_targets(rows: Iterable[MappingRow], shop: Any) -> list[str]:
-    """``kind source -> id`` for every target id the shop does not have."""
+async def absent_targets(rows: Iterable[MappingRow], shop: Any) -> dict[str, set[int]]:
+    """Per kind, the target ids the shop does not have: one batched read each."""
     wanted: dict[str, set[int]] = {}
     for row in rows:
         if row.kind in TARGET_RESOURCES:
             wanted.setdefault(row.kind, set()).update(row.target_ids())
 
-    existing: dict[str, set[int]] = {}
+    absent: dict[str, set[int]] = {}
     for kind, ids in wanted.items():
         found = set()
         async for entity in shop.iter_by_ids(TARGET_RESOURCES[kind], sorted(ids)):
             found.add(int(entity["id"]))
-        existing[kind] = found
+        absent[kind] = ids - found
+    return absent
 
+
+async def missing_targets(rows: Iterable[MappingRow], shop: Any) -> list[str]:
+    """``kind source -> id`` for every target id the shop does not have."""
+    rows = list(rows)
+    absent = await absent_targets(rows, shop)
     return [
         f"{row.kind} {row.source} -> {target}: no such "
         f"{TARGET_RESOURCES[row.kind].replace('_', ' ')} in the shop"
         for row in rows
         if row.kind in TARGET_RESOURCES
         for target in row.target_ids()
-        if target not in existing[row.kind]
+        if target in absent[row.kind]
     ]
 
 
@@ -178,7 +190,7 @@ def export_csv(rows: Iterable[MappingRow]) -> str:
     return out.getvalue()
 
 
-def import_csv(state: State, path: Path) -> int:
+def import_csv(state: State, path: Path, verify: Verify | None = None) -> int:
     """Apply every row of the file, or none when one is wrong. Returns the count."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -204,6 +216,8 @@ def import_csv(state: State, path: Path) -> int:
             raise ConfigError(f"{path}, line {line}: {error}") from None
         label = (record.get("label") or "").strip() or None
         checked.append((kind, source, target, label, weight))
+    if verify is not None:
+        verify([MappingRow(*row[:3]) for row in checked])
 
     with state.transaction():
         changed = False

@@ -103,29 +103,37 @@ class RunReport:
 
 
 class Terminated(BaseException):
-    """The process was asked to stop (SIGTERM): end now, as a Ctrl-C would."""
+    """The process was asked to stop (Ctrl-C, SIGTERM): end now, cleanly."""
 
     def __init__(self, signal_number: int) -> None:
-        super().__init__(f"stopped by signal {signal.Signals(signal_number).name}")
+        name = signal.Signals(signal_number).name
+        super().__init__(f"interrupted ({name}); the next run carries on")
         self.exit_code = 128 + signal_number
+
+
+# Ctrl-C sends SIGINT, `kill` and service managers SIGTERM: both mean "stop".
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextlib.contextmanager
 def terminate_cleanly() -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated` for the block.
+    """Turn SIGINT and SIGTERM into :class:`Terminated` for the block.
 
     Killed by default, the run would leave no trace of its end; raised as an
     exception, the item in hand rolls back and the history says what happened.
+    Ctrl-C would otherwise be a KeyboardInterrupt, which click reports as
+    "Aborted!" with the exit code of failed items.
     """
 
     def stop(signal_number: int, _frame: Any) -> None:
         raise Terminated(signal_number)
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class RunLocked(Exception):
@@ -147,9 +155,15 @@ def run_lock(state_dir: Path) -> Iterator[None]:
     so a run killed half-way leaves nothing to clean up and the next run takes
     over. The file names the holder for the message of a run turned away.
     """
-    state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = state_dir / LOCK_FILENAME
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise ConfigError(
+            f"state_dir {state_dir} cannot hold the state ({error.strerror}): "
+            f"choose a folder of your own in the configuration"
+        ) from error
     with os.fdopen(descriptor, "r+", encoding="utf-8") as lock_file:
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -283,14 +297,14 @@ def _cycle(
                 )
             )
         except PolarisSyncError as error:
-            report = RunReport(error.exit_code, f"run stopped: {error}", [str(error)])
+            # The summary line says why: no error line repeats it.
+            report = RunReport(error.exit_code, f"run stopped: {error}")
+        except Terminated as stop:
+            state.finish_run(run_id, exit_code=stop.exit_code, summary=str(stop))
+            raise
         except BaseException as error:
-            # A bug or an interruption: the history must not show a run that
-            # never ends.
-            if isinstance(error, Terminated | KeyboardInterrupt):
-                summary = f"run interrupted: {error or 'Ctrl-C'}"
-            else:
-                summary = f"run crashed: {type(error).__name__}: {error}"
+            # A bug: the history must not show a run that never ends.
+            summary = f"run crashed: {type(error).__name__}: {error}"
             state.finish_run(run_id, exit_code=3, summary=summary)
             raise
         report.run_id = run_id
@@ -503,10 +517,14 @@ def _report(
 ) -> RunReport:
     errors = [line for result in results for line in result.errors]
     parts = [_stage_summary(result) for result in results]
+    if stopped is not None:
+        # The stage that stopped says why in the summary, and only there.
+        said = f"{results[-1].stage}: {stopped}"
+        errors = [line for line in errors if line != said]
+        parts[-1] = _stage_summary(results[-1], stopped=stopped)
     summary = ("dry run: " if dry_run else "") + ("; ".join(parts) or "no stage ran")
     if stopped is not None:
         exit_code = stopped.exit_code
-        summary += f"; stopped: {stopped}"
     elif any(result.failed for result in results):
         exit_code = 1
     else:
@@ -515,10 +533,15 @@ def _report(
     return RunReport(exit_code, summary, errors, plan, results)
 
 
-def _stage_summary(result: StageResult) -> str:
+def _stage_summary(
+    result: StageResult, stopped: PolarisSyncError | None = None
+) -> str:
     counts = ", ".join(
         f"{count} {action}" for action, count in sorted(result.counts.items()) if count
     )
+    if stopped is not None:
+        done = f"{counts}, then " if counts else ""
+        return f"{result.stage}: {done}stopped: {stopped}"
     text = f"{result.stage}: {counts or 'nothing to do'}"
     if not result.complete:
         text += " (unfinished, continues next run)"

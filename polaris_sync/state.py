@@ -187,6 +187,12 @@ def _order_journal(db: sqlite3.Connection) -> None:
     journal_schema(db)
 
 
+def _order_export_settings(db: sqlite3.Connection) -> None:
+    from polaris_sync.journal import order_export_settings
+
+    order_export_settings(db)
+
+
 def _photo_uploads(db: sqlite3.Connection) -> None:
     # Photo uploads under way, owned by polaris_sync.stages.photos: the highest
     # image id the product had just before each upload.
@@ -202,6 +208,7 @@ MIGRATIONS: list[Migration] = [
     _schema_v1,
     _schema_v2,
     _order_journal,
+    _order_export_settings,
     _photo_uploads,
 ]
 

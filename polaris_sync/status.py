@@ -165,14 +165,16 @@ def log_lines(
     *,
     stage: str | None = None,
     action: str | None = None,
-    ref: str | None = None,
+    refs: tuple[str, ...] = (),
 ) -> Iterator[str]:
+    """Events of this stage and action about a product named in ``refs``."""
     for event in events:
         if stage and event.get("stage") != stage:
             continue
         if action and event.get("action") != action:
             continue
-        if ref and ref not in str(event.get("polaris_key", "")):
+        about = str(event.get("polaris_key", ""))
+        if refs and not any(ref in about for ref in refs):
             continue
         yield _log_line(event)
 

@@ -59,7 +59,9 @@ def test_mapping_targets_are_checked_against_the_shop(sandbox, workdir):
     )  # fmt: skip
     assert result.exit_code == 0, result.output + result.stderr
     invoke("mappings", "set", "brand", "*", 1)
-    invoke("mappings", "set", "category", "rayon:F", "2,9999")
+    refused = invoke("mappings", "set", "category", "rayon:F", "2,9999")
+    assert refused.exit_code == 2 and "rayon:F -> 9999" in refused.stderr
+    invoke("mappings", "set", "--no-check", "category", "rayon:F", "2,9999")
 
     result = invoke("mappings", "check")
     assert result.exit_code == 2

@@ -69,6 +69,8 @@ class PrestaShopClient:
         self._retry_delay = retry_delay
         self._patch_rights: dict[str, bool] | None = None
         self._languages: list[int] | None = None
+        # Concurrent items asking for reference data wait for one read of it.
+        self._reference_lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(max(1, max_concurrency))
         self._interval = 1.0 / max_requests_per_second if max_requests_per_second else 0
         self._next_start = 0.0
@@ -116,19 +118,21 @@ class PrestaShopClient:
         return _major(self.version) >= 8
 
     async def _can_patch(self, resource: str) -> bool:
-        if self._patch_rights is None:
-            await self.detect()
+        async with self._reference_lock:
+            if self._patch_rights is None:
+                await self.detect()
         assert self._patch_rights is not None
         # A key created before an upgrade to 8.x lacks the PATCH right.
         return self.supports_patch and self._patch_rights.get(resource, True)
 
     async def languages(self) -> list[int]:
         """Ids of the shop's active languages: every multilingual write needs all."""
-        if self._languages is None:
-            rows = await self.list(
-                "languages", filters={"active": 1}, display="[id]", sort="[id_ASC]"
-            )
-            self._languages = [int(row["id"]) for row in rows]
+        async with self._reference_lock:
+            if self._languages is None:
+                rows = await self.list(
+                    "languages", filters={"active": 1}, display="[id]", sort="[id_ASC]"
+                )
+                self._languages = [int(row["id"]) for row in rows]
         return self._languages
 
     # -- reads ----------------------------------------------------------------
@@ -214,7 +218,7 @@ class PrestaShopClient:
         rows = await self.list(
             resource, filters=filters, display=display, sort="[id_ASC]"
         )
-        matching = [row for row in rows if _matches(row, filters)]
+        matching = [row for row in rows if row_matches(row, filters)]
         return matching[0] if matching else None
 
     # -- writes ---------------------------------------------------------------
@@ -474,7 +478,7 @@ def exact(text: str) -> str:
     return text
 
 
-def _matches(row: Entity, filters: Mapping[str, str | int]) -> bool:
+def row_matches(row: Entity, filters: Mapping[str, str | int]) -> bool:
     for field, wanted in filters.items():
         wanted_text = str(wanted)
         if wanted_text.startswith("[") and wanted_text.endswith("]"):

@@ -238,7 +238,7 @@ def _product_line(order: ShopOrder, line: OrderLine, sku_for: SkuFinder) -> Sale
 def _fee_lines(order: ShopOrder, settings: SaleSettings) -> list[SaleLine]:
     fees = [
         ("shipping", order.total_shipping_tax_incl, settings.shipping_reference),
-        ("gift wrapping", order.total_wrapping_tax_incl, settings.wrapping_reference),
+        ("wrapping", order.total_wrapping_tax_incl, settings.wrapping_reference),
     ]
     return [
         SaleLine(_configured(order, what, reference), 1, amount)
@@ -274,7 +274,8 @@ def _configured(order: ShopOrder, what: str, reference: str) -> str:
             Refusal(
                 "reference_missing",
                 f"order {order.order_id} has a {what} amount but no Polaris "
-                f"reference is configured for {what} lines",
+                f"reference is configured for {what} lines: set "
+                f"[orders] {what}_reference in the configuration",
                 Severity.ERROR,
             )
         )

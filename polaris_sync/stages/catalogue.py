@@ -7,6 +7,8 @@ creation, promotions and stock belong to the prices and stock stages.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from polaris_sync.errors import ItemRejected
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import (
@@ -20,7 +22,9 @@ from polaris_sync.mapping.product import (
     fingerprint,
     mapping_values,
     product_key,
+    product_reference,
 )
+from polaris_sync.mapping_table import absent_targets
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.cleanup import remove_unused_values
 from polaris_sync.stages.items import ItemRun, describe
@@ -54,6 +58,8 @@ STAGE = "catalogue"
 RULES = "catalogue-rules"
 # Marks a product whose creation started: see CatalogueSync._was_creating.
 CREATING = "creating"
+# The mapping targets last found all present in the shop.
+TARGETS_FOUND = "mapping-targets"
 
 
 async def run(ctx: StageContext) -> StageResult:
@@ -76,6 +82,9 @@ async def run(ctx: StageContext) -> StageResult:
     report_unreadable(ctx, STAGE, feed, result)
     note_new_values(ctx, feed.items)
     sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
+    if feed.items:
+        await sync.find_absent_targets()
+    await sync.read_unlinked(feed.items)
     await sync.items.for_each(feed.items, sync.item)
 
     if options.related_colours and options.products_per == "model-colour":
@@ -93,15 +102,18 @@ async def run(ctx: StageContext) -> StageResult:
 
 def _rules_fingerprint(ctx: StageContext, options: CatalogueOptions) -> str:
     """What decides which items become which products, besides Polaris."""
+    # A value noted without a target resolves as if it had no row, and the
+    # run's clock decides nothing here: neither may clear the cursor, or
+    # every run would read the whole catalogue again.
     rows = [
         (row.kind, row.source, row.target, row.default_weight)
         for row in ctx.state.mapping_rows()
-        if row.kind in ("brand", "size-grid", "category", "colour")
+        if row.kind in ("brand", "size-grid", "category", "colour") and row.target
     ]
     settings = {
         name: sorted(value) if isinstance(value, frozenset) else value
         for name, value in vars(options).items()
-        if name != "tax_rules_groups"
+        if name not in ("tax_rules_groups", "now")
     }
     taxes = sorted(
         (str(rate), group) for rate, group in options.tax_rules_groups.items()
@@ -118,6 +130,7 @@ async def resync_products(
     """
     feed = await read_models(ctx, ctx.resync_refs)
     sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
+    await sync.find_absent_targets()
     with ctx.state.transaction():
         for item in feed.items:
             key = product_key(item, options)
@@ -133,7 +146,7 @@ async def resync_products(
     return result
 
 
-def note_new_values(ctx: StageContext, items: list[CatalogueItem]) -> None:
+def note_new_values(ctx: StageContext, items: Iterable[CatalogueItem]) -> None:
     """F7: every brand, grid, category or colour met gets a mapping row."""
     for item in items:
         for kind, source, label in mapping_values(item):
@@ -158,19 +171,44 @@ class CatalogueSync:
         self.synced = options.synced_fields
         # Oldest change among items that got a new product or size.
         self.created_from: str | None = None
+        # Mapped target ids the shop does not have, by mapping kind.
+        self.absent: dict[str, set[int]] = {}
+
+    async def find_absent_targets(self) -> None:
+        """Read which mapped brands, groups and categories the shop lacks: an
+        item mapped to one is skipped, not written into a missing group.
+
+        Once every target was found, the read waits for the next change of
+        the mappings; while one is missing, each run looks again.
+        """
+        rows = self.state.mapping_rows()
+        checked = fingerprint(
+            [(row.kind, row.source, row.target) for row in rows if row.target]
+        )
+        if self.state.fingerprint(TARGETS_FOUND, STAGE) == checked:
+            return
+        self.absent = await absent_targets(rows, self.shop)
+        if not any(self.absent.values()) and not self.ctx.dry_run:
+            self.state.set_fingerprint(TARGETS_FOUND, STAGE, checked)
+
+    async def read_unlinked(self, items: Iterable[CatalogueItem]) -> None:
+        """Look the products we have no link for up in the shop, 100 a request."""
+        await self.lookups.read_products(
+            product_reference(item, self.options)
+            for item in items
+            if self.state.link(PRODUCT, product_key(item, self.options)) is None
+        )
 
     async def item(self, item: CatalogueItem) -> None:
         desired = build_product(item, self.mappings, self.options)
         if isinstance(desired, Skipped):
             self.items.skip(f"{item.model}", f"{describe(item)}: {desired.reason}")
             return
-        # E10: `lock` takes a model number (all its colours) or one product's
-        # reference; adopted products are locked by reference.
-        if self.state.is_locked(item.ref) or self.state.is_locked(desired.reference):
+        why_not = self._why_not_written(item, desired)
+        if why_not:
             self.items.skip(
                 desired.key,
-                f"{describe(item)} is locked: only its prices and stock are kept "
-                "up to date",
+                f"{describe(item)}{why_not}",
                 self.state.link(PRODUCT, desired.key),
             )
             return
@@ -193,6 +231,33 @@ class CatalogueSync:
                     product_id,
                     new_product=created,
                 )
+
+    def _why_not_written(self, item: CatalogueItem, desired: DesiredProduct) -> str:
+        """Why the product sheet is left as it is (said after the item), or ""."""
+        missing = self._missing_target(desired)
+        if missing:
+            return (
+                f": {missing}, which the shop does not have: fix the mapping "
+                "(`polaris-sync mappings check` lists them)"
+            )
+        # E10: `lock` keeps a model number (all its colours) or one product's
+        # key; adopted products are locked by reference.
+        names = (item.ref, desired.key, desired.reference)
+        if any(self.state.is_locked(name) for name in names):
+            return " is locked: only its prices and stock are kept up to date"
+        return ""
+
+    def _missing_target(self, desired: DesiredProduct) -> str:
+        """Which of the item's mapped targets is missing in the shop, or ""."""
+        if desired.size_group in self.absent.get("size-grid", ()):
+            return f"its size grid is mapped to attribute group {desired.size_group}"
+        if desired.manufacturer_id in self.absent.get("brand", ()):
+            return f"its brand is mapped to manufacturer {desired.manufacturer_id}"
+        gone = [i for i in desired.category_ids if i in self.absent.get("category", ())]
+        if gone:
+            kind = "category" if len(gone) == 1 else "categories"
+            return f"it is mapped to {kind} {', '.join(map(str, gone))}"
+        return ""
 
     def _distinct_colour(
         self, item: CatalogueItem, desired: DesiredProduct
@@ -222,7 +287,8 @@ class CatalogueSync:
             return await self._create(desired), True
 
         wanted = desired.catalogue_fingerprint(self.synced)
-        if self.state.fingerprint(PRODUCT, desired.key) == wanted:
+        written = self.state.fingerprint(PRODUCT, desired.key)
+        if written == wanted:
             self.items.unchanged(desired.key, product_id)
             return product_id, False
         languages = tuple(await self.shop.languages())
@@ -230,7 +296,7 @@ class CatalogueSync:
         try:
             await self.items.write(
                 "updated",
-                _update_reason(desired),
+                _update_reason(desired, resynced=written is None),
                 lambda: self.shop.update(
                     "products",
                     product_id,
@@ -296,7 +362,7 @@ class CatalogueSync:
             self.state.set_fingerprint(CREATING, desired.key, desired.reference)
         created = await self.items.write(
             "created",
-            f"new product {desired.reference} with {len(desired.combinations)} sizes",
+            f"new product {desired.reference} with {_sizes(desired)}",
             lambda: self.shop.create(
                 "products",
                 desired.create_fields(languages, visible, features),
@@ -306,6 +372,8 @@ class CatalogueSync:
             warnings=list(desired.warnings) or None,
         )
         if created is None:
+            # Dry run: its sizes would be created with it, and count as such.
+            self.items.result.count("planned", len(desired.combinations))
             return None
         product_id = int(created["id"])
         # Linked and fingerprinted at once: a crash after this point finds the
@@ -360,10 +428,8 @@ class CatalogueSync:
             combination_id = (
                 None if created else self.state.link(COMBINATION, combination.key)
             )
-            if (
-                combination_id
-                and self.state.fingerprint(COMBINATION, combination.key) == wanted
-            ):
+            written = self.state.fingerprint(COMBINATION, combination.key)
+            if combination_id and written == wanted:
                 continue
             values = await self._attribute_values(desired, combination.size)
             if values is None:
@@ -379,7 +445,7 @@ class CatalogueSync:
                 },
             }
             new_size |= await self._write_combination(
-                desired, combination.key, combination_id, fields
+                desired, combination.key, combination_id, fields, written is None
             )
             if not self.ctx.dry_run:
                 self.state.set_fingerprint(COMBINATION, combination.key, wanted)
@@ -405,10 +471,12 @@ class CatalogueSync:
         key: str,
         combination_id: int | None,
         fields: dict[str, object],
+        resynced: bool,
     ) -> bool:
         """Update or create one size; True when it was created."""
+        why = "written again, resync requested" if resynced else "changed in Polaris"
         if combination_id is not None and await self.items.update_unless_gone(
-            f"size {key} changed in Polaris",
+            f"size {key} {why}",
             lambda: self.shop.update("combinations", combination_id, fields),
             polaris_key=key,
             prestashop_id=combination_id,
@@ -443,7 +511,15 @@ class CatalogueSync:
         return created is not None
 
 
-def _update_reason(desired: DesiredProduct) -> str:
+def _update_reason(desired: DesiredProduct, *, resynced: bool) -> str:
     if not desired.active:
         return f"{desired.name}: withdrawn from the web in Polaris, deactivated"
+    if resynced:
+        # No record of the last write: a resync forgot it, nothing changed.
+        return f"{desired.name}: product sheet written again, resync requested"
     return f"{desired.name}: product sheet changed in Polaris"
+
+
+def _sizes(desired: DesiredProduct) -> str:
+    count = len(desired.combinations)
+    return "1 size" if count == 1 else f"{count} sizes"

@@ -8,7 +8,7 @@ Only stage-wide failures (refused key, shop unreachable) stop the stage.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sized
 from typing import Any, TypeVar
 
 from polaris_sync.errors import ItemRejected, ServerUnreachable, TransientError
@@ -39,15 +39,21 @@ class ItemRun:
 
     async def for_each(
         self,
-        items: list[CatalogueItem],
+        items: Iterable[CatalogueItem],
         handle: Callable[[CatalogueItem], Awaitable[None]],
     ) -> None:
-        """Run `handle` on every item, up to the shop's concurrency at a time."""
-        slots = asyncio.Semaphore(self.ctx.config.prestashop.max_concurrency)
-        self.ctx.progress.start(self.stage, len(items))
+        """Run `handle` on every item, up to the shop's concurrency at a time.
 
-        async def one(item: CatalogueItem) -> None:
-            async with slots:
+        Workers pull items one by one: only the items in hand are in memory.
+        """
+        width = self.ctx.config.prestashop.max_concurrency
+        self.ctx.progress.start(
+            self.stage, len(items) if isinstance(items, Sized) else None
+        )
+        pending = iter(items)
+
+        async def worker() -> None:
+            for item in pending:
                 if self._gave_up:
                     return
                 if self.ctx.out_of_time():
@@ -67,8 +73,8 @@ class ItemRun:
 
         try:
             async with asyncio.TaskGroup() as group:
-                for item in items:
-                    group.create_task(one(item))
+                for _ in range(width):
+                    group.create_task(worker())
         except* Exception as errors:
             raise errors.exceptions[0] from None
         finally:

@@ -15,7 +15,9 @@ records. `export-orders --confirm` lifts it for one run.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import hashlib
+import json
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -147,6 +149,11 @@ class OrderExporter:
         self.customer_rules = CustomerRules(
             marketplace_domains=ctx.config.customers.marketplace_domains
         )
+        # What decides whether and how an order goes, besides the order itself.
+        self.settings_key = _settings_key(
+            self.rules, self.settings, self.customer_rules,
+            self.options.export_corrections, ctx.config.customers.export,
+        )
         self.newest = ""
         self._combinations = set(ctx.state.links(COMBINATION_LINKS).values())
         self._products = set(ctx.state.links(PRODUCT_LINKS).values())
@@ -175,16 +182,26 @@ class OrderExporter:
             async for page in orders_above_id(self.ctx.prestashop, int(last_id)):
                 entries.update((int(entry["id"]), entry) for entry in page)
         self.newest = max((str(e["date_upd"]) for e in entries.values()), default="")
+        await self._add_errors_to_retry(entries)
         return sorted(entries.values(), key=lambda entry: int(entry["id"]))
+
+    async def _add_errors_to_retry(self, entries: dict[int, Entity]) -> None:
+        """Orders in error are looked at again once the settings that decided
+        their error changed, though the orders themselves did not."""
+        retry = self.journal.errors_decided_otherwise(self.settings_key)
+        missing = [order_id for order_id in retry if order_id not in entries]
+        for entry in await orders_by_id(self.ctx.prestashop, missing):
+            entries[int(entry["id"])] = entry
 
     def needs_look(self, entry: Entity) -> bool:
         """False for an order seen as it is now; an order in error waits for a
-        change of its state."""
+        change of its state or of the settings that decided the error."""
         export = self.journal.order_export(int(entry["id"]))
         if export is None:
             return True
         if export.status == "error":
-            return int(entry.get("current_state") or 0) != export.current_state
+            state_changed = int(entry.get("current_state") or 0) != export.current_state
+            return state_changed or export.settings != self.settings_key
         return export.seen != signature(order_from_json(entry))
 
     def seen(self, order: ShopOrder) -> str:
@@ -341,6 +358,11 @@ class OrderExporter:
         self.result.count("created" if sent_sale else "updated")
 
     async def _failed(self, order: ShopOrder, plan: ExportPlan, reason: str) -> None:
+        reason += (
+            "; fix it and the next run tries again (it does once the configuration,"
+            f" a mapping or the order's state changes), or run `polaris-sync"
+            f" export-order {order.order_id}`"
+        )
         self.ctx.audit.event(
             "failed", stage=STAGE, prestashop_id=order.order_id, reason=reason
         )
@@ -357,6 +379,7 @@ class OrderExporter:
             record=plan.record,
             seen=self.seen(order),
             current_state=state,
+            settings=self.settings_key,
         )
 
     async def _move(self, order: ShopOrder, purpose: Purpose) -> int:
@@ -446,6 +469,14 @@ def signature(order: ShopOrder) -> str:
             order.total_paid_tax_incl,
         )
     )
+
+
+def _settings_key(*settings: Any) -> str:
+    """A digest of the export settings: equal digests, same decisions."""
+    plain = [asdict(part) if hasattr(part, "__dataclass_fields__") else part
+             for part in settings]
+    text = json.dumps(plain, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _associated_store(ctx: StageContext) -> int:

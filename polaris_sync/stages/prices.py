@@ -8,6 +8,7 @@ changed, or deleted when it ends).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from polaris_sync.errors import ItemRejected
@@ -21,18 +22,18 @@ from polaris_sync.mapping.product import (
     desired_price,
     product_key,
 )
+from polaris_sync.prestashop.client import row_matches
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
-    newest_first,
     read_feed,
     report_unreadable,
 )
 from polaris_sync.stages.promo_category import PromotionCategory
 from polaris_sync.stages.shop import COMBINATION, PRODUCT, SPECIFIC_PRICE, ShopLookups
-from polaris_sync.stages.stock import linked_product
+from polaris_sync.stages.stock import linked_product, read_adoptable
 
 STAGE = "prices"
 PRICE = "price"
@@ -56,7 +57,8 @@ async def run(ctx: StageContext) -> StageResult:
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = PriceSync(ctx, result, catalogue_options(ctx.config))
-    await sync.items.for_each(newest_first(feed.items), sync.item)
+    await sync.read_promotions(feed.items)
+    await sync.items.for_each(feed.items.newest_first(), sync.item)
     if sync.promo_category is not None:
         await sync.promo_category.settle()
     if result.complete:
@@ -88,11 +90,63 @@ class PriceSync:
         self.items = ItemRun(ctx, result)
         self.lookups = ShopLookups(ctx)
         self.shared = options.products_per == "model"
+        # Products whose promotions were read in batch: no lookup one by one.
+        self.promotions_read: set[int] = set()
         self.promo_category = (
             PromotionCategory(self.items, options)
             if options.promo_category
             else None
         )
+
+    async def read_promotions(self, items: Iterable[CatalogueItem]) -> None:
+        """Find, 100 products a request, promotions a crashed run left unlinked.
+
+        Every new promotion would otherwise cost one read before its creation.
+        """
+        await read_adoptable(self.ctx, self.lookups, self.options, items)
+        unlinked: dict[tuple[int, int], str] = {}
+        for item in items:
+            for slot in self._unlinked_promotions(item):
+                unlinked[(slot.product_id, slot.combination_id)] = slot.key
+        products = {product_id for product_id, _ in unlinked}
+        general = {**_PROMOTION_SLOT, "id_specific_price_rule": 0}
+        display = "[" + ",".join(["id", "id_product", "id_product_attribute", *general])
+        found = self.lookups.rows_where(
+            "specific_prices", "id_product", products, display + "]"
+        )
+        async for rows in found:
+            for row in sorted(rows, key=lambda row: int(row["id"])):
+                combination_id = int(row.get("id_product_attribute") or 0)
+                key = unlinked.get((int(row["id_product"]), combination_id))
+                if key is None or self.state.link(SPECIFIC_PRICE, key) is not None:
+                    continue
+                if row_matches(row, general):
+                    self.state.set_link(SPECIFIC_PRICE, key, int(row["id"]))
+        self.promotions_read.update(products)
+
+    def _unlinked_promotions(self, item: CatalogueItem) -> list[PriceSlot]:
+        """The item's linked slots that need a promotion we have no link for."""
+        key = product_key(item, self.options)
+        product_id = self.state.link(PRODUCT, key)
+        target = desired_price(item, self.options)
+        if product_id is None or isinstance(target, Skipped):
+            return []
+        if target.specific_price is None:
+            return []
+        slots = [PriceSlot(key, product_id)]
+        if self.shared:
+            slots = [
+                PriceSlot(c.key, product_id, combination_id)
+                for c in desired_combinations(item, self.options)
+                if (combination_id := self.state.link(COMBINATION, c.key))
+            ]
+        return [
+            slot
+            for slot in slots
+            if self.state.link(SPECIFIC_PRICE, slot.key) is None
+            and self.state.fingerprint(PROMOTION, slot.key)
+            != target.promotion_fingerprint()
+        ]
 
     async def item(self, item: CatalogueItem) -> None:
         key = product_key(item, self.options)
@@ -177,7 +231,11 @@ class PriceSync:
     async def _promotion(self, slot: PriceSlot, target: DesiredPrice) -> None:
         key = slot.key
         promotion_id = self.state.link(SPECIFIC_PRICE, key)
-        if promotion_id is None and target.specific_price is not None:
+        if (
+            promotion_id is None
+            and target.specific_price is not None
+            and slot.product_id not in self.promotions_read
+        ):
             promotion_id = await self._find_promotion(slot)
 
         if target.specific_price is None:
@@ -208,7 +266,7 @@ class PriceSync:
         fields = target.specific_price.fields(slot.product_id, slot.combination_id)
         reduction = target.specific_price.reduction_incl_tax
         if promotion_id is not None and await self.items.update_unless_gone(
-            f"promotion changed: {reduction} off including VAT",
+            f"promotion changed: {reduction:.2f} off including VAT",
             lambda: self.shop.update("specific_prices", promotion_id, fields),
             polaris_key=slot.key,
             prestashop_id=promotion_id,
@@ -217,7 +275,7 @@ class PriceSync:
         # New, or deleted in the shop since it was linked: created (again).
         created = await self.items.write(
             "created",
-            f"promotion: {reduction} off including VAT",
+            f"promotion: {reduction:.2f} off including VAT",
             lambda: self.shop.create(
                 "specific_prices", fields, lookup=_promotion_slot(slot)
             ),

@@ -10,10 +10,14 @@ past an item that failed, so that item is read again next run.
 
 from __future__ import annotations
 
+import os
+import pickle
+import tempfile
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import IO
 
 from polaris_sync.config import Config
 from polaris_sync.errors import ConfigError
@@ -24,19 +28,63 @@ from polaris_sync.stages.base import StageContext, StageResult
 FEED_STAGES = ("catalogue", "stock", "prices")
 
 
+class SpooledItems:
+    """The feed's items in a temporary file, read back one at a time.
+
+    A first sync's delta is the whole catalogue: held as objects, tens of
+    thousands of items take hundreds of MB. Only each item's place in the file
+    stays in memory, and every pass over the items reads them again.
+    """
+
+    def __init__(self, spool: IO[bytes] | None = None) -> None:
+        self._file = spool or tempfile.TemporaryFile(prefix="polaris-sync-feed-")
+        # Place (offset, length) and change date of each item's latest copy,
+        # in feed order.
+        self._places: dict[tuple[int, str], tuple[int, int, str]] = {}
+
+    def add(self, item: CatalogueItem) -> None:
+        """Keep `item`; a later copy of the same item replaces the earlier one."""
+        data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+        offset = self._file.seek(0, os.SEEK_END)
+        self._file.write(data)
+        key = (item.model, item.variant_key)
+        self._places.pop(key, None)
+        self._places[key] = (offset, len(data), item.changed_at or "")
+
+    def newest_first(self) -> SpooledItems:
+        """The same items, most recently changed first.
+
+        A run short of time stops part-way and leaves its cursor where it
+        was; the next run reads the same items again. Taken oldest first, a
+        backlog (everything after a rewind) would hold back a figure changed
+        just now for several runs; newest first, that figure goes out in
+        this run, and the items already done cost nothing when read again.
+        """
+        ordered = SpooledItems(self._file)
+        places = sorted(self._places.items(), key=lambda p: p[1][2], reverse=True)
+        ordered._places = dict(places)
+        return ordered
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+    def __iter__(self) -> Iterator[CatalogueItem]:
+        for offset, length, _ in list(self._places.values()):
+            # Each step seeks first: passes may interleave.
+            self._file.seek(offset)
+            item: CatalogueItem = pickle.loads(self._file.read(length))
+            yield item
+
+
 @dataclass
 class Feed:
-    items: list[CatalogueItem] = field(default_factory=list)
+    items: SpooledItems = field(default_factory=SpooledItems)
     # Items Polaris sent that could not be read: (what identifies them, why).
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     since: str | None = None
     pages: int = 0
-
-    @property
-    def newest(self) -> str | None:
-        return max(
-            (item.changed_at for item in self.items if item.changed_at), default=None
-        )
+    # The latest change among the items.
+    newest: str | None = None
 
 
 _feeds: dict[int, tuple[weakref.ref[StageContext], Feed]] = {}
@@ -82,33 +130,22 @@ async def _read(
     keep: Callable[[CatalogueItem], bool] = lambda item: True,
 ) -> Feed:
     feed = Feed(since=since)
-    # An item changed while the pages were read comes twice: the later copy
-    # is the newer one, and handling it once avoids racing with itself.
-    latest: dict[tuple[int, str], CatalogueItem] = {}
     async for page in ctx.polaris.iter_product_pages(
         since, page_size=ctx.config.polaris.page_size
     ):
         feed.pages += 1
         for raw in page.items:
             item = from_polaris(raw)
-            if keep(item):
-                latest.pop((item.model, item.variant_key), None)
-                latest[(item.model, item.variant_key)] = item
+            if not keep(item):
+                continue
+            # An item changed while the pages were read comes twice: the later
+            # copy is the newer one, and handling it once avoids racing with
+            # itself.
+            feed.items.add(item)
+            if item.changed_at and item.changed_at > (feed.newest or ""):
+                feed.newest = item.changed_at
         feed.unreadable.extend(page.rejected)
-    feed.items = list(latest.values())
     return feed
-
-
-def newest_first(items: list[CatalogueItem]) -> list[CatalogueItem]:
-    """The items, most recently changed first.
-
-    A run short of time stops part-way and leaves its cursor where it was;
-    the next run reads the same items again. Taken oldest first, a backlog
-    (everything after a rewind) would hold back a figure changed just now
-    for several runs; newest first, that figure goes out in this run, and
-    the items already done cost nothing when read again.
-    """
-    return sorted(items, key=lambda item: item.changed_at or "", reverse=True)
 
 
 def advance_cursor(

@@ -10,7 +10,7 @@ run converges without duplicates.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from polaris_sync.mapping.colours import COLOUR_HEX, plain
@@ -31,6 +31,14 @@ FEATURE_VALUE = "feature-value"
 # Fingerprint kind: the colour value an item's sizes show (one product per model).
 COLOUR_SHOWN = "colour-shown"
 
+# Values asked per batched read: `filter[field]=[a|b|...]` keeps URLs short
+# and each answer small enough for a shared hosting.
+BATCH = 100
+
+# Characters the filter grammar reads as operators: such a value cannot be
+# part of a `[a|b]` list and is looked up on its own.
+_FILTER_SYNTAX = frozenset("[]|,%")
+
 
 class ShopLookups:
     """Per-stage caches and locks over the shop's ids."""
@@ -43,6 +51,12 @@ class ShopLookups:
         self._features: dict[str, int] | None = None
         self._feature_values: dict[int, dict[str, int]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # References already looked up in batch, and the products found.
+        self._references_read: set[str] = set()
+        self._products_by_reference: dict[str, int] = {}
+        # The same for barcodes: the product owning each combination found.
+        self._eans_read: set[str] = set()
+        self._products_by_ean: dict[str, int] = {}
 
     def lock(self, name: str) -> asyncio.Lock:
         """One lock per name: two items never work on one shop object at once."""
@@ -211,17 +225,109 @@ class ShopLookups:
                     self.state.set_link(STOCK_ROW, combination_key, int(row["id"]))
             return self.state.link(STOCK_ROW, key)
 
+    # -- batched reads ----------------------------------------------------------
+
+    async def rows_where(
+        self, resource: str, field: str, values: Iterable[str | int], display: str
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """The rows whose `field` is one of `values`, one list per request.
+
+        `BATCH` values a request; only one answer is held at a time.
+        """
+        pending = sorted(set(values), key=str)
+        for start in range(0, len(pending), BATCH):
+            chunk = pending[start : start + BATCH]
+            filters = {field: chunk}
+            yield await self.shop.list(resource, filters=filters, display=display)
+
+    async def read_products(self, references: Iterable[str]) -> None:
+        """Look many references up at once; `find_product` then asks no more.
+
+        A first sync would otherwise ask the shop once per product before
+        creating it.
+        """
+        wanted = {
+            reference.casefold(): reference
+            for reference in references
+            if reference and not _FILTER_SYNTAX & set(reference)
+        }
+        wanted = {
+            key: reference
+            for key, reference in wanted.items()
+            if key not in self._references_read
+        }
+        found = self.rows_where(
+            "products", "reference", wanted.values(), "[id,reference]"
+        )
+        async for rows in found:
+            for row in rows:
+                key = str(row.get("reference", "")).casefold()
+                if key in wanted:
+                    self._products_by_reference.setdefault(key, int(row["id"]))
+        self._references_read.update(wanted)
+
+    async def read_eans(self, eans: Iterable[str]) -> None:
+        """Look many barcodes up at once; `find_product` then asks no more."""
+        wanted = {ean for ean in eans if ean.isdigit()} - self._eans_read
+        found = self.rows_where(
+            "combinations", "ean13", wanted, "[id,id_product,ean13]"
+        )
+        async for rows in found:
+            for row in rows:
+                ean = str(row.get("ean13", ""))
+                if ean in wanted:
+                    self._products_by_ean.setdefault(ean, int(row["id_product"]))
+        self._eans_read.update(wanted)
+
+    def found_by_reference(self, reference: str) -> bool:
+        return reference.casefold() in self._products_by_reference
+
+    async def read_stock_rows(
+        self, combinations_by_product: Mapping[int, Collection[DesiredCombination]]
+    ) -> None:
+        """Link the stock rows of many products' combinations, in batches."""
+        owner: dict[int, str] = {}
+        for combinations in combinations_by_product.values():
+            for combination in combinations:
+                combination_id = self.state.link(COMBINATION, combination.key)
+                if combination_id is not None:
+                    owner[combination_id] = combination.key
+        rows = self.rows_where(
+            "stock_availables",
+            "id_product",
+            combinations_by_product,
+            "[id,id_product,id_product_attribute]",
+        )
+        async for batch in rows:
+            with self.state.transaction():
+                for row in batch:
+                    key = owner.get(int(row.get("id_product_attribute") or 0))
+                    if key is not None:
+                        self.state.set_link(STOCK_ROW, key, int(row["id"]))
+
     # -- products that exist in the shop without a link -----------------------
 
     async def find_product(
         self, reference: str, combinations: Sequence[DesiredCombination] = ()
     ) -> int | None:
         """A shop product with our reference, else one owning one of our EANs."""
-        found = await self.shop.find_one("products", {"reference": exact(reference)})
-        if found is not None:
-            return int(found["id"])
+        if reference.casefold() in self._references_read:
+            known = self._products_by_reference.get(reference.casefold())
+            if known is not None or not combinations:
+                return known
+        else:
+            found = await self.shop.find_one(
+                "products", {"reference": exact(reference)}
+            )
+            if found is not None:
+                return int(found["id"])
         for combination in combinations:
             if not combination.ean13:
+                continue
+            if combination.ean13 in self._eans_read:
+                owner = self._products_by_ean.get(combination.ean13)
+                if owner is not None:
+                    return owner
                 continue
             row = await self.shop.find_one(
                 "combinations", {"ean13": combination.ean13}, fields=["id_product"]

@@ -8,6 +8,8 @@ row's shop on 1.7.8).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from polaris_sync.mapping.availability import availability_line
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import (
@@ -22,7 +24,6 @@ from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
-    newest_first,
     read_feed,
     report_unreadable,
     rewind_cursors,
@@ -47,7 +48,8 @@ async def run(ctx: StageContext) -> StageResult:
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = StockSync(ctx, result, catalogue_options(ctx.config))
-    await sync.items.for_each(newest_first(feed.items), sync.item)
+    await sync.read_stock_rows(feed.items)
+    await sync.items.for_each(feed.items.newest_first(), sync.item)
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
     return result
@@ -79,6 +81,38 @@ async def linked_product(
     return product_id
 
 
+async def read_adoptable(
+    ctx: StageContext,
+    lookups: ShopLookups,
+    options: CatalogueOptions,
+    items: Iterable[CatalogueItem],
+) -> None:
+    """Basic mode: look the unlinked items up in the shop, 100 a request.
+
+    First by reference, then by the barcodes of those still not found; `items`
+    is walked twice. Without it, each unlinked item would cost one read, plus
+    one per size when the shop does not have it, on every run.
+    """
+    if ctx.config.mode != "basic":
+        return
+
+    def unlinked() -> Iterator[CatalogueItem]:
+        for item in items:
+            key = product_key(item, options)
+            searched = ctx.state.fingerprint(NOT_IN_SHOP, key) == item.changed_at
+            if ctx.state.link(PRODUCT, key) is None and not searched:
+                yield item
+
+    await lookups.read_products(product_reference(i, options) for i in unlinked())
+    await lookups.read_eans(
+        combination.ean13
+        for item in unlinked()
+        if not lookups.found_by_reference(product_reference(item, options))
+        for combination in desired_combinations(item, options)
+        if combination.ean13
+    )
+
+
 class StockSync:
     def __init__(
         self, ctx: StageContext, result: StageResult, options: CatalogueOptions
@@ -97,15 +131,37 @@ class StockSync:
             and options.products_per == "model-colour"
         )
 
-    async def item(self, item: CatalogueItem) -> None:
-        listed = desired_combinations(item, self.options)
-        combinations = listed + self._no_longer_listed(item, listed)
-        key = product_key(item, self.options)
-        changed = [
+    def changed(
+        self, combinations: tuple[DesiredCombination, ...]
+    ) -> list[DesiredCombination]:
+        return [
             c
             for c in combinations
             if self.state.fingerprint(STOCK, c.key) != str(c.quantity)
         ]
+
+    async def read_stock_rows(self, items: Iterable[CatalogueItem]) -> None:
+        """Link the stock rows the writes will need, 100 products a request.
+
+        After a first sync every size has a new stock row: asking product by
+        product would cost one read per product.
+        """
+        await read_adoptable(self.ctx, self.lookups, self.options, items)
+        unlinked: dict[int, list[DesiredCombination]] = {}
+        for item in items:
+            product_id = self.state.link(PRODUCT, product_key(item, self.options))
+            if product_id is None:
+                continue
+            for combination in self.changed(desired_combinations(item, self.options)):
+                if self.state.link(STOCK_ROW, combination.key) is None:
+                    unlinked.setdefault(product_id, []).append(combination)
+        await self.lookups.read_stock_rows(unlinked)
+
+    async def item(self, item: CatalogueItem) -> None:
+        listed = desired_combinations(item, self.options)
+        combinations = listed + self._no_longer_listed(item, listed)
+        key = product_key(item, self.options)
+        changed = self.changed(combinations)
         visibility = self._visibility(listed)
         lines = self._availability_changes(listed)
         if not (changed or lines or self._visibility_changed(key, visibility)):

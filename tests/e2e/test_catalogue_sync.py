@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,8 +18,10 @@ from polaris_sync.mapping.item import parse_item
 from polaris_sync.mapping.product import (
     CatalogueOptions,
     desired_combinations,
+    local_now,
     product_reference,
 )
+from polaris_sync.stages import products_feed
 
 OPTIONS = CatalogueOptions(languages=(1, 2))
 
@@ -95,13 +98,21 @@ def test_e12_a_second_run_with_nothing_new_writes_nothing(sandbox):
     assert all(set(result.counts) <= {"unchanged"} for result in results.values())
 
 
-def test_request_counts_of_a_run_with_nothing_new(sandbox):
+def test_request_counts_of_a_run_with_nothing_new(sandbox, monkeypatch):
     """One Polaris page, at most five PrestaShop requests, whatever the size."""
     sandbox.run()
     sandbox.run()
+    # Runs come minutes apart: the run's clock must not make the catalogue
+    # read everything again.
+    later = local_now() + timedelta(minutes=5)
+    monkeypatch.setattr(products_feed, "local_now", lambda: later)
+    results = sandbox.run()
 
     assert len(sandbox.polaris_requests) == 1
     assert len(sandbox.shop_requests) <= 5
+    # The page holds the items changed since the last run, not the catalogue.
+    handled = sum(results["catalogue"].counts.values())
+    assert 0 < handled < len(polaris_items(sandbox))
 
 
 def test_d1_one_changed_stock_is_exactly_one_write(sandbox):
@@ -120,6 +131,79 @@ def test_d1_one_changed_stock_is_exactly_one_write(sandbox):
     assert len(sandbox.shop_requests) <= 3
     assert len(sandbox.polaris_requests) == 1
     assert shop_stock(sandbox) == expected_stock(sandbox)
+
+
+def test_d1_n_changed_stocks_are_n_writes_and_few_reads(sandbox):
+    """N changed figures: N writes, at most N/100 + 2 reads."""
+    sandbox.run()
+    before = expected_stock(sandbox)
+    sandbox.polaris_admin("stock/churn", {"Nombre": 40})
+    after = expected_stock(sandbox)
+    changed = sum(1 for reference in after if after[reference] != before[reference])
+    assert changed > 3
+
+    sandbox.run()
+
+    writes = sandbox.shop_writes()
+    assert len(writes) == changed
+    assert {(w.method, w.url.path.rsplit("/", 1)[0]) for w in writes} == {
+        ("PATCH", "/api/stock_availables")
+    }
+    reads = len(sandbox.shop_requests) - len(writes)
+    assert reads <= changed // 100 + 2
+    assert len(sandbox.polaris_requests) == 1
+    assert shop_stock(sandbox) == after
+
+
+def test_first_sync_reads_the_shop_in_batches_not_per_product(sandbox):
+    """Reference data once a run; products, stock rows, promotions 100 a read."""
+    raw = polaris_items(sandbox)[0]
+    sandbox.polaris_admin(
+        "promotion",
+        {
+            "NoModele": raw["NoModele"],
+            "Variante": raw["Niveau1"]["Code"],
+            "PrixTTC": raw["PrixNormalTTC"] - 10,
+        },
+    )
+
+    sandbox.run()
+
+    reads = Counter(
+        request.url.path for request in sandbox.shop_requests if request.method == "GET"
+    )
+    created = sum(
+        1
+        for request in sandbox.shop_writes()
+        if (request.method, request.url.path) == ("POST", "/api/products")
+    )
+    assert created > 5
+    # One read each, whatever the number of products.
+    per_product = ("products", "stock_availables", "specific_prices")
+    assert {kind: reads[f"/api/{kind}"] for kind in per_product} == dict.fromkeys(
+        per_product, 1
+    )
+    # Reference data: once a run (feature values once per feature).
+    assert reads["/api/"] == reads["/api/languages"] == 1
+    assert reads["/api/product_option_values"] == reads["/api/product_features"] == 1
+    # The mapped targets (brands, attribute groups) are checked once, since the
+    # mappings changed before this first run.
+    targets = ("manufacturers", "product_options")
+    assert {kind: reads[f"/api/{kind}"] for kind in targets} == dict.fromkeys(
+        targets, 1
+    )
+    assert set(reads) == {
+        f"/api/{kind}"
+        for kind in (
+            *per_product,
+            *targets,
+            "",
+            "languages",
+            "product_option_values",
+            "product_features",
+            "product_feature_values",
+        )
+    }
 
 
 def test_a_price_change_writes_the_price_of_that_model_only(any_version_sandbox):
@@ -198,7 +282,9 @@ def test_dry_run_writes_nothing_and_plans_the_creations(sandbox):
     assert any("would be created" in event["reason"] for event in planned)
     # Stock and prices of products that do not exist yet: skipped, saying why.
     assert any("not in the shop yet" in event["reason"] for event in planned)
-    assert results["catalogue"].counts["planned"] == len(polaris_items(sandbox))
+    # Each product with its sizes, as a real run counts them.
+    expected = sum(1 + len(raw["Tailles"]) for raw in polaris_items(sandbox))
+    assert results["catalogue"].counts["planned"] == expected
     # The real state saw nothing: a real run afterwards does the whole job.
     sandbox.run()
     assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))
@@ -288,6 +374,23 @@ def test_c1_basic_mode_creates_nothing_but_keeps_linked_stock(sandbox):
     assert sandbox.read_shop("products") == []
     assert results["catalogue"].counts == Counter()
     assert results["stock"].counts["skipped"] > 0
+
+
+def test_f10_basic_mode_looks_unlinked_items_up_in_batches(sandbox):
+    """Items the shop does not have: 100 references or barcodes a read, not
+    one read per item and size; the prices stage trusts the stock stage's
+    search of the same run."""
+    sandbox.config_data["mode"] = "basic"
+    sandbox.run()
+    sandbox.polaris_admin("stock/churn", {"Nombre": 5})
+
+    sandbox.run()
+
+    reads = Counter(
+        request.url.path for request in sandbox.shop_requests if request.method == "GET"
+    )
+    assert reads == {"/api/products": 1, "/api/combinations": 1}
+    assert sandbox.shop_writes() == []
 
 
 def test_f10_basic_mode_adopts_existing_products_and_locks_them(sandbox, tmp_path):

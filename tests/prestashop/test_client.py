@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
@@ -397,6 +398,27 @@ def test_concurrency_is_bounded_and_requests_are_counted():
     client = run(go())
     assert peak == 3
     assert client.requests[("GET", "products")] == 10
+
+
+def test_pacing_spaces_the_starts_of_requests_even_when_concurrent():
+    """max_requests_per_second = 20: one start every 50 ms, however concurrent."""
+    starts: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        starts.append(time.monotonic())
+        return json_answer({"products": []})
+
+    async def go():
+        async with make_client(
+            handler, max_concurrency=4, max_requests_per_second=20
+        ) as client:
+            await asyncio.gather(*(client.list("products") for _ in range(6)))
+
+    run(go())
+    assert len(starts) == 6
+    # Five intervals of 50 ms between the first start and the last; the first
+    # request may lose up to 50 ms more than the others on its way out.
+    assert starts[-1] - starts[0] >= 0.2
 
 
 def test_writes_can_be_forbidden_for_a_dry_run():

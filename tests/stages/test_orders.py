@@ -85,7 +85,7 @@ async def test_g4_order_paid_less_than_its_total_is_skipped(world):
     assert "differs from its total" in world.events("skipped")[0]["reason"]
 
 
-async def test_f9_unmapped_payment_puts_the_order_in_error_until_its_state_changes(
+async def test_f9_unmapped_payment_is_an_error_until_its_state_or_mapping_changes(
     world,
 ):
     world.shop.add_order(104, ONE_TEE, module="ps_cashondelivery")
@@ -99,15 +99,38 @@ async def test_f9_unmapped_payment_puts_the_order_in_error_until_its_state_chang
     row = world.state.mapping("payment", "ps_cashondelivery")
     assert row is not None and row.target is None
 
-    # The merchant adds a catch-all row: nothing happens until the state changes.
-    world.state.set_mapping("payment", "*", "DIV")
+    # Nothing changed: the order waits, and is not reported again.
     result = await world.run(export_orders)
     assert world.polaris.sales == {} and result.failed == 0
 
+    # Its state changes: it is looked at again, and still cannot go.
     world.shop.set_state(104, 2)
+    result = await world.run(export_orders)
+    assert world.polaris.sales == {} and result.failed == 1
+
+    # The merchant adds a catch-all row: the next run retries the order.
+    world.state.set_mapping("payment", "*", "DIV")
     await world.run(export_orders)
     assert world.polaris.sales["104"]["Reglements"][0]["Code"] == "DIV"
     order = world.shop.tables["orders"][104]
+    assert world.shop.state_name(order["current_state"]) == "Exported to Polaris"
+
+
+async def test_order_in_error_for_its_configuration_is_retried_once_it_changes(world):
+    world.options["orders"].pop("shipping_reference")
+    world.shop.add_order(106, ONE_TEE, shipping="5.000000")
+    result = await world.run(export_orders)
+    assert world.polaris.sales == {} and result.failed == 1
+    [failed] = world.events("failed")
+    assert "shipping_reference" in failed["reason"]
+    assert "next run" in failed["reason"]
+
+    # The order itself does not change; the configuration does.
+    world.options["orders"]["shipping_reference"] = "FRAISPORT"
+    result = await world.run(export_orders)
+    assert lines_of(world.polaris.sales["106"])[-1] == ("FRAISPORT", 1, 5.0, 0.0)
+    assert result.counts["created"] == 1 and not result.errors
+    order = world.shop.tables["orders"][106]
     assert world.shop.state_name(order["current_state"]) == "Exported to Polaris"
 
 

@@ -10,7 +10,8 @@ from polaris_sync.config import Config
 from polaris_sync.mapping.item import parse_item
 from polaris_sync.polaris.models import PolarisItem, ProductPage
 from polaris_sync.progress import Progress
-from polaris_sync.stages.base import StageContext
+from polaris_sync.stages.base import StageContext, StageResult
+from polaris_sync.stages.items import ItemRun
 from polaris_sync.stages.products_feed import advance_cursor, cursor_name, read_feed
 from polaris_sync.state import State
 
@@ -116,3 +117,50 @@ def test_a_dry_run_moves_no_cursor():
     feed = asyncio.run(read_feed(ctx, "stock"))
     advance_cursor(ctx, "stock", feed, failed=[])
     assert state.cursor(cursor_name("stock")) is None
+
+
+def test_the_feed_keeps_the_latest_copy_of_an_item_read_twice():
+    state = State.in_memory()
+    newer = {**raw(1, "2026-12-03T10:00:00"), "PrixTTC": 12}
+    polaris = FakePolaris([*ITEMS, newer])
+    ctx = context(polaris, state)
+
+    feed = asyncio.run(read_feed(ctx, "catalogue"))
+
+    assert len(feed.items) == 2
+    # Every pass reads the items again, in the order of their latest copy.
+    for _ in range(2):
+        items = list(feed.items)
+        assert [(i.model, i.changed_at) for i in items] == [
+            (2, "2026-12-02T10:00:00"),
+            (1, "2026-12-03T10:00:00"),
+        ]
+    assert items[1].price_incl_tax == 12
+    assert feed.newest == "2026-12-03T10:00:00"
+
+
+def test_items_are_handled_a_few_at_a_time_not_all_taken_at_once():
+    """Memory: the workers pull items as they go, never the whole feed."""
+    ctx = context(FakePolaris([]), State.in_memory())
+    run = ItemRun(ctx, StageResult("stock"))
+    pulled = 0
+    most_in_hand = 0
+    in_hand = 0
+
+    def items():
+        nonlocal pulled
+        for model in range(50):
+            pulled += 1
+            yield parse_item(raw(model, "2026-12-01T10:00:00"))
+
+    async def handle(item):
+        nonlocal most_in_hand, in_hand
+        in_hand += 1
+        most_in_hand = max(most_in_hand, in_hand, pulled - item.model)
+        await asyncio.sleep(0)
+        in_hand -= 1
+
+    asyncio.run(run.for_each(items(), handle))
+
+    assert pulled == 50
+    assert most_in_hand <= ctx.config.prestashop.max_concurrency

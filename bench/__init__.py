@@ -1,0 +1,1 @@
+"""Benchmarks of polaris-sync against the sandbox servers (`make bench`)."""
