@@ -193,12 +193,23 @@ def _order_export_settings(db: sqlite3.Connection) -> None:
     order_export_settings(db)
 
 
+def _photo_uploads(db: sqlite3.Connection) -> None:
+    # Photo uploads under way, owned by polaris_sync.stages.photos: the highest
+    # image id the product had just before each upload.
+    db.execute(
+        "CREATE TABLE photo_uploads ("
+        " product_id INTEGER NOT NULL, photo_key TEXT NOT NULL,"
+        " watermark INTEGER NOT NULL, PRIMARY KEY (product_id, photo_key))"
+    )
+
+
 # Append only: a released migration is never edited, a new one is added.
 MIGRATIONS: list[Migration] = [
     _schema_v1,
     _schema_v2,
     _order_journal,
     _order_export_settings,
+    _photo_uploads,
 ]
 
 

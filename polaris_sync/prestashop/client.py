@@ -33,6 +33,9 @@ Entity = dict[str, Any]
 FilterValue = str | int | Iterable[str | int]
 
 _READS = ("GET", "HEAD")
+# Waits before the second and third attempt of a failed read, as fractions of
+# the client's `retry_delay`: short, since the item waits for the answer.
+_READ_RETRY_DELAYS = (0.5, 1.5)
 # How many places a JSON answer preceded by PHP noise may start at.
 _MAX_JSON_STARTS = 64
 
@@ -385,7 +388,32 @@ class PrestaShopClient:
         if as_json:
             params["output_format"] = "JSON"
         url = f"{self.api_root}/{resource}{path}"
+        if method not in _READS:
+            return await self._send_once(method, resource, path, url, params, kwargs)
 
+        # A read changes nothing: one slow or failed answer is asked for again
+        # rather than failing the whole item. Writes never come through here
+        # twice; their callers check the shop before repeating one.
+        for delay in _READ_RETRY_DELAYS:
+            try:
+                return await self._send_once(
+                    method, resource, path, url, params, kwargs
+                )
+            except ServerUnreachable:
+                raise
+            except TransientError:
+                await asyncio.sleep(delay * self._retry_delay)
+        return await self._send_once(method, resource, path, url, params, kwargs)
+
+    async def _send_once(
+        self,
+        method: str,
+        resource: str,
+        path: str,
+        url: str,
+        params: dict[str, str],
+        kwargs: dict[str, Any],
+    ) -> httpx.Response:
         async with self._slots:
             await self._pace()
             self.requests[(method, resource)] += 1
@@ -397,9 +425,16 @@ class PrestaShopClient:
                 raise TransientError(
                     f"PrestaShop did not answer {method} {resource} in time"
                 ) from exc
-            except httpx.TransportError as exc:
+            except httpx.ConnectError as exc:
                 raise ServerUnreachable(
                     f"cannot reach PrestaShop at {self.api_root}: {exc}"
+                ) from exc
+            except httpx.TransportError as exc:
+                # Reset or cut mid-answer: the shop is there, this exchange
+                # failed. A write may have landed: its caller checks.
+                raise TransientError(
+                    f"PrestaShop dropped the connection on {method} {resource}: "
+                    f"{exc}"
                 ) from exc
 
         header = response.headers.get("PSWS-Version")

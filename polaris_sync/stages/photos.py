@@ -15,6 +15,7 @@ from polaris_sync.mapping.product import DesiredProduct, fingerprint
 from polaris_sync.stages.base import StageContext
 from polaris_sync.stages.items import ItemRun
 from polaris_sync.stages.shop import IMAGE, ShopLookups
+from polaris_sync.state import State
 
 PHOTO_SET = "photos"
 
@@ -48,13 +49,14 @@ async def sync_photos(
     if ctx.state.fingerprint(PHOTO_SET, desired.item_key) == wanted_set:
         return
     uploaded = lookups.photo_links(desired.item_key)
+    images: set[int] = set()
     if not new_product:  # a product created just now has no image yet
-        await _check_against_shop(ctx, items, desired, product_id, uploaded)
+        images = await _check_against_shop(ctx, items, desired, product_id, uploaded)
     complete = True
 
-    # Every image of the product is one of ours: after a failed upload, a
-    # new image that is none of these is the upload that landed anyway.
-    known = set(uploaded.values())
+    # Every image the product has, the merchant's included: an upload whose
+    # answer is lost is recognised as the one new image among these.
+    known = images | set(uploaded.values())
     for photo in desired.photos:
         if photo.fingerprint in uploaded:
             continue
@@ -88,15 +90,14 @@ async def _check_against_shop(
     desired: DesiredProduct,
     product_id: int,
     uploaded: dict[str, int],
-) -> None:
+) -> set[int]:
     """Set our photo links (`uploaded`) right by the images the product has.
 
-    An upload can land while its answer is lost (a server error, a timeout,
-    the run killed before the link was saved): the shop then has an image no
-    link names, and uploading that photo again would show it twice. Such an
-    image is removed before the photo goes up again; with photos synced,
-    Polaris's photos are the product's images. A linked image deleted in
-    the shop is forgotten, so its photo goes up again.
+    A linked image deleted in the shop is forgotten, so its photo goes up
+    again. An upload whose answer was lost (a server error, a timeout, the
+    run killed before the link was saved) is found and linked rather than
+    sent twice. Any other image is the merchant's and stays. Returns the ids
+    of the product's images.
     """
     images = set(await ctx.prestashop.product_images(product_id))
     for photo_fingerprint, image_id in list(uploaded.items()):
@@ -105,18 +106,78 @@ async def _check_against_shop(
             if not ctx.dry_run:
                 link = f"{desired.item_key}#{photo_fingerprint}"
                 ctx.state.remove_link(IMAGE, link)
-    if not desired.photos:
-        return  # the merchant's images stay when Polaris has none
+    if not ctx.dry_run:
+        _adopt_landed_uploads(ctx, items, desired, product_id, images, uploaded)
+    return images
 
-    for image_id in sorted(images - _linked_images(ctx, images)):
-        await items.write(
+
+def _adopt_landed_uploads(
+    ctx: StageContext,
+    items: ItemRun,
+    desired: DesiredProduct,
+    product_id: int,
+    images: set[int],
+    uploaded: dict[str, int],
+) -> None:
+    """Link the images that unfinished uploads left, and close those uploads.
+
+    The shop numbers images in order, so an upload that landed is an image no
+    link names with an id above the product's highest one before that upload.
+    Each pending upload takes at most one such image, lowest id first: the
+    merchant's images are never taken for ours, unless the merchant added one
+    while an upload's answer was being lost. An upload that left no image
+    did not land; its photo goes up again.
+    """
+    pending = pending_uploads(ctx.state, product_id)
+    if not pending:
+        return
+    unclaimed = sorted(images - _linked_images(ctx, images))
+    own_prefix = f"{desired.item_key}#"
+    for photo_key, watermark in pending:
+        landed = next((i for i in unclaimed if i > watermark), None)
+        with ctx.state.transaction():
+            forget_upload(ctx.state, product_id, photo_key)
+            if landed is None or ctx.state.link(IMAGE, photo_key) is not None:
+                continue
+            unclaimed.remove(landed)
+            ctx.state.set_link(IMAGE, photo_key, landed)
+        if photo_key.startswith(own_prefix):
+            uploaded[photo_key.removeprefix(own_prefix)] = landed
+        ctx.audit.event(
             "updated",
-            f"image {image_id} is no Polaris photo (an upload whose answer was "
-            "lost), removed",
-            partial(ctx.prestashop.delete_image, product_id, image_id),
+            stage=items.stage,
+            reason=f"image {landed} is the photo {photo_key} whose upload answer "
+            "was lost: linked, not uploaded again",
             polaris_key=desired.key,
             prestashop_id=product_id,
         )
+        items.result.count("updated")
+
+
+def pending_uploads(state: State, product_id: int) -> list[tuple[str, int]]:
+    """Uploads to a product begun and not seen through: (photo key, watermark)."""
+    rows = state.execute(
+        "SELECT photo_key, watermark FROM photo_uploads WHERE product_id = ?"
+        " ORDER BY watermark, photo_key",
+        (product_id,),
+    )
+    return [(str(row[0]), int(row[1])) for row in rows]
+
+
+def note_upload(state: State, product_id: int, photo_key: str, watermark: int) -> None:
+    """Record an upload about to be sent, before the shop can answer it."""
+    state.execute(
+        "INSERT OR REPLACE INTO photo_uploads (product_id, photo_key, watermark)"
+        " VALUES (?, ?, ?)",
+        (product_id, photo_key, watermark),
+    )
+
+
+def forget_upload(state: State, product_id: int, photo_key: str) -> None:
+    state.execute(
+        "DELETE FROM photo_uploads WHERE product_id = ? AND photo_key = ?",
+        (product_id, photo_key),
+    )
 
 
 def _linked_images(ctx: StageContext, image_ids: set[int]) -> set[int]:
@@ -153,6 +214,7 @@ async def _upload(
             prestashop_id=product_id,
         )
         return None
+    photo_key = f"{desired.item_key}#{photo.fingerprint}"
     try:
         content = await ctx.polaris.fetch_photo(photo.url)
         kind = image_format(content)
@@ -160,6 +222,7 @@ async def _upload(
             raise ItemRejected(f"photo {photo.url} is not a JPEG, PNG, GIF or WebP")
         content_type, extension = kind
         filename = f"{desired.reference}-{photo.order}.{extension}"
+        note_upload(ctx.state, product_id, photo_key, max(known, default=0))
         image_id = await items.write(
             "updated",
             f"photo {photo.url} uploaded",
@@ -175,6 +238,7 @@ async def _upload(
             prestashop_id=product_id,
         )
     except ItemRejected as error:
+        forget_upload(ctx.state, product_id, photo_key)  # refused: nothing landed
         items.skip(
             desired.key,
             f"{desired.name}: photo {photo.url} not synced: {error}",
@@ -182,7 +246,9 @@ async def _upload(
         )
         return None
     if image_id is not None:
-        ctx.state.set_link(IMAGE, f"{desired.item_key}#{photo.fingerprint}", image_id)
+        with ctx.state.transaction():
+            ctx.state.set_link(IMAGE, photo_key, image_id)
+            forget_upload(ctx.state, product_id, photo_key)
     return image_id
 
 

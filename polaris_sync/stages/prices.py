@@ -58,7 +58,7 @@ async def run(ctx: StageContext) -> StageResult:
     report_unreadable(ctx, STAGE, feed, result)
     sync = PriceSync(ctx, result, catalogue_options(ctx.config))
     await sync.read_promotions(feed.items)
-    await sync.items.for_each(feed.items, sync.item)
+    await sync.items.for_each(feed.items.newest_first(), sync.item)
     if sync.promo_category is not None:
         await sync.promo_category.settle()
     if result.complete:

@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import IO
 
 from polaris_sync.config import Config
 from polaris_sync.errors import ConfigError
@@ -35,10 +36,11 @@ class SpooledItems:
     stays in memory, and every pass over the items reads them again.
     """
 
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile(prefix="polaris-sync-feed-")
-        # Place (offset, length) of each item's latest copy, in feed order.
-        self._places: dict[tuple[int, str], tuple[int, int]] = {}
+    def __init__(self, spool: IO[bytes] | None = None) -> None:
+        self._file = spool or tempfile.TemporaryFile(prefix="polaris-sync-feed-")
+        # Place (offset, length) and change date of each item's latest copy,
+        # in feed order.
+        self._places: dict[tuple[int, str], tuple[int, int, str]] = {}
 
     def add(self, item: CatalogueItem) -> None:
         """Keep `item`; a later copy of the same item replaces the earlier one."""
@@ -47,13 +49,27 @@ class SpooledItems:
         self._file.write(data)
         key = (item.model, item.variant_key)
         self._places.pop(key, None)
-        self._places[key] = (offset, len(data))
+        self._places[key] = (offset, len(data), item.changed_at or "")
+
+    def newest_first(self) -> SpooledItems:
+        """The same items, most recently changed first.
+
+        A run short of time stops part-way and leaves its cursor where it
+        was; the next run reads the same items again. Taken oldest first, a
+        backlog (everything after a rewind) would hold back a figure changed
+        just now for several runs; newest first, that figure goes out in
+        this run, and the items already done cost nothing when read again.
+        """
+        ordered = SpooledItems(self._file)
+        places = sorted(self._places.items(), key=lambda p: p[1][2], reverse=True)
+        ordered._places = dict(places)
+        return ordered
 
     def __len__(self) -> int:
         return len(self._places)
 
     def __iter__(self) -> Iterator[CatalogueItem]:
-        for offset, length in list(self._places.values()):
+        for offset, length, _ in list(self._places.values()):
             # Each step seeks first: passes may interleave.
             self._file.seek(offset)
             item: CatalogueItem = pickle.loads(self._file.read(length))

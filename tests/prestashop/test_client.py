@@ -511,3 +511,93 @@ def test_json_after_a_php_notice_holding_brackets_is_read():
             return await client.list("products")
 
     assert run(go()) == [{"id": 7}]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        lambda request: httpx.ReadTimeout("slow", request=request),
+        lambda request: httpx.ReadError("connection reset", request=request),
+        lambda request: httpx.Response(503),
+    ],
+    ids=["timeout", "reset", "5xx"],
+)
+def test_a_read_that_failed_twice_is_tried_again(failure):
+    attempts: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts.append(request)
+        if len(attempts) <= 2:
+            answer = failure(request)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return json_answer({"products": [{"id": 7}]})
+
+    async def go():
+        async with make_client(handler) as client:
+            return await client.list("products")
+
+    assert run(go()) == [{"id": 7}]
+    assert len(attempts) == 3
+
+
+def test_a_read_gives_up_after_three_attempts():
+    attempts: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts.append(request)
+        return httpx.Response(500)
+
+    async def go():
+        async with make_client(handler) as client:
+            await client.get("products", 3)
+
+    with pytest.raises(TransientError):
+        run(go())
+    assert len(attempts) == 3
+
+
+def test_a_refused_read_is_not_tried_again():
+    attempts: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts.append(request)
+        return xml_answer(
+            "<errors><error><code>20</code><message>key</message></error></errors>",
+            status=401,
+        )
+
+    async def go():
+        async with make_client(handler) as client:
+            await client.list("products")
+
+    with pytest.raises(AuthError):
+        run(go())
+    assert len(attempts) == 1
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH", "DELETE"])
+def test_a_write_that_timed_out_is_not_resent_blindly(method):
+    """Writes keep their own check-before-retry: no lookup, no second send."""
+    writes: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, text=ROOT_8, headers={"PSWS-Version": "8.1.2"})
+        writes.append(request)
+        raise httpx.ReadTimeout("slow", request=request)
+
+    async def go():
+        async with make_client(handler) as client:
+            if method == "POST":
+                await client.create("products", {"price": 1})
+            elif method == "PATCH":
+                await client.update("products", 5, {"price": 1})
+            else:
+                await client.delete("products", 5)
+
+    with pytest.raises(TransientError):
+        run(go())
+    # An update is a full write of the same fields: it is repeated once.
+    assert len(writes) == (2 if method == "PATCH" else 1)

@@ -540,7 +540,7 @@ def _apply_overrides(item: Item, overrides: dict[str, Any]) -> Item:
             item["Promotion"] = promotion
         elif promotion is not None:
             item["PrixTTC"] = promotion["PrixTTC"]
-    for field in ("Supprime", "Publie"):
+    for field in ("Supprime", "Publie", "Photos"):
         if field in overrides:
             item[field] = overrides[field]
     return item
