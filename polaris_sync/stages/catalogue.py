@@ -85,6 +85,7 @@ async def run(ctx: StageContext) -> StageResult:
     if feed.items:
         await sync.find_absent_targets()
     await sync.read_unlinked(feed.items)
+    await sync.create_values(feed.items)
     await sync.items.for_each(feed.items, sync.item)
 
     if options.related_colours and options.products_per == "model-colour":
@@ -197,6 +198,32 @@ class CatalogueSync:
             product_reference(item, self.options)
             for item in items
             if self.state.link(PRODUCT, product_key(item, self.options)) is None
+        )
+
+    async def create_values(self, items: Iterable[CatalogueItem]) -> None:
+        """Create the sizes, colours and features new products will use, before
+        the items, several at a time."""
+        sizes: dict[tuple[int, str], None] = {}
+        features: dict[tuple[str, str], None] = {}
+        for item in items:
+            desired = build_product(item, self.mappings, self.options)
+            if isinstance(desired, Skipped) or not self._will_create(desired):
+                continue
+            for combination in desired.combinations:
+                sizes[(desired.size_group, combination.size)] = None
+            # A shared product's colour is decided with the model's others.
+            if self.options.colour_group and desired.colour and not desired.shared:
+                sizes[(self.options.colour_group, desired.colour)] = None
+            features.update(dict.fromkeys(desired.features))
+        await self.lookups.create_values(sizes, features)
+
+    def _will_create(self, desired: DesiredProduct) -> bool:
+        return (
+            desired.active
+            and self.state.link(PRODUCT, desired.key) is None
+            and self.lookups.known_absent(desired.reference)
+            and not self.state.is_locked(desired.model_ref)
+            and not self.state.is_locked(desired.reference)
         )
 
     async def item(self, item: CatalogueItem) -> None:

@@ -10,9 +10,18 @@ run converges without duplicates.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from typing import Any
 
+from polaris_sync.errors import ItemRejected, ServerUnreachable, TransientError
 from polaris_sync.mapping.colours import COLOUR_HEX, plain
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import DesiredCombination
@@ -51,6 +60,9 @@ class ShopLookups:
         self._features: dict[str, int] | None = None
         self._feature_values: dict[int, dict[str, int]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._failed_values: dict[tuple[str, Any, str], Exception] = {}
+        # Set when the shop fails a value created ahead of the items.
+        self._stop_ahead = False
         # References already looked up in batch, and the products found.
         self._references_read: set[str] = set()
         self._products_by_reference: dict[str, int] = {}
@@ -139,24 +151,10 @@ class ShopLookups:
         if linked is not None:
             return linked
         async with self.lock(f"feature-{feature}"):
-            if feature not in self._feature_values:
-                rows = await self.shop.list(
-                    "product_feature_values",
-                    filters={"id_feature": feature, "custom": 0},
-                    display="[id,value]",
-                )
-                self._feature_values[feature] = _ids_by_text(rows, "value")
-            values = self._feature_values[feature]
+            values = await self._values_of_feature(feature)
             found = values.get(plain(value))
             if found is None and not self.ctx.dry_run:
-                # A predefined value (custom=0) may be shared; a custom one is
-                # deleted with any product using it, for all of them.
-                found = await self._create_text(
-                    "product_feature_values",
-                    {"id_feature": feature, "custom": 0},
-                    "value",
-                    value,
-                )
+                found = await self._create_feature_value(feature, value)
                 values[plain(value)] = found
             if found is not None and not self.ctx.dry_run:
                 self.state.set_link(FEATURE_VALUE, key, found)
@@ -165,9 +163,129 @@ class ShopLookups:
     async def _create_text(
         self, resource: str, fields: dict[str, Any], text_field: str, text: str
     ) -> int:
+        # A value the shop refused or failed on this run fails the next item
+        # needing it without a request: a failing shop is not asked per item.
+        key = (resource, tuple(sorted(fields.items())), plain(text))
+        if key in self._failed_values:
+            raise self._failed_values[key]
         languages = await self.shop.languages()
         document = {**fields, text_field: {language: text for language in languages}}
-        return int((await self.shop.create(resource, document))["id"])
+        try:
+            return int((await self.shop.create(resource, document))["id"])
+        except ServerUnreachable:
+            raise
+        except (ItemRejected, TransientError) as error:
+            self._failed_values[key] = error
+            raise
+
+    # -- values new products need, created before the items --------------------
+
+    async def create_values(
+        self,
+        attribute_values: Iterable[tuple[int, str]],
+        features: Iterable[tuple[str, str]],
+    ) -> None:
+        """Create the attribute and feature values the shop lacks, several at once.
+
+        Items would otherwise create them one at a time under their group's
+        lock while the other items wait. Only the caches are filled: each item
+        still links the values it uses. A value failing here is left to the
+        item that needs it, which fails with the shop's reason.
+        """
+        if self.ctx.dry_run:
+            return
+        by_group: dict[int, list[str]] = {}
+        for group_id, name in attribute_values:
+            if self.state.link(ATTRIBUTE_VALUE, f"{group_id}:{name}") is None:
+                by_group.setdefault(group_id, []).append(name)
+        groups = (self._create_group_values(g, names) for g, names in by_group.items())
+        await asyncio.gather(*groups, self._create_features(list(features)))
+
+    async def _create_group_values(self, group_id: int, names: list[str]) -> None:
+        async with self.lock(f"group-{group_id}"):
+            values = await self._values_of(group_id)
+            await self._create_missing(
+                values, names, lambda name: self._create_value(group_id, name)
+            )
+
+    async def _create_features(self, features: list[tuple[str, str]]) -> None:
+        names = [name for name, _ in features if self.state.link(FEATURE, name) is None]
+        if names:
+            async with self.lock("features"):
+                if self._features is None:
+                    rows = await self.shop.list("product_features", display="[id,name]")
+                    self._features = _ids_by_text(rows, "name")
+                await self._create_missing(self._features, names, self._create_feature)
+        by_feature: dict[int, list[str]] = {}
+        for name, value in features:
+            feature = self.state.link(FEATURE, name) or (self._features or {}).get(
+                plain(name)
+            )
+            if feature and self.state.link(FEATURE_VALUE, f"{feature}:{value}") is None:
+                by_feature.setdefault(feature, []).append(value)
+        await asyncio.gather(
+            *(self._create_feature_values(f, texts) for f, texts in by_feature.items())
+        )
+
+    async def _create_feature(self, name: str) -> int:
+        return await self._create_text("product_features", {}, "name", name)
+
+    async def _create_feature_values(self, feature: int, values: list[str]) -> None:
+        async with self.lock(f"feature-{feature}"):
+            await self._create_missing(
+                await self._values_of_feature(feature),
+                values,
+                lambda value: self._create_feature_value(feature, value),
+            )
+
+    async def _values_of_feature(self, feature: int) -> dict[str, int]:
+        if feature not in self._feature_values:
+            rows = await self.shop.list(
+                "product_feature_values",
+                filters={"id_feature": feature, "custom": 0},
+                display="[id,value]",
+            )
+            self._feature_values[feature] = _ids_by_text(rows, "value")
+        return self._feature_values[feature]
+
+    async def _create_feature_value(self, feature: int, value: str) -> int:
+        # A predefined value (custom=0) may be shared; a custom one is
+        # deleted with any product using it, for all of them.
+        fields = {"id_feature": feature, "custom": 0}
+        return await self._create_text("product_feature_values", fields, "value", value)
+
+    async def _create_missing(
+        self,
+        known: dict[str, int],
+        texts: Iterable[str],
+        create: Callable[[str], Awaitable[int]],
+    ) -> None:
+        """Create the texts `known` lacks, several at once (the client bounds
+        how many are in flight), and add their ids to it.
+
+        A refused value is left to its items; after a server error the rest
+        is left to the items too, so a failing shop stops them as usual.
+        """
+
+        async def create_one(key: str, text: str) -> None:
+            if self._stop_ahead:
+                return
+            try:
+                known[key] = await create(text)
+            except ServerUnreachable:
+                raise
+            except TransientError:
+                self._stop_ahead = True
+            except ItemRejected:
+                pass
+
+        missing = {plain(text): text for text in texts if plain(text) not in known}
+        try:
+            async with asyncio.TaskGroup() as group:
+                for key, text in missing.items():
+                    group.create_task(create_one(key, text))
+        except* Exception as errors:
+            raise errors.exceptions[0] from None
 
     # -- combinations and stock rows ------------------------------------------
 
@@ -265,6 +383,11 @@ class ShopLookups:
                 if key in wanted:
                     self._products_by_reference.setdefault(key, int(row["id"]))
         self._references_read.update(wanted)
+
+    def known_absent(self, reference: str) -> bool:
+        """Whether a batched read found no shop product with this reference."""
+        key = reference.casefold()
+        return key in self._references_read and key not in self._products_by_reference
 
     async def read_eans(self, eans: Iterable[str]) -> None:
         """Look many barcodes up at once; `find_product` then asks no more."""
@@ -446,3 +569,4 @@ def _texts(value: Any) -> list[str]:
     if isinstance(value, dict):
         return [str(text) for text in value.values()]
     return [str(value)] if value else []
+
