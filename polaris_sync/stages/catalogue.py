@@ -207,7 +207,7 @@ class CatalogueSync:
         features: dict[tuple[str, str], None] = {}
         for item in items:
             desired = build_product(item, self.mappings, self.options)
-            if isinstance(desired, Skipped) or not self._will_create(desired):
+            if isinstance(desired, Skipped) or not self._will_create(item, desired):
                 continue
             for combination in desired.combinations:
                 sizes[(desired.size_group, combination.size)] = None
@@ -217,13 +217,12 @@ class CatalogueSync:
             features.update(dict.fromkeys(desired.features))
         await self.lookups.create_values(sizes, features)
 
-    def _will_create(self, desired: DesiredProduct) -> bool:
+    def _will_create(self, item: CatalogueItem, desired: DesiredProduct) -> bool:
         return (
             desired.active
             and self.state.link(PRODUCT, desired.key) is None
             and self.lookups.known_absent(desired.reference)
-            and not self.state.is_locked(desired.model_ref)
-            and not self.state.is_locked(desired.reference)
+            and not self._why_not_written(item, desired)
         )
 
     async def item(self, item: CatalogueItem) -> None:
