@@ -25,7 +25,9 @@ def recorded(shared_dir: Path):
     def load(scenario: str, step: int) -> dict[str, Any]:
         path = shared_dir / CORPUS / f"{scenario}.jsonl"
         if not path.exists():
-            pytest.fail(f"recorded exchanges missing: {path}")
+            # The corpus lies beside the repository (CI has it); a clone
+            # without it cannot run these, and says so.
+            pytest.skip(f"recorded exchanges not found at {path}")
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             if record["step"] == step:
