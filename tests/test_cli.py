@@ -83,6 +83,13 @@ def invoke(*args):
     return CliRunner().invoke(cli, [str(arg) for arg in args])
 
 
+def associate(licence: str, pin: str, polaris_url: str):
+    """`polaris-sync associate` against the Polaris at `polaris_url`."""
+    return invoke(
+        "associate", "--licence", licence, "--pin", pin, "--polaris-url", polaris_url
+    )
+
+
 def write_config(folder, extra=""):
     path = folder / "polaris-sync.toml"
     path.write_text(
@@ -161,15 +168,7 @@ def test_associate_stores_access_and_never_prints_the_key_A1(workdir):
     write_config(workdir)
     claims = []
     with BackgroundServer(polaris_app(claims)) as polaris:
-        result = invoke(
-            "associate",
-            "--licence",
-            "pl-p8-111-2222",
-            "--pin",
-            "123456",
-            "--polaris-url",
-            polaris.url,
-        )
+        result = associate("pl-p8-111-2222", "123456", polaris.url)
 
     assert result.exit_code == 0, result.output
     assert claims == [{"Licence": "pl-p8-111-2222", "Pin": "123456"}]
@@ -188,30 +187,14 @@ def test_associate_stores_access_and_never_prints_the_key_A1(workdir):
 def test_a_used_pin_is_one_line_and_exit_3_A1(workdir):
     write_config(workdir)
     with BackgroundServer(polaris_app([])) as polaris:
-        result = invoke(
-            "associate",
-            "--licence",
-            "pl-p8-111-2222",
-            "--pin",
-            "000000",
-            "--polaris-url",
-            polaris.url,
-        )
+        result = associate("pl-p8-111-2222", "000000", polaris.url)
     assert result.exit_code == 3
     assert result.stderr.count("\n") == 1 and "generate a new one" in result.stderr
 
 
 def test_a_malformed_licence_is_refused_before_any_call_A1(workdir):
     write_config(workdir)
-    result = invoke(
-        "associate",
-        "--licence",
-        "pl_p8",
-        "--pin",
-        "123456",
-        "--polaris-url",
-        "http://127.0.0.1:9",
-    )
+    result = associate("pl_p8", "123456", "http://127.0.0.1:9")
     assert result.exit_code == 2
     assert "pl-p8-111-2222" in result.stderr
     assert "Traceback" not in result.output + result.stderr
@@ -220,15 +203,7 @@ def test_a_malformed_licence_is_refused_before_any_call_A1(workdir):
 def test_dissociate_forgets_the_access_A3(workdir):
     write_config(workdir)
     with BackgroundServer(polaris_app([])) as polaris:
-        invoke(
-            "associate",
-            "--licence",
-            "pl-p8-1",
-            "--pin",
-            "123456",
-            "--polaris-url",
-            polaris.url,
-        )
+        associate("pl-p8-1", "123456", polaris.url)
     with BackgroundServer(polaris_app([])) as polaris:
         again = invoke("associate", "--licence", "pl-p8-2", "--pin", "123456",
                        "--polaris-url", polaris.url)  # fmt: skip
@@ -390,15 +365,7 @@ def test_pull_config_offers_new_values_for_mapping_B4_F7(workdir):
     path = workdir / "polaris-sync.toml"
     path.write_text(path.read_text() + 'key = "shop-key"\n')
     with BackgroundServer(polaris_app([])) as polaris:
-        invoke(
-            "associate",
-            "--licence",
-            "pl-p8-1",
-            "--pin",
-            "123456",
-            "--polaris-url",
-            polaris.url,
-        )
+        associate("pl-p8-1", "123456", polaris.url)
         result = invoke("pull-config")
 
     assert result.exit_code == 0, result.output + result.stderr
