@@ -464,6 +464,9 @@ class PrestaShopClient:
         finally:
             await response.aclose()
         response.request = request
+        # The Webservice writes UTF-8 only; naming it spares httpx's search of
+        # the Content-Type header on every answer.
+        response.encoding = "utf-8"
         return response
 
     async def _pace(self) -> None:

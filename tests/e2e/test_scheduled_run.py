@@ -46,3 +46,50 @@ def test_a_scheduled_run_syncs_then_a_dry_run_plans_nothing_new(tmp_path):
         assert shop_stock(sandbox) != expected_stock(sandbox)
     finally:
         sandbox.close()
+
+
+def test_a_whole_run_with_nothing_new_is_one_polaris_request_and_no_shop_one(
+    tmp_path,
+):
+    """The run's access check (A2) is the catalogue page it reads anyway."""
+    sandbox = Sandbox(tmp_path, models=2)
+    try:
+        sandbox.prepare_shop()
+        sandbox.pair()
+        options = RunOptions(only=FEED_STAGES)
+        first = run_cycle(sandbox.config, options, connections=connections(sandbox))
+        assert first.exit_code == 0, first.summary
+
+        idle = run_cycle(
+            sandbox.config, options, connections=sandbox.recorded_connections()
+        )
+
+        assert idle.exit_code == 0, idle.summary
+        assert [r.url.path for r in sandbox.polaris_requests] == [
+            "/api/WebConnect/Catalog/Produits"
+        ]
+        assert sandbox.shop_requests == []
+        assert idle.writes == 0
+    finally:
+        sandbox.close()
+
+
+def test_a_refused_key_stops_a_feed_run_at_its_first_polaris_read_A2(tmp_path):
+    sandbox = Sandbox(tmp_path, models=2)
+    try:
+        sandbox.prepare_shop()
+        sandbox.pair()
+        sandbox.polaris_admin("revoke", {})
+
+        report = run_cycle(
+            sandbox.config,
+            RunOptions(only=FEED_STAGES),
+            connections=sandbox.recorded_connections(),
+        )
+
+        assert report.exit_code == 3
+        assert "associate again" in report.summary
+        assert len(sandbox.polaris_requests) == 1
+        assert sandbox.shop_requests == []
+    finally:
+        sandbox.close()
