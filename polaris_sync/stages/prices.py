@@ -23,6 +23,7 @@ from polaris_sync.mapping.product import (
     product_key,
 )
 from polaris_sync.prestashop.client import row_matches
+from polaris_sync.stages import found_late
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.products_feed import (
@@ -54,6 +55,7 @@ _PROMOTION_SLOT = {
 
 async def run(ctx: StageContext) -> StageResult:
     result = StageResult(STAGE)
+    await found_late.notice_new_products(ctx, result)
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = PriceSync(ctx, result, catalogue_options(ctx.config))

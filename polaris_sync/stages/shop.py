@@ -465,11 +465,14 @@ class ShopLookups:
         product_key: str,
         reference: str,
         combinations: Sequence[DesiredCombination],
+        *,
+        found_late: bool = False,
     ) -> int | None:
         """Link an existing shop product to a Polaris item (F10), then lock it.
 
         Taking over a shop starts in basic mode: only price and stock change on
-        adopted products until the merchant unlocks them.
+        adopted products until the merchant unlocks them. `found_late`: an
+        earlier search missed it, the shop has it since.
         """
         async with self.lock(f"adopt-{product_key}"):
             linked = self.state.link(PRODUCT, product_key)
@@ -481,11 +484,17 @@ class ShopLookups:
             self.state.set_link(PRODUCT, product_key, product_id)
             self.state.lock(reference)
             await self.link_combinations(product_id, combinations)
+            late = (
+                "found late, added or changed in the shop since it was searched "
+                "in vain: "
+                if found_late
+                else ""
+            )
             self.ctx.audit.event(
                 "updated",
                 stage="catalogue",
                 reason=(
-                    f"linked to the existing PrestaShop product {product_id} by "
+                    f"{late}linked to the existing PrestaShop product {product_id} by "
                     "reference or EAN; locked: only its prices and stock follow "
                     f"Polaris until `polaris-sync unlock {reference}`"
                 ),
