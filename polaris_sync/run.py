@@ -371,7 +371,8 @@ async def _run_stages(
     if polaris.writes:
         report.writes_by_target["Polaris"] += polaris.writes
     report.writes = sum(report.writes_by_target.values())
-    report.summary += f"; {report.requests} requests, {report.writes} writes"
+    requests = _counted(report.requests, "request", "")
+    report.summary += f"; {requests}, {_counted(report.writes, 'write', '')}"
     return report
 
 
@@ -398,9 +399,10 @@ async def _each_stage(
         except RemoteError as error:
             result = StageResult(name, complete=False)
             # What the stage did before it stopped, as its audit lines say.
-            for (stage_name, action), count in context.audit.counts.items():
+            counted = context.audit.counted.items()
+            for (stage_name, action, what), count in counted:
                 if stage_name == name:
-                    result.count(action, count)
+                    result.count(action, count, what=what)
             result.errors.append(f"{name}: {error}")
             _record(context.state, run_id, result, started)
             results.append(result)
@@ -537,7 +539,9 @@ def _stage_summary(
     result: StageResult, stopped: PolarisSyncError | None = None
 ) -> str:
     counts = ", ".join(
-        f"{count} {action}" for action, count in sorted(result.counts.items()) if count
+        _counted(count, what, action)
+        for (action, what), count in sorted(result.counted.items(), key=_in_order)
+        if count
     )
     if stopped is not None:
         done = f"{counts}, then " if counts else ""
@@ -546,6 +550,23 @@ def _stage_summary(
     if not result.complete:
         text += " (unfinished, continues next run)"
     return text
+
+
+# Summary order: what was done, then what was left as it was, then problems.
+_ACTION_ORDER = ("created", "updated", "planned", "unchanged", "skipped", "failed")
+
+
+def _in_order(entry: tuple[tuple[str, str], int]) -> tuple[int, str, str]:
+    (action, what), _ = entry
+    rank = _ACTION_ORDER.index(action) if action in _ACTION_ORDER else 2
+    return rank, action, what
+
+
+def _counted(count: int, what: str, action: str) -> str:
+    """`3 sizes updated`; `2 tables` when the action itself says what."""
+    if not what:
+        return f"{count} {action}"
+    return f"{count} {what if count == 1 else what + 's'} {action}".rstrip()
 
 
 WOULD = {"created": "would create", "updated": "would update", "skipped": "would skip"}

@@ -108,7 +108,7 @@ async def notice_new_products(ctx: StageContext, result: StageResult) -> None:
     found = await _match(ctx, [row for row in new if not _linked_product(ctx, row)])
     for key, product_id in found.items():
         _search_again(ctx, key, product_id)
-    result.count(FOUND, len(found))
+    result.count(FOUND, len(found), what="product")
     if rows:
         ctx.state.set_cursor(CURSOR, _cursor_after(since, seen, rows))
 

@@ -76,6 +76,7 @@ async def sync_photos(
             partial(ctx.prestashop.delete_image, product_id, image_id),
             polaris_key=desired.key,
             prestashop_id=product_id,
+            what="photo",
         )
         if not ctx.dry_run:
             ctx.state.remove_link(IMAGE, f"{desired.item_key}#{photo_fingerprint}")
@@ -150,8 +151,9 @@ def _adopt_landed_uploads(
             "was lost: linked, not uploaded again",
             polaris_key=desired.key,
             prestashop_id=product_id,
+            what="photo",
         )
-        items.result.count("updated")
+        items.result.count("updated", what="photo")
 
 
 def pending_uploads(state: State, product_id: int) -> list[tuple[str, int]]:
@@ -212,6 +214,7 @@ async def _upload(
             _nothing,
             polaris_key=desired.key,
             prestashop_id=product_id,
+            what="photo",
         )
         return None
     photo_key = f"{desired.item_key}#{photo.fingerprint}"
@@ -236,6 +239,7 @@ async def _upload(
             ),
             polaris_key=desired.key,
             prestashop_id=product_id,
+            what="photo",
         )
     except ItemRejected as error:
         forget_upload(ctx.state, product_id, photo_key)  # refused: nothing landed
@@ -243,6 +247,7 @@ async def _upload(
             desired.key,
             f"{desired.name}: photo {photo.url} not synced: {error}",
             product_id,
+            what="photo",
         )
         return None
     if image_id is not None:

@@ -199,7 +199,7 @@ class PriceSync:
         for key in keys:
             combination_id = self.state.link(COMBINATION, key)
             if combination_id is None:
-                self.items.skip(key, f"size {key} is not in the shop yet")
+                self.items.skip(key, f"size {key} is not in the shop yet", what="size")
             else:
                 slots.append(PriceSlot(key, product_id, combination_id))
         return slots
@@ -221,6 +221,7 @@ class PriceSync:
                 lambda: self.shop.update(resource, object_id, fields),
                 polaris_key=slot.key,
                 prestashop_id=object_id,
+                what="price",
             )
         except ItemRejected as error:
             if error.status == 404:
@@ -248,6 +249,7 @@ class PriceSync:
                     lambda: self.shop.delete("specific_prices", promotion_id),
                     polaris_key=key,
                     prestashop_id=promotion_id,
+                    what="promotion",
                 )
         else:
             promotion_id = await self._write_promotion(slot, promotion_id, target)
@@ -272,6 +274,7 @@ class PriceSync:
             lambda: self.shop.update("specific_prices", promotion_id, fields),
             polaris_key=slot.key,
             prestashop_id=promotion_id,
+            what="promotion",
         ):
             return promotion_id
         # New, or deleted in the shop since it was linked: created (again).
@@ -282,6 +285,7 @@ class PriceSync:
                 "specific_prices", fields, lookup=_promotion_slot(slot)
             ),
             polaris_key=slot.key,
+            what="promotion",
         )
         return int(created["id"]) if created is not None else None
 

@@ -500,6 +500,7 @@ class ShopLookups:
                 ),
                 polaris_key=product_key,
                 prestashop_id=product_id,
+                what="product",
             )
             return product_id
 

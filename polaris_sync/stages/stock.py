@@ -216,7 +216,9 @@ class StockSync:
     ) -> None:
         if self.state.link(COMBINATION, combination.key) is None:
             self.items.skip(
-                combination.key, f"size {combination.key} is not in the shop"
+                combination.key,
+                f"size {combination.key} is not in the shop",
+                what="size",
             )
             return
         row = await self.lookups.stock_row(product_id, combinations, combination.key)
@@ -227,6 +229,7 @@ class StockSync:
             ),
             polaris_key=combination.key,
             prestashop_id=row,
+            what="size",
         ):
             await self._deleted_in_shop(item, product_id, combination)
             return
@@ -251,6 +254,7 @@ class StockSync:
                 f"size {combination.key} is no longer in Polaris nor in the shop: "
                 "forgotten",
                 product_id,
+                what="size",
             )
             if not self.ctx.dry_run:
                 self._forget((combination,))
@@ -267,6 +271,7 @@ class StockSync:
             f"size {combination.key} has no stock row: {what} was deleted in the "
             f"shop; {after}",
             product_id,
+            what="size",
         )
         if self.ctx.dry_run:
             return
@@ -317,6 +322,7 @@ class StockSync:
             ),
             polaris_key=key,
             prestashop_id=combination_id,
+            what="size",
         )
         if not self.ctx.dry_run:
             self.state.set_fingerprint(AVAILABILITY, key, line)
