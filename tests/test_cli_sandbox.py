@@ -2,7 +2,7 @@
 
 init, associate (HTTPS, pinned), pull-config, mappings, a dry run that changes
 nothing anywhere, a real run, an idle run with zero writes, and a revoked
-access that stops the run before anything (A1, A2, A5, B4, F5, dry run).
+access that stops the run before anything (A1, A2, A5, B4, F5, H2, dry run).
 """
 
 import asyncio
