@@ -40,7 +40,13 @@ from polaris_sync.config import Config
 from polaris_sync.errors import ConfigError, PolarisSyncError, RemoteError
 from polaris_sync.polaris.association import client_from_state
 from polaris_sync.progress import Progress
-from polaris_sync.stages.base import STAGE_NAMES, Stage, StageContext, StageResult
+from polaris_sync.stages.base import (
+    STAGE_NAMES,
+    WOULD_FAIL,
+    Stage,
+    StageContext,
+    StageResult,
+)
 from polaris_sync.state import MAPPING_RESYNC, State
 
 LOCK_FILENAME = "polaris-sync.lock"
@@ -527,7 +533,8 @@ def _report(
     summary = ("dry run: " if dry_run else "") + ("; ".join(parts) or "no stage ran")
     if stopped is not None:
         exit_code = stopped.exit_code
-    elif any(result.failed for result in results):
+    elif any(result.failed or result.would_fail for result in results):
+        # A dry run exits as the real run would: 1 when items would fail.
         exit_code = 1
     else:
         exit_code = 0
@@ -553,7 +560,15 @@ def _stage_summary(
 
 
 # Summary order: what was done, then what was left as it was, then problems.
-_ACTION_ORDER = ("created", "updated", "planned", "unchanged", "skipped", "failed")
+_ACTION_ORDER = (
+    "created",
+    "updated",
+    "planned",
+    "unchanged",
+    "skipped",
+    "failed",
+    WOULD_FAIL,
+)
 
 
 def _in_order(entry: tuple[tuple[str, str], int]) -> tuple[int, str, str]:
@@ -579,4 +594,5 @@ def _plan_line(event: Mapping[str, Any]) -> str:
         target += f" (PrestaShop #{event['prestashop_id']})"
     action = event["action"]
     verb = "" if action == "planned" else WOULD.get(action, action) + " "
-    return f"{event['stage']}: {verb}{target}: {event['reason']}"
+    head = f"{verb}{target}".strip()
+    return f"{event['stage']}: {head + ': ' if head else ''}{event['reason']}"

@@ -48,6 +48,7 @@ class StageContext:
 
 # What a count counts when the caller does not say: the summary's unit.
 ITEM = "item"
+WOULD_FAIL = "would fail"
 
 
 @dataclass
@@ -60,6 +61,8 @@ class StageResult:
     # The same counts by (action, what was counted: "product", "size"...), for
     # a summary where each figure has its unit. "" when the action names it.
     counted: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # What a dry run found the real run would fail on; nothing failed yet.
+    would_fail: list[str] = field(default_factory=list)
 
     def count(self, action: str, n: int = 1, *, what: str = ITEM) -> None:
         self.counts[action] += n
@@ -68,6 +71,11 @@ class StageResult:
     def fail(self, message: str, *, what: str = ITEM) -> None:
         self.count("failed", what=what)
         self.errors.append(message)
+
+    def foresee_failure(self, message: str, *, what: str = ITEM) -> None:
+        """A dry run's `fail`: the real run would fail here, for this reason."""
+        self.count(WOULD_FAIL, what=what)
+        self.would_fail.append(message)
 
     @property
     def failed(self) -> int:

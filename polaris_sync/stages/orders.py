@@ -293,9 +293,10 @@ class OrderExporter:
         return first and any(kind == "sale" for kind, _ in plan.sales)
 
     def hold(self, new: list[ShopOrder], ceiling: int) -> None:
+        none_sent = "none would be sent" if self.ctx.dry_run else "none was sent"
         message = (
             f"{len(new)} orders are ready to go to Polaris, more than the ceiling "
-            f"of {ceiling}: none was sent. Check the guards (max_age_days, "
+            f"of {ceiling}: {none_sent}. Check the guards (max_age_days, "
             f"min_order_id), then run `polaris-sync export-orders --confirm`"
         )
         for order in new:
@@ -304,7 +305,10 @@ class OrderExporter:
                 reason=message,
             )
         self.result.count("skipped", len(new), what="order")
-        self.result.fail(message, what="order")
+        if self.ctx.dry_run:
+            self.result.foresee_failure(message, what="order")
+        else:
+            self.result.fail(message, what="order")
 
     # -- apply ----------------------------------------------------------------
 
@@ -396,11 +400,22 @@ class OrderExporter:
             return order.current_state
 
     def _fail(self, order: ShopOrder, reason: str) -> None:
+        if self.ctx.dry_run:
+            self._foresee_failure(order.order_id, reason)
+            return
         self.ctx.audit.event(
             "failed", stage=STAGE, what="order", prestashop_id=order.order_id,
             reason=reason,
         )
         self.result.fail(reason, what="order")
+
+    def _foresee_failure(self, order_id: int, reason: str) -> None:
+        """A dry run sends nothing: it says what the real run would fail on."""
+        self.ctx.audit.event(
+            "planned", stage=STAGE, what="order", prestashop_id=order_id,
+            reason=f"would fail: {reason}",
+        )
+        self.result.foresee_failure(reason, what="order")
 
     def _skipped(self, order: ShopOrder, plan: ExportPlan, reason: str) -> None:
         before = self.journal.order_export(order.order_id)
