@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
 import pytest
 
 from e2e.sandbox import Sandbox
-from e2e.test_catalogue_sync import OPTIONS, polaris_items, reference_of
+from e2e.test_catalogue_sync import OPTIONS, _audit_reasons, polaris_items, reference_of
 from polaris_sync.mapping.item import parse_item
 from polaris_sync.mapping.product import DesiredCombination, desired_combinations
+from polaris_sync.run import RunOptions, RunReport, run_cycle
 
 STAGES = ("stock", "prices")
 
@@ -68,13 +68,6 @@ def stock_of(sandbox: Sandbox, product: int) -> dict[str, int]:
     }
 
 
-def audit_reasons(sandbox: Sandbox) -> list[str]:
-    lines = []
-    for path in sorted((sandbox.root / "audit").glob("audit-*.jsonl")):
-        lines += [json.loads(line) for line in path.read_text().splitlines()]
-    return [line["reason"] for line in lines]
-
-
 @pytest.mark.parametrize("found_by", ["reference", "barcode"])
 def test_c1_f10_a_product_added_to_the_shop_later_gets_its_stock(
     sandbox, found_by
@@ -96,7 +89,7 @@ def test_c1_f10_a_product_added_to_the_shop_later_gets_its_stock(
     assert results["stock"].counts["found late"] == 1
     assert any(
         reason.startswith("found late") and f"product {product}" in reason
-        for reason in audit_reasons(sandbox)
+        for reason in _audit_reasons(sandbox, "updated")
     )
 
 
@@ -135,3 +128,32 @@ def test_c1_a_product_unrelated_to_polaris_is_read_once(sandbox):
     assert first["/api/combinations"] == 1
     assert second["/api/combinations"] == 0
     assert second["/api/products"] == 1
+
+
+def test_c1_h2_the_run_summary_says_which_products_were_found_late(sandbox):
+    """Through the whole run: its summary counts the product found late and
+    the sizes whose stock it wrote; a dry run before it plans the same.
+    Covers C1, H2."""
+    sandbox.config_data["mode"] = "basic"
+    sandbox.pair()
+
+    def run(dry_run: bool = False) -> RunReport:
+        options = RunOptions(only=STAGES, dry_run=dry_run)
+        connections = sandbox.recorded_connections()
+        return run_cycle(sandbox.config, options, connections=connections)
+
+    first = run()
+    assert first.exit_code == 0, first.summary
+    raw = item_with_sizes(sandbox)
+    product = add_by_hand(sandbox, raw, reference_of(raw))
+    plan = run(dry_run=True)
+    assert "1 product found late" in plan.summary
+    assert any("found late" in line for line in plan.plan), plan.plan
+
+    report = run()
+
+    sizes = len(sizes_of(raw))
+    assert report.exit_code == 0, report.summary
+    assert f"stock: {sizes} sizes updated, 1 product found late" in report.summary
+    expected = {size.reference: size.quantity for size in sizes_of(raw)}
+    assert stock_of(sandbox, product) == expected
