@@ -105,7 +105,8 @@ async def notice_new_products(ctx: StageContext, result: StageResult) -> None:
         date=True,
     )
     new = [row for row in rows if int(row["id"]) not in seen or row_date(row) > since]
-    found = await _match(ctx, [row for row in new if not _linked_product(ctx, row)])
+    linked = _linked_products(ctx, {int(row["id"]) for row in new})
+    found = await _match(ctx, [row for row in new if int(row["id"]) not in linked])
     for key, product_id in found.items():
         _search_again(ctx, key, product_id)
     result.count(FOUND, len(found), what="product")
@@ -145,12 +146,17 @@ async def _start(ctx: StageContext) -> None:
     ctx.state.set_cursor(CURSOR, cursor)
 
 
-def _linked_product(ctx: StageContext, row: dict[str, Any]) -> bool:
-    found = ctx.state.execute(
-        "SELECT 1 FROM links WHERE kind = ? AND prestashop_id = ? LIMIT 1",
-        (PRODUCT, int(row["id"])),
-    ).fetchone()
-    return found is not None
+def _linked_products(ctx: StageContext, ids: set[int]) -> set[int]:
+    """Those of `ids` already linked: our own price writes date them too."""
+    if not ids:
+        return set()
+    marks = ",".join("?" * len(ids))
+    rows = ctx.state.execute(
+        "SELECT prestashop_id FROM links"
+        f" WHERE kind = ? AND prestashop_id IN ({marks})",
+        (PRODUCT, *sorted(ids)),
+    )
+    return {int(row[0]) for row in rows}
 
 
 async def _match(ctx: StageContext, rows: list[dict[str, Any]]) -> dict[str, int]:
