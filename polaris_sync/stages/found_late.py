@@ -30,7 +30,7 @@ from polaris_sync.mapping.product import (
 )
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.products_feed import rewind_cursors
-from polaris_sync.stages.shop import PRODUCT, ShopLookups
+from polaris_sync.stages.shop import PRODUCT, ShopLookups, linked_ids
 
 # Fingerprint kinds. NOT_IN_SHOP: product key -> the item's change date when
 # the shop was searched in vain. The two others lead from what the shop may
@@ -105,7 +105,8 @@ async def notice_new_products(ctx: StageContext, result: StageResult) -> None:
         date=True,
     )
     new = [row for row in rows if int(row["id"]) not in seen or row_date(row) > since]
-    linked = _linked_products(ctx, {int(row["id"]) for row in new})
+    # Our own price writes date the products we linked, too.
+    linked = linked_ids(ctx.state, PRODUCT, {int(row["id"]) for row in new})
     found = await _match(ctx, [row for row in new if int(row["id"]) not in linked])
     for key, product_id in found.items():
         _search_again(ctx, key, product_id)
@@ -144,19 +145,6 @@ async def _start(ctx: StageContext) -> None:
     )
     cursor = _cursor_after(_NO_DATE, set(), newest) if newest else _NO_DATE
     ctx.state.set_cursor(CURSOR, cursor)
-
-
-def _linked_products(ctx: StageContext, ids: set[int]) -> set[int]:
-    """Those of `ids` already linked: our own price writes date them too."""
-    if not ids:
-        return set()
-    marks = ",".join("?" * len(ids))
-    rows = ctx.state.execute(
-        "SELECT prestashop_id FROM links"
-        f" WHERE kind = ? AND prestashop_id IN ({marks})",
-        (PRODUCT, *sorted(ids)),
-    )
-    return {int(row[0]) for row in rows}
 
 
 async def _match(ctx: StageContext, rows: list[dict[str, Any]]) -> dict[str, int]:

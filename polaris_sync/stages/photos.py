@@ -14,7 +14,7 @@ from polaris_sync.mapping.item import Photo
 from polaris_sync.mapping.product import DesiredProduct, fingerprint
 from polaris_sync.stages.base import StageContext
 from polaris_sync.stages.items import ItemRun
-from polaris_sync.stages.shop import IMAGE, ShopLookups
+from polaris_sync.stages.shop import IMAGE, ShopLookups, linked_ids
 from polaris_sync.state import State
 
 PHOTO_SET = "photos"
@@ -187,15 +187,7 @@ def _linked_images(ctx: StageContext, image_ids: set[int]) -> set[int]:
 
     With one product per model, several items share the product's images.
     """
-    if not image_ids:
-        return set()
-    marks = ",".join("?" * len(image_ids))
-    rows = ctx.state.execute(
-        "SELECT prestashop_id FROM links"
-        f" WHERE kind = ? AND prestashop_id IN ({marks})",
-        (IMAGE, *sorted(image_ids)),
-    )
-    return {int(row[0]) for row in rows}
+    return linked_ids(ctx.state, IMAGE, image_ids)
 
 
 async def _upload(

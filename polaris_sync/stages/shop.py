@@ -515,6 +515,19 @@ def links_under(state: State, kind: str, prefix: str) -> dict[str, int]:
     return {key: int(value) for key, value in rows.items()}
 
 
+def linked_ids(state: State, kind: str, ids: set[int]) -> set[int]:
+    """Those of the PrestaShop `ids` that a link of `kind` names."""
+    if not ids:
+        return set()
+    marks = ",".join("?" * len(ids))
+    rows = state.execute(
+        "SELECT prestashop_id FROM links"
+        f" WHERE kind = ? AND prestashop_id IN ({marks})",
+        (kind, *sorted(ids)),
+    )
+    return {int(row[0]) for row in rows}
+
+
 def fingerprints_under(state: State, kind: str, prefix: str) -> dict[str, str]:
     """Fingerprints of `kind` whose key starts with `prefix`, by the rest of it."""
     return _rows_under(state, "fingerprints", "key", "value", kind, prefix)
