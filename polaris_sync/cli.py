@@ -240,7 +240,11 @@ def dissociate(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the plan; change nothing. Exits 1 when items would fail.",
+)
 @click.option("--force", is_flag=True, help="Run every stage, due or not.")
 @click.option(
     "--stage",
