@@ -399,7 +399,7 @@ class CatalogueSync:
         )
         if created is None:
             # Dry run: its sizes would be created with it, and count as such.
-            self.items.result.count("planned", len(desired.combinations))
+            self.items.result.count("planned", len(desired.combinations), what="size")
             return None
         product_id = int(created["id"])
         # Linked and fingerprinted at once: a crash after this point finds the
@@ -459,7 +459,7 @@ class CatalogueSync:
                 continue
             values = await self._attribute_values(desired, combination.size)
             if values is None:
-                self.items.result.count("planned")
+                self.items.result.count("planned", what="size")
                 continue
             fields = {
                 "id_product": product_id,
@@ -506,6 +506,7 @@ class CatalogueSync:
             lambda: self.shop.update("combinations", combination_id, fields),
             polaris_key=key,
             prestashop_id=combination_id,
+            what="size",
         ):
             return False
         # New, or deleted in the shop since it was linked: created (again).
@@ -522,6 +523,7 @@ class CatalogueSync:
                 },
             ),
             polaris_key=key,
+            what="size",
         )
         if created is not None:
             with self.state.transaction():
