@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import ssl
 import time
 import urllib.request
@@ -36,6 +37,8 @@ import httpx
 # Longest head (status line and headers) accepted from a server.
 MAX_HEAD_BYTES = 256 * 1024
 Origin = tuple[str, str, int]
+# A chunk size is hex digits only (int() would also take "0x", signs and "_").
+_HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]+")
 
 
 def transport_for(
@@ -230,12 +233,10 @@ class _Connection:
     async def _chunks(self) -> AsyncIterator[bytes]:
         while True:
             size_line = await self.reader.readuntil(b"\r\n")
-            try:
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise httpx.RemoteProtocolError(
-                    f"bad chunk size {size_line[:40]!r}"
-                ) from None
+            digits = size_line.split(b";", 1)[0].strip()
+            if not _HEX_DIGITS.fullmatch(digits):
+                raise httpx.RemoteProtocolError(f"bad chunk size {size_line[:40]!r}")
+            size = int(digits, 16)
             if size == 0:
                 break
             chunk = await self.reader.readexactly(size + 2)
@@ -304,13 +305,10 @@ def _framing(headers: list[tuple[bytes, bytes]]) -> str | int | None:
         return None
     if len(lengths) > 1:
         raise httpx.RemoteProtocolError("conflicting Content-Length headers")
-    try:
-        length = int(lengths.pop())
-    except ValueError:
-        raise httpx.RemoteProtocolError("a Content-Length not a number") from None
-    if length < 0:
-        raise httpx.RemoteProtocolError("a negative Content-Length")
-    return length
+    length = lengths.pop()
+    if not length.isdigit():  # int() would also take signs and underscores
+        raise httpx.RemoteProtocolError(f"a Content-Length not a number: {length!r}")
+    return int(length)
 
 
 @contextlib.asynccontextmanager

@@ -223,6 +223,17 @@ def test_gzip_answers_are_decoded_by_httpx() -> None:
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
             "bad chunk size",
         ),
+        # Python's int() takes signs, "0x" prefixes and underscores; HTTP does not.
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-2\r\nab\r\n",
+            "bad chunk size",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nab\r\n",
+            "bad chunk size",
+        ),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nab", "Content-Length"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 1_0\r\n\r\nabcdefghij", "Content-Length"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "middle of its answer"),
         (None, "disconnected without sending"),
     ],
