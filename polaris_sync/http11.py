@@ -39,6 +39,7 @@ MAX_HEAD_BYTES = 256 * 1024
 Origin = tuple[str, str, int]
 # A chunk size is hex digits only (int() would also take "0x", signs and "_").
 _HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]+")
+_LINE_BREAK = re.compile(rb"[\r\n\0]")
 
 
 def transport_for(
@@ -258,6 +259,9 @@ def _request_head(request: httpx.Request, length: int) -> bytes:
         name.lower() for name, _ in request.headers.raw
     ):
         lines.append(b"Content-Length: %d" % length)
+    if _LINE_BREAK.search(b"".join(lines)):
+        # A header carrying one would end the request early and start another.
+        raise httpx.LocalProtocolError("a request header holds a line break or NUL")
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 

@@ -249,6 +249,32 @@ def test_broken_answers_raise_protocol_errors(
     assert message in str(result)
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("X-Key", "k\r\nX-Injected: 1"),
+        ("X-Key", "k\nGET / HTTP/1.1"),
+        ("X\r\nY", "k"),
+        ("X-Key", "k\0"),
+    ],
+)
+def test_line_breaks_in_request_headers_are_refused_before_sending(
+    header: tuple[str, str],
+) -> None:
+    # A key pasted with a line break must not split the request in two.
+    server = ScriptedServer([ok(b"never")])
+
+    async def main() -> None:
+        listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        async with listener, httpx.AsyncClient(transport=Http11Transport()) as client:
+            with pytest.raises(httpx.LocalProtocolError):
+                await client.get(f"http://127.0.0.1:{port}/", headers=[header])
+
+    asyncio.run(main())
+    assert server.requests == []
+
+
 def test_a_failed_exchange_closes_its_connection() -> None:
     # After a broken answer the next request goes on a new connection, not
     # on one whose position in the stream is unknown.
