@@ -13,9 +13,10 @@ with asyncio's own streams underneath:
 - connections are kept per origin, at most `max_connections` in all, and an
   idle one is dropped when the server has closed it or after `keepalive_expiry`
   seconds (servers close idle connections after a few seconds);
-- httpx's timeouts apply (connect, write, pool; the read timeout bounds the
-  whole answer rather than each piece of it), and failures raise httpx's own
-  exceptions, so callers see what the default transport raises.
+- httpx's timeouts apply (connect, write, pool, and read, which bounds each
+  wait for the next chunk or 64 KB of the answer, not the whole of a big answer
+  on a slow line), and failures raise httpx's own exceptions, so callers see
+  what the default transport raises.
 
 A proxy named by the environment (HTTPS_PROXY and the like) is honoured with
 httpx's own transport instead: see `transport_for`.
@@ -40,6 +41,9 @@ Origin = tuple[str, str, int]
 # A chunk size is hex digits only (int() would also take "0x", signs and "_").
 _HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]+")
 _LINE_BREAK = re.compile(rb"[\r\n\0]")
+# The read timeout bounds each wait for this much more of an answer (httpx's
+# own transport bounds each socket read; steps this size cost less CPU).
+_STEP_BYTES = 64 * 1024
 
 
 def transport_for(
@@ -159,6 +163,9 @@ class _Connection:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     idle_since: float = field(default_factory=time.monotonic)
+    # The read timeout of the exchange under way, restarted as the answer comes.
+    read_deadline: asyncio.Timeout | None = None
+    read_timeout: float | None = None
 
     async def exchange(
         self, data: bytes, head_only: bool, timeouts: dict[str, float | None]
@@ -173,7 +180,8 @@ class _Connection:
                     async with asyncio.timeout(timeouts.get("write")):
                         await self.writer.drain()
                 phase = httpx.ReadTimeout
-                async with asyncio.timeout(timeouts.get("read")):
+                self.read_timeout = timeouts.get("read")
+                async with asyncio.timeout(self.read_timeout) as self.read_deadline:
                     return await self._answer(head_only)
         except TimeoutError as error:
             self.close()
@@ -203,9 +211,9 @@ class _Connection:
         elif framing == "chunked":
             body = b"".join([chunk async for chunk in self._chunks()])
         elif isinstance(framing, int):
-            body = await self.reader.readexactly(framing)
+            body = await self._exactly(framing)
         else:
-            body = await self.reader.read()
+            body = await self._to_the_end()
 
         tokens = _tokens(headers, b"connection")
         keep_alive = (
@@ -240,13 +248,37 @@ class _Connection:
             size = int(digits, 16)
             if size == 0:
                 break
-            chunk = await self.reader.readexactly(size + 2)
+            chunk = await self._exactly(size + 2)
             if chunk[-2:] != b"\r\n":
                 raise httpx.RemoteProtocolError("a chunk does not end with CRLF")
+            self._progressed()
             yield chunk[:-2]
         # Trailer fields, if any, end with an empty line; they are dropped.
         while await self.reader.readuntil(b"\r\n") != b"\r\n":
             pass
+
+    async def _exactly(self, size: int) -> bytes:
+        """The next `size` bytes; the read timeout starts again at each step."""
+        if size <= _STEP_BYTES:
+            return await self.reader.readexactly(size)
+        pieces: list[bytes] = []
+        for start in range(0, size, _STEP_BYTES):
+            pieces.append(await self.reader.readexactly(min(_STEP_BYTES, size - start)))
+            self._progressed()
+        return b"".join(pieces)
+
+    async def _to_the_end(self) -> bytes:
+        pieces: list[bytes] = []
+        while piece := await self.reader.read(_STEP_BYTES):
+            pieces.append(piece)
+            self._progressed()
+        return b"".join(pieces)
+
+    def _progressed(self) -> None:
+        """More of the answer came: the read timeout starts again."""
+        if self.read_deadline is not None and self.read_timeout is not None:
+            now = asyncio.get_running_loop().time()
+            self.read_deadline.reschedule(now + self.read_timeout)
 
 
 def _request_head(request: httpx.Request, length: int) -> bytes:

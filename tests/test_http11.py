@@ -323,6 +323,68 @@ def test_a_silent_server_is_a_read_timeout() -> None:
     asyncio.run(main())
 
 
+def trickling(head: bytes, pieces: list[bytes], pause: float) -> ScriptedServer:
+    """A server whose answer comes in pieces, `pause` seconds apart."""
+
+    class Trickling(ScriptedServer):
+        async def handle(
+            self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        ) -> None:
+            self.requests.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(head)
+            for piece in pieces:
+                await asyncio.sleep(pause)
+                writer.write(piece)
+            await writer.drain()
+            writer.close()
+
+    return Trickling([])
+
+
+STEP = 64 * 1024  # the transport restarts its read timeout at least this often
+
+
+@pytest.mark.parametrize(
+    ("head", "pieces", "body"),
+    [
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (3 * STEP),
+            [b"a" * STEP, b"b" * STEP, b"c" * STEP],
+            b"a" * STEP + b"b" * STEP + b"c" * STEP,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            [b"2\r\nab\r\n", b"4\r\ncd", b"ef\r\n", b"0\r\n\r\n"],
+            b"abcdef",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n",
+            [b"ab", b"cd", b"ef"],
+            b"abcdef",
+        ),
+    ],
+)
+def test_the_read_timeout_bounds_each_wait_not_the_whole_answer(
+    head: bytes, pieces: list[bytes], body: bytes
+) -> None:
+    # As with httpx's default transport: a big answer on a slow line arrives
+    # in many pieces, each well within the timeout, the whole well beyond it.
+    server = trickling(head, pieces, pause=0.15)
+
+    (answer,) = exchange(server, [GET], timeout=0.4)
+
+    assert isinstance(answer, httpx.Response) and answer.content == body
+
+
+def test_an_answer_that_stops_halfway_is_a_read_timeout() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n"
+    server = trickling(head, [b"ab", b"cd"], pause=0.5)
+
+    (answer,) = exchange(server, [GET], timeout=0.3)
+
+    assert isinstance(answer, httpx.ReadTimeout)
+
+
 def test_connections_never_exceed_the_limit() -> None:
     in_flight = 0
     most = 0
