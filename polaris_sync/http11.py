@@ -334,8 +334,12 @@ def _tokens(headers: list[tuple[bytes, bytes]], name: bytes) -> set[bytes]:
 
 def _framing(headers: list[tuple[bytes, bytes]]) -> str | int | None:
     """"chunked", the Content-Length, or None: read to the end of the stream."""
-    if b"chunked" in _tokens(headers, b"transfer-encoding"):
+    codings = _tokens(headers, b"transfer-encoding")
+    if codings == {b"chunked"}:
         return "chunked"
+    if codings:
+        listed = b", ".join(sorted(codings)).decode("latin-1")
+        raise httpx.RemoteProtocolError(f"Transfer-Encoding {listed}: only chunked")
     lengths = {value for key, value in headers if key.lower() == b"content-length"}
     if not lengths:
         return None

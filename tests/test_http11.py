@@ -232,6 +232,11 @@ def test_gzip_answers_are_decoded_by_httpx() -> None:
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nab\r\n",
             "bad chunk size",
         ),
+        # httpx would not decode a transfer coding: its bytes are not the body.
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+            "Transfer-Encoding",
+        ),
         (b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nab", "Content-Length"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 1_0\r\n\r\nabcdefghij", "Content-Length"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "middle of its answer"),
