@@ -41,6 +41,7 @@ Origin = tuple[str, str, int]
 # A chunk size is hex digits only (int() would also take "0x", signs and "_").
 _HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]+")
 _LINE_BREAK = re.compile(rb"[\r\n\0]")
+_OBS_FOLD = re.compile(rb"\r\n[ \t]+")
 # The read timeout bounds each wait for this much more of an answer (httpx's
 # own transport bounds each socket read; steps this size cost less CPU).
 _STEP_BYTES = 64 * 1024
@@ -235,7 +236,8 @@ class _Connection:
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response."
             ) from error
-        status_line, *lines = raw[:-4].split(b"\r\n")
+        # A line starting with a space or tab continues the previous field.
+        status_line, *lines = _OBS_FOLD.sub(b" ", raw[:-4]).split(b"\r\n")
         version, status, reason = _status_line(status_line)
         return status, reason, version, [_header(line) for line in lines]
 

@@ -200,6 +200,20 @@ def test_head_204_and_informational_answers_have_no_body() -> None:
     assert server.connections == 1
 
 
+def test_folded_header_lines_are_joined_with_a_space() -> None:
+    # Obsolete line folding: still sent by old servers and proxies.
+    folded = (
+        b"HTTP/1.1 200 OK\r\nX-Note: one\r\n  two\r\n\tthree\r\n"
+        b"Content-Length: 2\r\n\r\nok"
+    )
+    server = ScriptedServer([folded])
+
+    (answer,) = exchange(server, [GET])
+
+    assert isinstance(answer, httpx.Response) and answer.content == b"ok"
+    assert answer.headers["x-note"] == "one two three"
+
+
 def test_gzip_answers_are_decoded_by_httpx() -> None:
     packed = gzip.compress(b"<prestashop/>")
     server = ScriptedServer([ok(packed, b"Content-Encoding: gzip")])
