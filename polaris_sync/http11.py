@@ -30,8 +30,9 @@ import re
 import ssl
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import SupportsIndex
 
 import httpx
 
@@ -123,7 +124,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
         while connections:
             connection = connections.pop()
             expired = time.monotonic() - connection.idle_since > self._keepalive_expiry
-            if expired or connection.closed_by_server():
+            if expired or not connection.quiet_since_its_answer():
                 connection.close()
                 continue
             return connection
@@ -136,18 +137,33 @@ class Http11Transport(httpx.AsyncBaseTransport):
             if self._ssl_context is None:
                 self._ssl_context = httpx.create_ssl_context()
             tls = self._ssl_context
+        # What asyncio.open_connection does, with a reader that notes arrivals.
+        loop = asyncio.get_running_loop()
+        reader = _Reader(limit=MAX_HEAD_BYTES, loop=loop)
+        protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
         async with _limit(httpx.ConnectTimeout, timeout):
             try:
-                reader, writer = await asyncio.open_connection(
+                transport, _ = await loop.create_connection(
+                    lambda: protocol,
                     host,
                     port,
                     ssl=tls,
                     server_hostname=host if tls else None,
-                    limit=MAX_HEAD_BYTES,
                 )
             except OSError as error:  # refused, unreachable, TLS refused
                 raise httpx.ConnectError(str(error) or repr(error)) from error
+        writer = asyncio.StreamWriter(transport, protocol, reader, loop)
         return _Connection(reader, writer)
+
+
+class _Reader(asyncio.StreamReader):
+    """A stream reader that notes whether anything came since `heard` was reset."""
+
+    heard = False
+
+    def feed_data(self, data: Iterable[SupportsIndex]) -> None:
+        self.heard = True
+        super().feed_data(data)
 
 
 @dataclass
@@ -161,7 +177,7 @@ class _Answer:
 
 @dataclass
 class _Connection:
-    reader: asyncio.StreamReader
+    reader: _Reader
     writer: asyncio.StreamWriter
     idle_since: float = field(default_factory=time.monotonic)
     # The read timeout of the exchange under way, restarted as the answer comes.
@@ -183,7 +199,9 @@ class _Connection:
                 phase = httpx.ReadTimeout
                 self.read_timeout = timeouts.get("read")
                 async with asyncio.timeout(self.read_timeout) as self.read_deadline:
-                    return await self._answer(head_only)
+                    answer = await self._answer(head_only)
+                self.reader.heard = False
+                return answer
         except TimeoutError as error:
             self.close()
             raise phase(f"{phase.__name__}: no progress within the time set") from error
@@ -191,10 +209,12 @@ class _Connection:
             self.close()
             raise
 
-    def closed_by_server(self) -> bool:
+    def quiet_since_its_answer(self) -> bool:
         # A server that closed a kept-alive connection has sent its end of
-        # stream, which the event loop has seen by now if it came while idle.
-        return self.reader.at_eof() or self.writer.is_closing()
+        # stream, which the event loop has seen by now if it came while idle;
+        # some send a 408 first, an answer to no request of ours.
+        closed = self.reader.at_eof() or self.writer.is_closing()
+        return not closed and not self.reader.heard
 
     def close(self) -> None:
         self.writer.close()

@@ -9,6 +9,7 @@ connections, malformed answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 from dataclasses import dataclass, field
 
@@ -169,6 +170,42 @@ def test_a_connection_the_server_closed_while_idle_is_replaced() -> None:
 
     assert asyncio.run(main()) == [b"1", b"2"]
     assert server.connections == 2
+
+
+@pytest.mark.parametrize("hang_up", [True, False])
+def test_a_connection_the_server_spoke_on_while_idle_is_replaced(
+    hang_up: bool,
+) -> None:
+    # Some servers answer 408 on a kept-alive connection they time out. That
+    # answer is to no request of ours: the next request must not take it.
+    timed_out = b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n"
+    connections = 0
+
+    async def server(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(ok(b"%d" % connections))
+        await asyncio.sleep(0.02)
+        writer.write(timed_out)
+        if hang_up:
+            writer.close()
+        else:
+            with contextlib.suppress(ConnectionError):
+                await reader.read()
+
+    async def main() -> list[bytes]:
+        listener = await asyncio.start_server(server, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        async with listener, httpx.AsyncClient(transport=Http11Transport()) as client:
+            first = await client.get(f"http://127.0.0.1:{port}/")
+            await asyncio.sleep(0.1)  # the 408 arrives meanwhile
+            second = await client.post(f"http://127.0.0.1:{port}/", content=b"x")
+        return [first.content, second.content]
+
+    assert asyncio.run(main()) == [b"1", b"2"]
 
 
 def test_idle_connections_expire() -> None:
