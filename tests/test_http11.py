@@ -344,6 +344,31 @@ def test_a_failed_exchange_closes_its_connection() -> None:
     assert server.connections == 2
 
 
+def test_cancelling_a_request_halfway_frees_its_slot_and_drops_its_connection() -> None:
+    # A run's time budget or SIGTERM cancels requests in flight: the rest of
+    # that answer must not become the answer to the next request.
+    server = trickling(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf", [b"-later"], pause=0.3
+    )
+
+    async def main() -> bytes:
+        listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        transport = Http11Transport(max_connections=1)
+        async with listener, httpx.AsyncClient(transport=transport) as client:
+            url = f"http://127.0.0.1:{port}/"
+            first = asyncio.create_task(client.get(url))
+            await asyncio.sleep(0.1)
+            first.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            second = await asyncio.wait_for(client.get(url), 2)
+        return second.content
+
+    assert asyncio.run(main()) == b"half-later"
+    assert len(server.requests) == 2
+
+
 def test_no_listener_is_a_connect_error() -> None:
     async def main() -> Exception:
         # A port that was just free: nothing listens there now.
