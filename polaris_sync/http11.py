@@ -11,8 +11,9 @@ with asyncio's own streams underneath:
 - answers are read whole, framed by Content-Length, chunked encoding or the
   end of the connection; httpx still decodes gzip and the rest;
 - connections are kept per origin, at most `max_connections` in all, and an
-  idle one is dropped when the server has closed it or after `keepalive_expiry`
-  seconds (servers close idle connections after a few seconds);
+  idle one is dropped when the server has closed it or sent anything on it, or
+  after `keepalive_expiry` seconds (servers close idle connections after a few
+  seconds);
 - httpx's timeouts apply (connect, write, pool, and read, which bounds each
   wait for the next chunk or 64 KB of the answer, not the whole of a big answer
   on a slow line), and failures raise httpx's own exceptions, so callers see
