@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import re
 import ssl
 import time
@@ -183,7 +184,8 @@ class _Connection:
     idle_since: float = field(default_factory=time.monotonic)
     # The read timeout of the exchange under way, restarted as the answer comes.
     read_deadline: asyncio.Timeout | None = None
-    read_timeout: float | None = None
+    read_timeout: float = math.inf
+    deadline_moves_at: float = math.inf
 
     async def exchange(
         self, data: bytes, head_only: bool, timeouts: dict[str, float | None]
@@ -198,8 +200,10 @@ class _Connection:
                     async with asyncio.timeout(timeouts.get("write")):
                         await self.writer.drain()
                 phase = httpx.ReadTimeout
-                self.read_timeout = timeouts.get("read")
-                async with asyncio.timeout(self.read_timeout) as self.read_deadline:
+                read_timeout = timeouts.get("read")
+                self.read_timeout = math.inf if read_timeout is None else read_timeout
+                self.deadline_moves_at = time.monotonic() + self.read_timeout / 8
+                async with asyncio.timeout(read_timeout) as self.read_deadline:
                     answer = await self._answer(head_only)
                 self.reader.heard = False
                 return answer
@@ -298,10 +302,18 @@ class _Connection:
         return b"".join(pieces)
 
     def _progressed(self) -> None:
-        """More of the answer came: the read timeout starts again."""
-        if self.read_deadline is not None and self.read_timeout is not None:
-            now = asyncio.get_running_loop().time()
-            self.read_deadline.reschedule(now + self.read_timeout)
+        """More of the answer came: the read timeout starts again.
+
+        Moving the deadline costs more than reading a small chunk, so it moves
+        once an eighth of the timeout has gone by: each wait for more of the
+        answer may last seven eighths of the timeout at least.
+        """
+        now = time.monotonic()
+        if now < self.deadline_moves_at or self.read_deadline is None:
+            return
+        later = asyncio.get_running_loop().time() + self.read_timeout
+        self.read_deadline.reschedule(later)
+        self.deadline_moves_at = now + self.read_timeout / 8
 
 
 def _request_head(request: httpx.Request, length: int) -> bytes:
