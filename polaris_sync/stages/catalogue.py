@@ -7,6 +7,7 @@ creation, promotions and stock belong to the prices and stock stages.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from polaris_sync.errors import ItemRejected
@@ -31,6 +32,7 @@ from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.photos import PHOTO_SET, sync_photos
 from polaris_sync.stages.prices import PRICE, PROMOTION
 from polaris_sync.stages.products_feed import (
+    SpooledItems,
     advance_cursor,
     catalogue_options,
     current_mappings,
@@ -82,9 +84,7 @@ async def run(ctx: StageContext) -> StageResult:
     report_unreadable(ctx, STAGE, feed, result)
     note_new_values(ctx, feed.items)
     sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
-    if feed.items:
-        await sync.find_absent_targets()
-    await sync.read_unlinked(feed.items)
+    await sync.read_ahead(feed.items)
     await sync.create_values(feed.items)
     await sync.items.for_each(feed.items, sync.item)
 
@@ -192,6 +192,14 @@ class CatalogueSync:
         if not any(self.absent.values()) and not self.ctx.dry_run:
             self.state.set_fingerprint(TARGETS_FOUND, STAGE, checked)
 
+    async def read_ahead(self, items: SpooledItems) -> None:
+        """The missing mapping targets and the unlinked products, read at once:
+        neither depends on the other, and each read is a round trip."""
+        reads = [self.read_unlinked(items)]
+        if items:
+            reads.append(self.find_absent_targets())
+        await asyncio.gather(*reads)
+
     async def read_unlinked(self, items: Iterable[CatalogueItem]) -> None:
         """Look the products we have no link for up in the shop, 100 a request."""
         await self.lookups.read_products(
@@ -205,17 +213,25 @@ class CatalogueSync:
         the items, several at a time."""
         sizes: dict[tuple[int, str], None] = {}
         features: dict[tuple[str, str], None] = {}
+        creating = False
         for item in items:
             desired = build_product(item, self.mappings, self.options)
             if isinstance(desired, Skipped) or not self._will_create(item, desired):
                 continue
+            creating = True
             for combination in desired.combinations:
                 sizes[(desired.size_group, combination.size)] = None
             # A shared product's colour is decided with the model's others.
             if self.options.colour_group and desired.colour and not desired.shared:
                 sizes[(self.options.colour_group, desired.colour)] = None
             features.update(dict.fromkeys(desired.features))
-        await self.lookups.create_values(sizes, features)
+        if not creating:
+            return
+        # New products and values are written in every language: the languages
+        # are read alongside the values' groups rather than after them.
+        await asyncio.gather(
+            self.lookups.create_values(sizes, features), self.shop.languages()
+        )
 
     def _will_create(self, item: CatalogueItem, desired: DesiredProduct) -> bool:
         return (
