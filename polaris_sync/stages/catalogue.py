@@ -14,6 +14,7 @@ from polaris_sync.errors import ItemRejected
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import (
     CatalogueOptions,
+    DesiredCombination,
     DesiredProduct,
     Mappings,
     Skipped,
@@ -452,45 +453,87 @@ class CatalogueSync:
     async def _combinations(
         self, desired: DesiredProduct, product_id: int, created: bool
     ) -> bool:
-        """Create or update the sizes; True when one was created."""
+        """Create or update the sizes; True when one was created.
+
+        The first size written goes alone: if the product has no combination
+        yet, PrestaShop makes it the product's default, and two first
+        combinations posted at once can each take themselves for the default.
+        Once one exists, the shop recomputes the same default (the flagged one,
+        else the first) whatever else is being added, so the other sizes are
+        written several at a time (the client bounds how many are in flight).
+        """
         if not created:
             await self.lookups.link_combinations(product_id, desired.combinations)
-        new_size = False
+        to_write = []
         for combination in desired.combinations:
-            wanted = fingerprint(
-                {
-                    "product": product_id,
-                    "reference": combination.reference,
-                    "ean13": combination.ean13,
-                    "size": [desired.size_group, combination.size],
-                    "colour": [self.options.colour_group, desired.colour],
-                }
-            )
-            # Links left by a product deleted in the shop point nowhere.
-            combination_id = (
-                None if created else self.state.link(COMBINATION, combination.key)
-            )
-            written = self.state.fingerprint(COMBINATION, combination.key)
-            if combination_id and written == wanted:
-                continue
-            values = await self._attribute_values(desired, combination.size)
-            if values is None:
-                self.items.result.count("planned")
-                continue
-            fields = {
-                "id_product": product_id,
+            wanted = self._combination_fingerprint(desired, product_id, combination)
+            if wanted != self._written(combination, created):
+                to_write.append((combination, wanted))
+        if not to_write:
+            return False
+        first, *others = to_write
+        new_size = await self._combination(desired, product_id, created, *first)
+        outcomes = await asyncio.gather(
+            *(self._combination(desired, product_id, created, *o) for o in others),
+            return_exceptions=True,
+        )
+        # Every write was let finish and noted; the item fails on the first error.
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return new_size or any(outcomes)
+
+    def _combination_fingerprint(
+        self, desired: DesiredProduct, product_id: int, combination: DesiredCombination
+    ) -> str:
+        return fingerprint(
+            {
+                "product": product_id,
                 "reference": combination.reference,
-                "ean13": combination.ean13 or None,
-                "minimal_quantity": 1,
-                "associations": {
-                    "product_option_values": [{"id": value} for value in values]
-                },
+                "ean13": combination.ean13,
+                "size": [desired.size_group, combination.size],
+                "colour": [self.options.colour_group, desired.colour],
             }
-            new_size |= await self._write_combination(
-                desired, combination.key, combination_id, fields, written is None
-            )
-            if not self.ctx.dry_run:
-                self.state.set_fingerprint(COMBINATION, combination.key, wanted)
+        )
+
+    def _written(self, combination: DesiredCombination, created: bool) -> str | None:
+        """The fingerprint of the size as last written, if the shop still has it."""
+        # Links left by a product deleted in the shop point nowhere.
+        if created or not self.state.link(COMBINATION, combination.key):
+            return None
+        return self.state.fingerprint(COMBINATION, combination.key)
+
+    async def _combination(
+        self,
+        desired: DesiredProduct,
+        product_id: int,
+        created: bool,
+        combination: DesiredCombination,
+        wanted: str,
+    ) -> bool:
+        """Create or update one size; True when it was created."""
+        combination_id = (
+            None if created else self.state.link(COMBINATION, combination.key)
+        )
+        written = self.state.fingerprint(COMBINATION, combination.key)
+        values = await self._attribute_values(desired, combination.size)
+        if values is None:
+            self.items.result.count("planned")
+            return False
+        fields = {
+            "id_product": product_id,
+            "reference": combination.reference,
+            "ean13": combination.ean13 or None,
+            "minimal_quantity": 1,
+            "associations": {
+                "product_option_values": [{"id": value} for value in values]
+            },
+        }
+        new_size = await self._write_combination(
+            desired, combination.key, combination_id, fields, written is None
+        )
+        if not self.ctx.dry_run:
+            self.state.set_fingerprint(COMBINATION, combination.key, wanted)
         return new_size
 
     async def _attribute_values(
