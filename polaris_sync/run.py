@@ -41,6 +41,7 @@ from polaris_sync.errors import ConfigError, PolarisSyncError, RemoteError
 from polaris_sync.polaris.association import client_from_state
 from polaris_sync.progress import Progress
 from polaris_sync.stages.base import STAGE_NAMES, Stage, StageContext, StageResult
+from polaris_sync.stages.products_feed import read_feed_first
 from polaris_sync.state import MAPPING_RESYNC, State
 
 LOCK_FILENAME = "polaris-sync.lock"
@@ -340,25 +341,25 @@ async def _run_stages(
         prestashop = await clients.enter_async_context(
             _prestashop_client(config, state, connections, options.dry_run)
         )
-        # Refused credentials stop the run before anything is touched (A2).
-        await polaris.check_access()
+        context = StageContext(
+            config=config,
+            state=state,
+            polaris=polaris,
+            prestashop=prestashop,
+            audit=audit,
+            progress=progress,
+            dry_run=options.dry_run,
+            deadline=deadline,
+            resync_refs=options.resync_refs,
+        )
+        # Refused credentials stop the run before anything is touched (A2):
+        # the run's first Polaris request comes before any stage. It is the
+        # catalogue delta when a feed stage is due (read once and shared by
+        # those stages), a small read of its own otherwise.
+        if not await read_feed_first(context, due):
+            await polaris.check_access()
         with audit:
-            results, stopped = await _each_stage(
-                due,
-                stages,
-                StageContext(
-                    config=config,
-                    state=state,
-                    polaris=polaris,
-                    prestashop=prestashop,
-                    audit=audit,
-                    progress=progress,
-                    dry_run=options.dry_run,
-                    deadline=deadline,
-                    resync_refs=options.resync_refs,
-                ),
-                run_id,
-            )
+            results, stopped = await _each_stage(due, stages, context, run_id)
 
     if _catalogue_read_whole(results):
         for request_id in resyncs:

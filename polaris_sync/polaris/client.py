@@ -34,6 +34,7 @@ from polaris_sync.errors import (
     RemoteError,
     TransientError,
 )
+from polaris_sync.http11 import transport_for
 from polaris_sync.polaris.models import PolarisItem, ProductPage
 from polaris_sync.polaris.pinning import (
     Pin,
@@ -68,15 +69,15 @@ class PolarisClient:
         self.writes = 0
         # Set for dry runs: a write reaching this client is a bug, never sent.
         self.writes_forbidden = False
-        verify: Any = True
+        context = None
         if pin is not None and self.base_url.startswith("https://"):
-            verify = pinned_context(pin)
+            context = pinned_context(pin)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={"X-API-Key": key, "Accept": "application/json"},
             timeout=timeout,
-            verify=verify,
-            transport=transport,
+            transport=transport
+            or transport_for(self.base_url, max_connections=8, ssl_context=context),
         )
 
     async def aclose(self) -> None:

@@ -115,6 +115,25 @@ async def read_feed(ctx: StageContext, stage: str) -> Feed:
     return feed
 
 
+async def read_feed_first(ctx: StageContext, due: list[str]) -> bool:
+    """Read the run's delta before any stage runs; False when none will read it.
+
+    The run's first Polaris request must show whether Polaris still accepts
+    the key (A2); when a feed stage is due, the delta it needs anyway does.
+    """
+    # The catalogue reads no delta in basic mode, nor for a resync of models.
+    catalogue_reads = ctx.config.mode == "full" and not ctx.resync_refs
+    readers = [
+        stage
+        for stage in due
+        if stage in FEED_STAGES and (stage != "catalogue" or catalogue_reads)
+    ]
+    if not readers:
+        return False
+    await read_feed(ctx, readers[0])
+    return True
+
+
 async def read_models(ctx: StageContext, refs: frozenset[str]) -> Feed:
     """The items of some models, whenever they last changed (E11).
 

@@ -19,6 +19,7 @@ from polaris_sync.polaris.association import Association, save_association
 from polaris_sync.polaris.client import PolarisClient
 from polaris_sync.prestashop.client import PrestaShopClient
 from polaris_sync.progress import Progress
+from polaris_sync.run import Connections
 from polaris_sync.sandbox.http import BackgroundServer
 from polaris_sync.sandbox.polaris import create_app as create_polaris
 from polaris_sync.sandbox.prestashop import create_app as create_prestashop
@@ -137,6 +138,13 @@ class Sandbox:
         self.state.close()
 
     # -- running stages ---------------------------------------------------------
+
+    def recorded_connections(self) -> Connections:
+        """Connections for `run_cycle` that keep every request, as `run` does."""
+        return Connections(
+            polaris_transport=_Recording(self, self.polaris_app, is_shop=False),
+            prestashop_transport=_Recording(self, self.shop_app, is_shop=True),
+        )
 
     @property
     def config(self) -> Config:
