@@ -8,7 +8,8 @@ creation, promotions and stock belong to the prices and stock stages.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
+from typing import Any
 
 from polaris_sync.errors import ItemRejected
 from polaris_sync.mapping.item import CatalogueItem
@@ -263,10 +264,12 @@ class CatalogueSync:
             product_id, created = await self._product(desired)
             if product_id is None:
                 return
-            if await self._combinations(desired, product_id, created) or created:
-                self._note_creation(item)
+            writes = [self._sizes(item, desired, product_id, created)]
             if created or "photos" in self.synced:
-                await sync_photos(
+                # Photos and sizes go side by side: an upload reads and writes
+                # the product's images only (position, cover), a new size its
+                # combinations and stock rows only.
+                photos = sync_photos(
                     self.ctx,
                     self.items,
                     self.lookups,
@@ -274,6 +277,18 @@ class CatalogueSync:
                     product_id,
                     new_product=created,
                 )
+                writes.append(photos)
+            await _all_finished(writes)
+
+    async def _sizes(
+        self,
+        item: CatalogueItem,
+        desired: DesiredProduct,
+        product_id: int,
+        created: bool,
+    ) -> None:
+        if await self._combinations(desired, product_id, created) or created:
+            self._note_creation(item)
 
     def _why_not_written(self, item: CatalogueItem, desired: DesiredProduct) -> str:
         """Why the product sheet is left as it is (said after the item), or ""."""
@@ -473,14 +488,9 @@ class CatalogueSync:
             return False
         first, *others = to_write
         new_size = await self._combination(desired, product_id, created, *first)
-        outcomes = await asyncio.gather(
-            *(self._combination(desired, product_id, created, *o) for o in others),
-            return_exceptions=True,
+        outcomes = await _all_finished(
+            [self._combination(desired, product_id, created, *o) for o in others]
         )
-        # Every write was let finish and noted; the item fails on the first error.
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
         return new_size or any(outcomes)
 
     def _combination_fingerprint(
@@ -594,6 +604,18 @@ class CatalogueSync:
                         PRICE, key, desired.target_price.price_fingerprint()
                     )
         return created is not None
+
+
+async def _all_finished(writes: Iterable[Awaitable[Any]]) -> list[Any]:
+    """Run `writes` together; once all are done, raise the first error.
+
+    Every write is let finish and noted, so none is cut off half-way.
+    """
+    outcomes = await asyncio.gather(*writes, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return outcomes
 
 
 def _update_reason(desired: DesiredProduct, *, resynced: bool) -> str:
