@@ -42,6 +42,8 @@ class Size:
     # Models in the catalogue of the zero-latency scenarios.
     models: int
     runs: int
+    # Zero-latency first syncs measured at each concurrency.
+    first_sync_runs: int
     changed_stock: int
     # Models of the memory scenario, and the time budget of each of its runs.
     memory_models: int
@@ -49,9 +51,11 @@ class Size:
 
 
 SIZES = {
-    "small": Size("small", latency_models=20, models=200, runs=3, changed_stock=200,
+    "small": Size("small", latency_models=20, models=200, runs=3, first_sync_runs=3,
+                  changed_stock=200,
                   memory_models=1_000, memory_budget=40),
     "large": Size("large", latency_models=100, models=10_000, runs=3,
+                  first_sync_runs=1,
                   changed_stock=1_000, memory_models=10_000, memory_budget=300),
 }
 
@@ -199,6 +203,8 @@ def first_sync_figures(measures: list[Measure]) -> list[tuple[str, str]]:
     last = measures[-1]
     products = last.shop_counts["POST products"]
     walls = [m.wall for m in measures]
+    busy = median([m.server_busy for m in measures])
+    cpu = median([m.sync["cpu_seconds"] for m in measures])
     return [
         ("runs (each on an empty shop)", str(len(measures))),
         ("wall time, median [min-max]",
@@ -213,18 +219,25 @@ def first_sync_figures(measures: list[Measure]) -> list[tuple[str, str]]:
          f"{100 * last.shop_reads / products:.1f}" if products else "-"),
         ("peak RSS of the sync process, median",
          f"{median([m.sync['peak_rss_mb'] for m in measures]):.0f} MB"),
+        ("time inside the servers / wall, medians",
+         f"{busy:.2f} / {median(walls):.2f} s = {100 * busy / median(walls):.0f} %"),
+        ("CPU of the sync process / wall, medians",
+         f"{cpu:.2f} / {median(walls):.2f} s = {100 * cpu / median(walls):.0f} %"),
         ("requests by kind", counts_line(last)),
     ]
 
 
-def scenario_latency(size: Size) -> None:
-    """First sync with a 50 ms shop, pacing off: concurrency 4 against 1."""
+def compare_concurrency(
+    title: str, models: int, runs: int, latency_ms: int = 0
+) -> Measure:
+    """First syncs at concurrency 4 and 1, side by side; the last one at 4."""
     by_concurrency: dict[int, list[Measure]] = {}
     for concurrency in (4, 1):
         measures = []
-        for _ in range(size.runs):
-            with fresh_bench(size.latency_models, concurrency=concurrency) as bench:
-                bench.servers.set_latency(50)
+        for _ in range(runs):
+            with fresh_bench(models, concurrency=concurrency) as bench:
+                if latency_ms:
+                    bench.servers.set_latency(latency_ms)
                 measures.append(bench.run())
         by_concurrency[concurrency] = measures
     side_by_side = zip(
@@ -232,34 +245,37 @@ def scenario_latency(size: Size) -> None:
         first_sync_figures(by_concurrency[1]),
         strict=True,
     )
-    show(f"first sync, {size.latency_models} models, shop latency 50 ms, pacing "
-         "off: concurrency 4 | concurrency 1",
+    show(f"{title}: concurrency 4 | concurrency 1",
          [(label, f"{four} | {one}") for (label, four), (_, one) in side_by_side])
     speed_up = median([m.wall for m in by_concurrency[1]]) / median(
         [m.wall for m in by_concurrency[4]]
     )
     show("concurrency 4 against 1", [("speed-up (median wall times)",
                                       f"{speed_up:.2f} x")])
+    return by_concurrency[4][-1]
+
+
+def scenario_latency(size: Size) -> None:
+    """First sync with a 50 ms shop, pacing off: concurrency 4 against 1."""
+    compare_concurrency(
+        f"first sync, {size.latency_models} models, shop latency 50 ms, pacing off",
+        size.latency_models, size.runs, latency_ms=50,
+    )
 
 
 def scenario_sync(size: Size) -> None:
-    """Zero-latency first sync, then the runs that follow it."""
-    with fresh_bench(size.models) as bench:
-        first = bench.run()
-        show(f"first sync, {size.models} models, zero latency, concurrency 4",
-             first_sync_figures([first]) + [
-                 ("time inside the servers / wall time",
-                  f"{first.server_busy:.2f} / {first.wall:.2f} s = "
-                  f"{100 * first.server_share:.0f} %"),
-                 ("CPU time of the sync process / wall time",
-                  f"{first.sync['cpu_seconds']:.2f} / {first.wall:.2f} s = "
-                  f"{100 * first.sync['cpu_seconds'] / first.wall:.0f} %"),
-             ])
-        show("first sync at the default pacing (5 requests a second)",
-             paced_estimates(first, size.models))
-        if first.sync["errors"]:
-            show("errors of the first sync", [("", e) for e in first.sync["errors"]])
+    """Zero-latency first syncs, then the runs that follow one of them."""
+    first = compare_concurrency(
+        f"first sync, {size.models} models, zero latency",
+        size.models, size.first_sync_runs,
+    )
+    show("first sync at the default pacing (5 requests a second)",
+         paced_estimates(first, size.models))
+    if first.sync["errors"]:
+        show("errors of the first sync", [("", e) for e in first.sync["errors"]])
 
+    with fresh_bench(size.models) as bench:
+        bench.run()
         nothing = [bench.run() for _ in range(size.runs)]
         show("run with nothing new", steady_figures(nothing))
 

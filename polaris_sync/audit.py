@@ -75,7 +75,8 @@ def render(event: dict[str, Any]) -> str:
 
 
 class Audit:
-    """Record actions of a run. ``counts[(stage, action)]`` tallies them."""
+    """Record actions of a run. ``counts[(stage, action)]`` tallies them,
+    ``counted[(stage, action, what)]`` by what each event is about."""
 
     def __init__(
         self,
@@ -86,6 +87,7 @@ class Audit:
         self.audit_dir = audit_dir
         self.dry_run = dry_run
         self.counts: Counter[tuple[str, str]] = Counter()
+        self.counted: Counter[tuple[str, str, str]] = Counter()
         self.planned: list[dict[str, Any]] = []
         self._file: TextIO | None = None
         self._file_day: dt.date | None = None
@@ -98,11 +100,15 @@ class Audit:
         reason: str,
         polaris_key: str | None = None,
         prestashop_id: int | None = None,
+        what: str = "item",
         **fields: Any,
     ) -> None:
+        """One action; `what` it is about ("product", "size"...) is counted,
+        not written."""
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}")
         self.counts[(stage, action)] += 1
+        self.counted[(stage, action, what)] += 1
         record: dict[str, Any] = {"action": action, "stage": stage, "reason": reason}
         if polaris_key is not None:
             record["polaris_key"] = polaris_key

@@ -133,8 +133,6 @@ cli.add_command(sandbox)
 @click.option(
     "--prestashop-key",
     envvar="POLARIS_SYNC_PRESTASHOP_KEY",
-    prompt="PrestaShop Webservice key",
-    hide_input=True,
     help="A Webservice key of the shop (else $POLARIS_SYNC_PRESTASHOP_KEY, else "
     "asked without echo, keeping it out of the shell history).",
 )
@@ -146,7 +144,10 @@ cli.add_command(sandbox)
 )
 @click.pass_context
 def init(
-    ctx: click.Context, prestashop_url: str, prestashop_key: str, polaris_url: str
+    ctx: click.Context,
+    prestashop_url: str,
+    prestashop_key: str | None,
+    polaris_url: str,
 ) -> None:
     """Write a starting configuration and check the shop key's rights."""
     from polaris_sync.onboarding import (
@@ -155,11 +156,16 @@ def init(
         write_starting_config,
     )
 
+    # Refused before the key is asked for: nobody types a secret for nothing.
     path = _config_file(ctx)
     if path.exists():
         raise ConfigError(
-            f"{path} already exists: init never overwrites a configuration"
+            f"{path} already exists: init never overwrites a configuration. "
+            "Edit that file, or move it away and run init again, or write "
+            "another one with `polaris-sync --config FILE init ...`"
         )
+    if not prestashop_key:
+        prestashop_key = click.prompt("PrestaShop Webservice key", hide_input=True)
     missing = missing_rights(prestashop_url, prestashop_key)
     write_starting_config(
         path, prestashop_url=prestashop_url, association_url=polaris_url
@@ -234,7 +240,11 @@ def dissociate(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the plan; change nothing. Exits 1 when items would fail.",
+)
 @click.option("--force", is_flag=True, help="Run every stage, due or not.")
 @click.option(
     "--stage",

@@ -40,7 +40,13 @@ from polaris_sync.config import Config
 from polaris_sync.errors import ConfigError, PolarisSyncError, RemoteError
 from polaris_sync.polaris.association import client_from_state
 from polaris_sync.progress import Progress
-from polaris_sync.stages.base import STAGE_NAMES, Stage, StageContext, StageResult
+from polaris_sync.stages.base import (
+    STAGE_NAMES,
+    WOULD_FAIL,
+    Stage,
+    StageContext,
+    StageResult,
+)
 from polaris_sync.stages.products_feed import read_feed_first
 from polaris_sync.state import MAPPING_RESYNC, State
 
@@ -372,7 +378,8 @@ async def _run_stages(
     if polaris.writes:
         report.writes_by_target["Polaris"] += polaris.writes
     report.writes = sum(report.writes_by_target.values())
-    report.summary += f"; {report.requests} requests, {report.writes} writes"
+    requests = _counted(report.requests, "request", "")
+    report.summary += f"; {requests}, {_counted(report.writes, 'write', '')}"
     return report
 
 
@@ -399,9 +406,10 @@ async def _each_stage(
         except RemoteError as error:
             result = StageResult(name, complete=False)
             # What the stage did before it stopped, as its audit lines say.
-            for (stage_name, action), count in context.audit.counts.items():
+            counted = context.audit.counted.items()
+            for (stage_name, action, what), count in counted:
                 if stage_name == name:
-                    result.count(action, count)
+                    result.count(action, count, what=what)
             result.errors.append(f"{name}: {error}")
             _record(context.state, run_id, result, started)
             results.append(result)
@@ -526,7 +534,8 @@ def _report(
     summary = ("dry run: " if dry_run else "") + ("; ".join(parts) or "no stage ran")
     if stopped is not None:
         exit_code = stopped.exit_code
-    elif any(result.failed for result in results):
+    elif any(result.failed or result.would_fail for result in results):
+        # A dry run exits as the real run would: 1 when items would fail.
         exit_code = 1
     else:
         exit_code = 0
@@ -538,7 +547,9 @@ def _stage_summary(
     result: StageResult, stopped: PolarisSyncError | None = None
 ) -> str:
     counts = ", ".join(
-        f"{count} {action}" for action, count in sorted(result.counts.items()) if count
+        _counted(count, what, action)
+        for (action, what), count in sorted(result.counted.items(), key=_in_order)
+        if count
     )
     if stopped is not None:
         done = f"{counts}, then " if counts else ""
@@ -547,6 +558,31 @@ def _stage_summary(
     if not result.complete:
         text += " (unfinished, continues next run)"
     return text
+
+
+# Summary order: what was done, then what was left as it was, then problems.
+_ACTION_ORDER = (
+    "created",
+    "updated",
+    "planned",
+    "unchanged",
+    "skipped",
+    "failed",
+    WOULD_FAIL,
+)
+
+
+def _in_order(entry: tuple[tuple[str, str], int]) -> tuple[int, str, str]:
+    (action, what), _ = entry
+    rank = _ACTION_ORDER.index(action) if action in _ACTION_ORDER else 2
+    return rank, action, what
+
+
+def _counted(count: int, what: str, action: str) -> str:
+    """`3 sizes updated`; `2 tables` when the action itself says what."""
+    if not what:
+        return f"{count} {action}"
+    return f"{count} {what if count == 1 else what + 's'} {action}".rstrip()
 
 
 WOULD = {"created": "would create", "updated": "would update", "skipped": "would skip"}
@@ -559,4 +595,5 @@ def _plan_line(event: Mapping[str, Any]) -> str:
         target += f" (PrestaShop #{event['prestashop_id']})"
     action = event["action"]
     verb = "" if action == "planned" else WOULD.get(action, action) + " "
-    return f"{event['stage']}: {verb}{target}: {event['reason']}"
+    head = f"{verb}{target}".strip()
+    return f"{event['stage']}: {head + ': ' if head else ''}{event['reason']}"

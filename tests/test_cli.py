@@ -155,6 +155,35 @@ def test_init_refuses_to_overwrite(workdir):
     assert "never overwrites" in result.stderr
 
 
+def test_init_refuses_an_existing_file_before_asking_for_the_key(workdir):
+    """No key is typed for nothing: the refusal names the file and the way out."""
+    write_config(workdir)
+    before = (workdir / "polaris-sync.toml").read_text()
+
+    result = CliRunner().invoke(
+        cli, ["init", "--prestashop-url", "http://127.0.0.1:9/api"], input="typed\n"
+    )
+
+    assert result.exit_code == 2
+    assert "Webservice key" not in result.output
+    assert "polaris-sync.toml already exists" in result.stderr
+    assert "--config" in result.stderr
+    assert (workdir / "polaris-sync.toml").read_text() == before
+
+
+def test_init_asks_for_the_key_when_none_is_given(workdir):
+    with BackgroundServer(shop_app(denied=())) as shop:
+        result = CliRunner().invoke(
+            cli, ["init", "--prestashop-url", f"{shop.url}/api"], input=f"{SHOP_KEY}\n"
+        )
+
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "PrestaShop Webservice key" in result.output
+    assert SHOP_KEY not in result.output
+    with State.open(workdir / "polaris-sync-state") as state:
+        assert state.credential("prestashop.key") == SHOP_KEY
+
+
 def test_init_against_an_unreachable_shop_writes_nothing(workdir):
     url = f"http://127.0.0.1:{free_port()}/api"
     result = invoke("init", "--prestashop-url", url, "--prestashop-key", SHOP_KEY)

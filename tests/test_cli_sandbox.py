@@ -2,11 +2,12 @@
 
 init, associate (HTTPS, pinned), pull-config, mappings, a dry run that changes
 nothing anywhere, a real run, an idle run with zero writes, and a revoked
-access that stops the run before anything (A1, A2, A5, B4, F5, dry run).
+access that stops the run before anything (A1, A2, A5, B4, F5, H2, dry run).
 """
 
 import asyncio
 import hashlib
+import re
 
 import httpx
 import pytest
@@ -32,15 +33,19 @@ def invoke(*args):
     return result
 
 
-def shop_products(info):
+def shop_rows(info, resource, display="[id]"):
     answer = httpx.get(
-        f"{info['prestashop_url']}/products",
-        params={"output_format": "JSON", "display": "[id]"},
+        f"{info['prestashop_url']}/{resource}",
+        params={"output_format": "JSON", "display": display},
         auth=(info["prestashop_key"], ""),
     )
     answer.raise_for_status()
     body = answer.json()
-    return body.get("products", []) if isinstance(body, dict) else []
+    return body.get(resource, []) if isinstance(body, dict) else []
+
+
+def shop_products(info):
+    return shop_rows(info, "products")
 
 
 @pytest.fixture
@@ -115,8 +120,22 @@ def test_an_integrator_session_through_the_cli(sandbox, workdir):
 
     idle = invoke("run", "--force")
     assert idle.exit_code == 0 and " 0 writes" in idle.output
+    assert re.search(r"stock: \d+ products unchanged", idle.output)
 
+    # Each figure of the summary says what it counts, in `run` and `status`.
+    size = shop_rows(info, "combinations", "[id,ean13]")[0]
     context = pinned_context(pin_for(info["polaris_url"]))
+    httpx.post(
+        f"{info['polaris_admin_url']}/stock",
+        json={"SKU": size["ean13"], "CodeMagasin": 1, "Dispo": 41},
+        verify=context,
+    ).raise_for_status()
+    changed = invoke("run", "--force")
+    assert changed.exit_code == 0, changed.output + changed.stderr
+    [stock] = [part for part in changed.output.split("; ") if part.startswith("stock")]
+    assert re.fullmatch(r"stock: 1 size updated, \d+ products unchanged", stock)
+    assert stock in invoke("status").output
+
     httpx.post(
         f"{info['polaris_admin_url']}/revoke", json={}, verify=context
     ).raise_for_status()

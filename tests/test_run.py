@@ -271,8 +271,8 @@ def test_failed_items_give_exit_1_and_are_kept_in_history_B5(setup):
 
     def one_failure(ctx):
         result = StageResult("stock")
-        result.count("updated", 4)
-        result.fail("1042/NOIR: PrestaShop refused the quantity")
+        result.count("updated", 4, what="size")
+        result.fail("1042/NOIR: PrestaShop refused the quantity", what="size")
         return result
 
     recorder.behaviour["stock"] = one_failure
@@ -280,7 +280,8 @@ def test_failed_items_give_exit_1_and_are_kept_in_history_B5(setup):
 
     assert report.exit_code == 1
     assert report.errors == ["1042/NOIR: PrestaShop refused the quantity"]
-    assert "stock: 1 failed, 4 updated" in report.summary
+    # Each figure says what it counts (H2).
+    assert "stock: 4 sizes updated, 1 size failed" in report.summary
     with State.open(config.state_dir) as state:
         [run] = state.last_runs()
     assert run.exit_code == 1
@@ -306,14 +307,23 @@ def test_a_failed_stage_still_reports_what_it_did_before_it_stopped_B5(setup):
 
     def writes_then_fails(ctx):
         for key in ("1042:NOI", "1043:BLE"):
-            ctx.audit.event("created", stage="catalogue", reason="new", polaris_key=key)
+            ctx.audit.event(
+                "created",
+                stage="catalogue",
+                reason="new",
+                polaris_key=key,
+                what="product",
+            )
         raise TransientError("10 items in a row failed on a server error")
 
     recorder.behaviour["catalogue"] = writes_then_fails
     report = cycle(config, recorder, servers)
 
     assert report.exit_code == 3
-    assert "catalogue: 2 created, then stopped: 10 items in a row" in report.summary
+    assert (
+        "catalogue: 2 products created, then stopped: 10 items in a row"
+        in report.summary
+    )
 
 
 class FakeClock:
@@ -464,7 +474,7 @@ def test_the_report_counts_requests_and_writes(setup):
     # The access check, the stage's read, the stage's write.
     assert (report.requests, report.writes) == (3, 1)
     assert report.writes_by_target == {"Polaris": 1}
-    assert "3 requests, 1 writes" in report.summary
+    assert "3 requests, 1 write" in report.summary
     assert [r.method for r in servers.polaris] == ["GET", "GET", "POST"]
 
 

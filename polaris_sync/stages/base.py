@@ -46,6 +46,11 @@ class StageContext:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
 
+# What a count counts when the caller does not say: the summary's unit.
+ITEM = "item"
+WOULD_FAIL = "would fail"
+
+
 @dataclass
 class StageResult:
     stage: str
@@ -53,13 +58,24 @@ class StageResult:
     errors: list[str] = field(default_factory=list)
     # False when the stage stopped before the end (time budget): it stays due.
     complete: bool = True
+    # The same counts by (action, what was counted: "product", "size"...), for
+    # a summary where each figure has its unit. "" when the action names it.
+    counted: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # What a dry run found the real run would fail on; nothing failed yet.
+    would_fail: list[str] = field(default_factory=list)
 
-    def count(self, action: str, n: int = 1) -> None:
+    def count(self, action: str, n: int = 1, *, what: str = ITEM) -> None:
         self.counts[action] += n
+        self.counted[(action, what)] += n
 
-    def fail(self, message: str) -> None:
-        self.counts["failed"] += 1
+    def fail(self, message: str, *, what: str = ITEM) -> None:
+        self.count("failed", what=what)
         self.errors.append(message)
+
+    def foresee_failure(self, message: str, *, what: str = ITEM) -> None:
+        """A dry run's `fail`: the real run would fail here, for this reason."""
+        self.count(WOULD_FAIL, what=what)
+        self.would_fail.append(message)
 
     @property
     def failed(self) -> int:

@@ -431,7 +431,7 @@ class CatalogueSync:
         )
         if created is None:
             # Dry run: its sizes would be created with it, and count as such.
-            self.items.result.count("planned", len(desired.combinations))
+            self.items.result.count("planned", len(desired.combinations), what="size")
             return None
         product_id = int(created["id"])
         # Linked and fingerprinted at once: a crash after this point finds the
@@ -528,7 +528,7 @@ class CatalogueSync:
         written = self.state.fingerprint(COMBINATION, combination.key)
         values = await self._attribute_values(desired, combination.size)
         if values is None:
-            self.items.result.count("planned")
+            self.items.result.count("planned", what="size")
             return False
         fields = {
             "id_product": product_id,
@@ -575,6 +575,7 @@ class CatalogueSync:
             lambda: self.shop.update("combinations", combination_id, fields),
             polaris_key=key,
             prestashop_id=combination_id,
+            what="size",
         ):
             return False
         # New, or deleted in the shop since it was linked: created (again).
@@ -591,6 +592,7 @@ class CatalogueSync:
                 },
             ),
             polaris_key=key,
+            what="size",
         )
         if created is not None:
             with self.state.transaction():

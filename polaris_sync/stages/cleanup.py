@@ -56,6 +56,7 @@ async def remove_unused_values(
             partial(shop.delete, "product_option_values", value_id),
             polaris_key=f"attribute-group:{value['id_attribute_group']}",
             prestashop_id=value_id,
+            what="attribute value",
         )
         if not ctx.dry_run:
             _forget_links_to(ctx, value_id)

@@ -91,7 +91,7 @@ async def run(ctx: StageContext) -> StageResult:
             for row in rows:
                 for kind, source, label in mapping_values(row):
                     _note(ctx, result, kind, source, label)
-        result.count("tables")
+        result.count("tables", what="")
         ctx.progress.advance()
     return result
 
@@ -101,7 +101,7 @@ def _note(
 ) -> None:
     if not ctx.state.note_mapping_value(kind, source, label):
         return
-    result.count("new mapping values")
+    result.count("new mapping values", what="")
     ctx.audit.event(
         "created",
         stage=STAGE,
@@ -110,6 +110,7 @@ def _note(
             f"`polaris-sync mappings set {kind} {source} <target>`"
         ),
         polaris_key=source,
+        what="mapping value",
         mapping_kind=kind,
         label=label,
     )
@@ -118,7 +119,7 @@ def _note(
 def _table_unavailable(
     ctx: StageContext, result: StageResult, table: str, error: ItemRejected
 ) -> None:
-    result.count("skipped")
+    result.count("skipped", what="table")
     ctx.audit.event(
         "skipped",
         stage=STAGE,

@@ -70,7 +70,7 @@ async def run(ctx: StageContext) -> StageResult:
         )
         if refusal is not None:
             _audit(ctx, "skipped", customer, refusal)
-            result.count("skipped")
+            result.count("skipped", what="customer")
             continue
         client = client_of(customer, addresses.get(customer.customer_id), settings)
         await _send(ctx, result, customer, client)
@@ -171,11 +171,11 @@ async def _send(
     ).hexdigest()[:32]
     previous = ctx.state.fingerprint(FINGERPRINTS, key)
     if previous == fingerprint:
-        result.count("unchanged")
+        result.count("unchanged", what="customer")
         return
     if ctx.dry_run:
         _audit(ctx, "planned", customer, "would send the customer to Polaris")
-        result.count("planned")
+        result.count("planned", what="customer")
         return
 
     try:
@@ -183,18 +183,19 @@ async def _send(
     except ItemRejected as rejected:
         reason = f"Polaris refused customer {customer.customer_id}: {rejected}"
         _audit(ctx, "failed", customer, reason)
-        result.fail(reason)
+        result.fail(reason, what="customer")
         return
     ctx.state.set_fingerprint(FINGERPRINTS, key, fingerprint)
     action = "created" if previous is None else "updated"
     _audit(ctx, action, customer, f"customer {customer.customer_id} sent to Polaris")
-    result.count(action)
+    result.count(action, what="customer")
 
 
 def _audit(ctx: StageContext, action: str, customer: Customer, reason: str) -> None:
     ctx.audit.event(
         action,
         stage=STAGE,
+        what="customer",
         reason=reason,
         prestashop_id=customer.customer_id,
         polaris_key=f"{ctx.config.customers.ref_prefix}{customer.customer_id}",

@@ -102,9 +102,13 @@ class ItemRun:
         *,
         polaris_key: str,
         prestashop_id: int | None = None,
+        what: str = "product",
         **fields: Any,
     ) -> T | None:
-        """Apply one write and audit it; in a dry run only plan it (None)."""
+        """Apply one write and audit it; in a dry run only plan it (None).
+
+        `what` is written to: a product, a size, a photo...
+        """
         if self.ctx.dry_run:
             self.ctx.audit.event(
                 "planned",
@@ -112,9 +116,10 @@ class ItemRun:
                 reason=f"would be {action}: {reason}",
                 polaris_key=polaris_key,
                 prestashop_id=prestashop_id,
+                what=what,
                 **fields,
             )
-            self.result.count("planned")
+            self.result.count("planned", what=what)
             return None
         outcome = await operation()
         if prestashop_id is None and isinstance(outcome, dict) and "id" in outcome:
@@ -125,9 +130,10 @@ class ItemRun:
             reason=reason,
             polaris_key=polaris_key,
             prestashop_id=prestashop_id,
+            what=what,
             **fields,
         )
-        self.result.count(action)
+        self.result.count(action, what=what)
         return outcome
 
     async def update_unless_gone(
@@ -137,6 +143,7 @@ class ItemRun:
         *,
         polaris_key: str,
         prestashop_id: int,
+        what: str = "product",
     ) -> bool:
         """Apply one update; False when the shop no longer has the object.
 
@@ -150,6 +157,7 @@ class ItemRun:
                 operation,
                 polaris_key=polaris_key,
                 prestashop_id=prestashop_id,
+                what=what,
             )
         except ItemRejected as error:
             if error.status == 404:
@@ -157,29 +165,45 @@ class ItemRun:
             raise
         return True
 
-    def skip(self, key: str, reason: str, prestashop_id: int | None = None) -> None:
+    def skip(
+        self,
+        key: str,
+        reason: str,
+        prestashop_id: int | None = None,
+        *,
+        what: str = "product",
+    ) -> None:
+        self._note("skipped", key, reason, prestashop_id, what)
+
+    def unchanged(self, key: str, prestashop_id: int | None = None) -> None:
+        reason = "nothing changed since the last write"
+        self._note("unchanged", key, reason, prestashop_id, "product")
+
+    def _note(
+        self,
+        action: str,
+        key: str,
+        reason: str,
+        prestashop_id: int | None,
+        what: str,
+    ) -> None:
         self.ctx.audit.event(
-            "skipped",
+            action,
             stage=self.stage,
             reason=reason,
             polaris_key=key,
             prestashop_id=prestashop_id,
+            what=what,
         )
-        self.result.count("skipped")
-
-    def unchanged(self, key: str, prestashop_id: int | None = None) -> None:
-        self.ctx.audit.event(
-            "unchanged",
-            stage=self.stage,
-            reason="nothing changed since the last write",
-            polaris_key=key,
-            prestashop_id=prestashop_id,
-        )
-        self.result.count("unchanged")
+        self.result.count(action, what=what)
 
     def fail(self, item: CatalogueItem, why: str) -> None:
         reason = f"{describe(item)}: {why}; retried next run"
         self.ctx.audit.event(
-            "failed", stage=self.stage, reason=reason, polaris_key=f"{item.model}"
+            "failed",
+            stage=self.stage,
+            reason=reason,
+            polaris_key=f"{item.model}",
+            what="product",
         )
-        self.result.fail(reason)
+        self.result.fail(reason, what="product")

@@ -105,10 +105,10 @@ async def export_order(ctx: StageContext, order_id: int) -> StageResult:
         export = exporter.journal.order_export(order_id)
         sent = export.record.version_ref if export and export.record else ""
         ctx.audit.event(
-            "unchanged", stage=STAGE, prestashop_id=order_id,
+            "unchanged", stage=STAGE, what="order", prestashop_id=order_id,
             reason=f"order {order_id} is already in Polaris as sale {sent}",
         )
-        exporter.result.count("unchanged")
+        exporter.result.count("unchanged", what="order")
         return exporter.result
     await exporter.apply(order, plan)
     return exporter.result
@@ -293,17 +293,22 @@ class OrderExporter:
         return first and any(kind == "sale" for kind, _ in plan.sales)
 
     def hold(self, new: list[ShopOrder], ceiling: int) -> None:
+        none_sent = "none would be sent" if self.ctx.dry_run else "none was sent"
         message = (
             f"{len(new)} orders are ready to go to Polaris, more than the ceiling "
-            f"of {ceiling}: none was sent. Check the guards (max_age_days, "
+            f"of {ceiling}: {none_sent}. Check the guards (max_age_days, "
             f"min_order_id), then run `polaris-sync export-orders --confirm`"
         )
         for order in new:
             self.ctx.audit.event(
-                "skipped", stage=STAGE, prestashop_id=order.order_id, reason=message
+                "skipped", stage=STAGE, what="order", prestashop_id=order.order_id,
+                reason=message,
             )
-        self.result.count("skipped", len(new))
-        self.result.fail(message)
+        self.result.count("skipped", len(new), what="order")
+        if self.ctx.dry_run:
+            self.result.foresee_failure(message, what="order")
+        else:
+            self.result.fail(message, what="order")
 
     # -- apply ----------------------------------------------------------------
 
@@ -336,7 +341,7 @@ class OrderExporter:
                 await self._failed(order, plan, reason)
                 return
             self.ctx.audit.event(
-                "created", stage=STAGE, prestashop_id=order.order_id,
+                "created", stage=STAGE, what="order", prestashop_id=order.order_id,
                 polaris_key=sale.ref_ext, kind=kind, total=str(sale.total),
                 reason=f"{kind} {sale.ref_ext} of order {order.order_id}: {delivery}",
             )
@@ -355,7 +360,7 @@ class OrderExporter:
             seen=self.seen(order),
             current_state=state,
         )
-        self.result.count("created" if sent_sale else "updated")
+        self.result.count("created" if sent_sale else "updated", what="order")
 
     async def _failed(self, order: ShopOrder, plan: ExportPlan, reason: str) -> None:
         reason += (
@@ -363,10 +368,7 @@ class OrderExporter:
             f" a mapping or the order's state changes), or run `polaris-sync"
             f" export-order {order.order_id}`"
         )
-        self.ctx.audit.event(
-            "failed", stage=STAGE, prestashop_id=order.order_id, reason=reason
-        )
-        self.result.fail(reason)
+        self._fail(order, reason)
         if self.ctx.dry_run:
             return
         state = order.current_state
@@ -394,27 +396,43 @@ class OrderExporter:
                 f"order {order.order_id}: the shop refused the state "
                 f"'{purpose}' ({rejected})"
             )
-            self.ctx.audit.event(
-                "failed", stage=STAGE, prestashop_id=order.order_id, reason=reason
-            )
-            self.result.fail(reason)
+            self._fail(order, reason)
             return order.current_state
+
+    def _fail(self, order: ShopOrder, reason: str) -> None:
+        if self.ctx.dry_run:
+            self._foresee_failure(order.order_id, reason)
+            return
+        self.ctx.audit.event(
+            "failed", stage=STAGE, what="order", prestashop_id=order.order_id,
+            reason=reason,
+        )
+        self.result.fail(reason, what="order")
+
+    def _foresee_failure(self, order_id: int, reason: str) -> None:
+        """A dry run sends nothing: it says what the real run would fail on."""
+        self.ctx.audit.event(
+            "planned", stage=STAGE, what="order", prestashop_id=order_id,
+            reason=f"would fail: {reason}",
+        )
+        self.result.foresee_failure(reason, what="order")
 
     def _skipped(self, order: ShopOrder, plan: ExportPlan, reason: str) -> None:
         before = self.journal.order_export(order.order_id)
         if before is None or (before.status, before.reason) != ("skipped", reason):
             self.ctx.audit.event(
-                "skipped", stage=STAGE, prestashop_id=order.order_id, reason=reason
+                "skipped", stage=STAGE, what="order", prestashop_id=order.order_id,
+                reason=reason,
             )
-        self.result.count("skipped")
+        self.result.count("skipped", what="order")
         self._remember(order, plan, "skipped", reason)
 
     def _unchanged(self, order: ShopOrder, plan: ExportPlan) -> None:
         self.ctx.audit.event(
-            "unchanged", stage=STAGE, prestashop_id=order.order_id,
+            "unchanged", stage=STAGE, what="order", prestashop_id=order.order_id,
             reason=f"order {order.order_id}: Polaris is up to date",
         )
-        self.result.count("unchanged")
+        self.result.count("unchanged", what="order")
         status = "cancelled" if plan.record and not plan.record.active else "exported"
         self._remember(order, plan, status if plan.record else "skipped", "")
 
@@ -435,12 +453,12 @@ class OrderExporter:
     def _planned(self, order: ShopOrder, plan: ExportPlan) -> None:
         for kind, sale in plan.sales:
             self.ctx.audit.event(
-                "planned", stage=STAGE, prestashop_id=order.order_id,
+                "planned", stage=STAGE, what="order", prestashop_id=order.order_id,
                 polaris_key=sale.ref_ext, kind=kind, total=str(sale.total),
                 reason=f"would send the {kind} {sale.ref_ext} of order "
                 f"{order.order_id}",
             )
-        self.result.count("planned")
+        self.result.count("planned", what="order")
 
     def advance_cursors(self, entries: list[Entity]) -> None:
         if not entries:

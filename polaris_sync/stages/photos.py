@@ -14,7 +14,7 @@ from polaris_sync.mapping.item import Photo
 from polaris_sync.mapping.product import DesiredProduct, fingerprint
 from polaris_sync.stages.base import StageContext
 from polaris_sync.stages.items import ItemRun
-from polaris_sync.stages.shop import IMAGE, ShopLookups
+from polaris_sync.stages.shop import IMAGE, ShopLookups, linked_ids
 from polaris_sync.state import State
 
 PHOTO_SET = "photos"
@@ -76,6 +76,7 @@ async def sync_photos(
             partial(ctx.prestashop.delete_image, product_id, image_id),
             polaris_key=desired.key,
             prestashop_id=product_id,
+            what="photo",
         )
         if not ctx.dry_run:
             ctx.state.remove_link(IMAGE, f"{desired.item_key}#{photo_fingerprint}")
@@ -150,8 +151,9 @@ def _adopt_landed_uploads(
             "was lost: linked, not uploaded again",
             polaris_key=desired.key,
             prestashop_id=product_id,
+            what="photo",
         )
-        items.result.count("updated")
+        items.result.count("updated", what="photo")
 
 
 def pending_uploads(state: State, product_id: int) -> list[tuple[str, int]]:
@@ -185,15 +187,7 @@ def _linked_images(ctx: StageContext, image_ids: set[int]) -> set[int]:
 
     With one product per model, several items share the product's images.
     """
-    if not image_ids:
-        return set()
-    marks = ",".join("?" * len(image_ids))
-    rows = ctx.state.execute(
-        "SELECT prestashop_id FROM links"
-        f" WHERE kind = ? AND prestashop_id IN ({marks})",
-        (IMAGE, *sorted(image_ids)),
-    )
-    return {int(row[0]) for row in rows}
+    return linked_ids(ctx.state, IMAGE, image_ids)
 
 
 async def _upload(
@@ -212,6 +206,7 @@ async def _upload(
             _nothing,
             polaris_key=desired.key,
             prestashop_id=product_id,
+            what="photo",
         )
         return None
     photo_key = f"{desired.item_key}#{photo.fingerprint}"
@@ -236,6 +231,7 @@ async def _upload(
             ),
             polaris_key=desired.key,
             prestashop_id=product_id,
+            what="photo",
         )
     except ItemRejected as error:
         forget_upload(ctx.state, product_id, photo_key)  # refused: nothing landed
@@ -243,6 +239,7 @@ async def _upload(
             desired.key,
             f"{desired.name}: photo {photo.url} not synced: {error}",
             product_id,
+            what="photo",
         )
         return None
     if image_id is not None:

@@ -23,6 +23,7 @@ from polaris_sync.mapping.product import (
     product_key,
 )
 from polaris_sync.prestashop.client import row_matches
+from polaris_sync.stages import found_late
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.products_feed import (
@@ -54,6 +55,7 @@ _PROMOTION_SLOT = {
 
 async def run(ctx: StageContext) -> StageResult:
     result = StageResult(STAGE)
+    await found_late.notice_new_products(ctx, result)
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = PriceSync(ctx, result, catalogue_options(ctx.config))
@@ -197,7 +199,7 @@ class PriceSync:
         for key in keys:
             combination_id = self.state.link(COMBINATION, key)
             if combination_id is None:
-                self.items.skip(key, f"size {key} is not in the shop yet")
+                self.items.skip(key, f"size {key} is not in the shop yet", what="size")
             else:
                 slots.append(PriceSlot(key, product_id, combination_id))
         return slots
@@ -219,6 +221,7 @@ class PriceSync:
                 lambda: self.shop.update(resource, object_id, fields),
                 polaris_key=slot.key,
                 prestashop_id=object_id,
+                what="price",
             )
         except ItemRejected as error:
             if error.status == 404:
@@ -246,6 +249,7 @@ class PriceSync:
                     lambda: self.shop.delete("specific_prices", promotion_id),
                     polaris_key=key,
                     prestashop_id=promotion_id,
+                    what="promotion",
                 )
         else:
             promotion_id = await self._write_promotion(slot, promotion_id, target)
@@ -270,6 +274,7 @@ class PriceSync:
             lambda: self.shop.update("specific_prices", promotion_id, fields),
             polaris_key=slot.key,
             prestashop_id=promotion_id,
+            what="promotion",
         ):
             return promotion_id
         # New, or deleted in the shop since it was linked: created (again).
@@ -280,6 +285,7 @@ class PriceSync:
                 "specific_prices", fields, lookup=_promotion_slot(slot)
             ),
             polaris_key=slot.key,
+            what="promotion",
         )
         return int(created["id"]) if created is not None else None
 

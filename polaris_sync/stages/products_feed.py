@@ -272,5 +272,6 @@ def report_unreadable(
             stage=stage,
             reason=f"Polaris sent an item that cannot be read: {why}",
             polaris_key=key,
+            what="Polaris item",
         )
-        result.count("skipped")
+        result.count("skipped", what="Polaris item")

@@ -129,7 +129,7 @@ class PromotionCategory:
             polaris_key=key,
             prestashop_id=product_id,
         )
-        self.items.result.fail(reason)
+        self.items.result.fail(reason, what="product")
 
 
 def _running(window: str, now: datetime) -> bool:

@@ -465,11 +465,14 @@ class ShopLookups:
         product_key: str,
         reference: str,
         combinations: Sequence[DesiredCombination],
+        *,
+        found_late: bool = False,
     ) -> int | None:
         """Link an existing shop product to a Polaris item (F10), then lock it.
 
         Taking over a shop starts in basic mode: only price and stock change on
-        adopted products until the merchant unlocks them.
+        adopted products until the merchant unlocks them. `found_late`: an
+        earlier search missed it, the shop has it since.
         """
         async with self.lock(f"adopt-{product_key}"):
             linked = self.state.link(PRODUCT, product_key)
@@ -481,16 +484,23 @@ class ShopLookups:
             self.state.set_link(PRODUCT, product_key, product_id)
             self.state.lock(reference)
             await self.link_combinations(product_id, combinations)
+            late = (
+                "found late, added or changed in the shop since it was searched "
+                "in vain: "
+                if found_late
+                else ""
+            )
             self.ctx.audit.event(
                 "updated",
                 stage="catalogue",
                 reason=(
-                    f"linked to the existing PrestaShop product {product_id} by "
+                    f"{late}linked to the existing PrestaShop product {product_id} by "
                     "reference or EAN; locked: only its prices and stock follow "
                     f"Polaris until `polaris-sync unlock {reference}`"
                 ),
                 polaris_key=product_key,
                 prestashop_id=product_id,
+                what="product",
             )
             return product_id
 
@@ -503,6 +513,19 @@ def links_under(state: State, kind: str, prefix: str) -> dict[str, int]:
     """Links of `kind` whose Polaris key starts with `prefix`, by the rest of it."""
     rows = _rows_under(state, "links", "polaris_key", "prestashop_id", kind, prefix)
     return {key: int(value) for key, value in rows.items()}
+
+
+def linked_ids(state: State, kind: str, ids: set[int]) -> set[int]:
+    """Those of the PrestaShop `ids` that a link of `kind` names."""
+    if not ids:
+        return set()
+    marks = ",".join("?" * len(ids))
+    rows = state.execute(
+        "SELECT prestashop_id FROM links"
+        f" WHERE kind = ? AND prestashop_id IN ({marks})",
+        (kind, *sorted(ids)),
+    )
+    return {int(row[0]) for row in rows}
 
 
 def fingerprints_under(state: State, kind: str, prefix: str) -> dict[str, str]:

@@ -19,6 +19,7 @@ from polaris_sync.mapping.product import (
     product_key,
     product_reference,
 )
+from polaris_sync.stages import found_late
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.products_feed import (
@@ -40,11 +41,11 @@ STAGE = "stock"
 STOCK = "stock"
 VISIBILITY = "visibility"
 AVAILABILITY = "store-availability"
-NOT_IN_SHOP = "not-in-shop"
 
 
 async def run(ctx: StageContext) -> StageResult:
     result = StageResult(STAGE)
+    await found_late.notice_new_products(ctx, result)
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = StockSync(ctx, result, catalogue_options(ctx.config))
@@ -67,19 +68,25 @@ async def linked_product(
     """The shop product of an item; basic mode adopts an existing one (F10).
 
     An item the shop was searched for in vain is not searched again until it
-    changes in Polaris: runs re-read the newest items and must stay cheap.
+    changes in Polaris, or until the shop shows a product that may be it
+    (see `found_late`): runs re-read the newest items and must stay cheap.
     """
     key = product_key(item, options)
     product_id = ctx.state.link(PRODUCT, key)
     if product_id is not None or ctx.config.mode != "basic":
         return product_id
-    if ctx.state.fingerprint(NOT_IN_SHOP, key) == item.changed_at:
+    if found_late.searched_in_vain(ctx, item, options):
         return None
+    late = found_late.found_late(ctx, key)
     product_id = await lookups.adopt(
-        item, key, product_reference(item, options), combinations
+        item, key, product_reference(item, options), combinations, found_late=late
     )
-    if product_id is None and not ctx.dry_run:
-        ctx.state.set_fingerprint(NOT_IN_SHOP, key, item.changed_at)
+    if ctx.dry_run:
+        return product_id
+    if product_id is None:
+        found_late.waiting(ctx, item, options)
+    elif late:
+        found_late.linked(ctx, key)
     return product_id
 
 
@@ -101,7 +108,7 @@ async def read_adoptable(
     def unlinked() -> Iterator[CatalogueItem]:
         for item in items:
             key = product_key(item, options)
-            searched = ctx.state.fingerprint(NOT_IN_SHOP, key) == item.changed_at
+            searched = found_late.searched_in_vain(ctx, item, options)
             if ctx.state.link(PRODUCT, key) is None and not searched:
                 yield item
 
@@ -211,7 +218,9 @@ class StockSync:
     ) -> None:
         if self.state.link(COMBINATION, combination.key) is None:
             self.items.skip(
-                combination.key, f"size {combination.key} is not in the shop"
+                combination.key,
+                f"size {combination.key} is not in the shop",
+                what="size",
             )
             return
         row = await self.lookups.stock_row(product_id, combinations, combination.key)
@@ -222,6 +231,7 @@ class StockSync:
             ),
             polaris_key=combination.key,
             prestashop_id=row,
+            what="size",
         ):
             await self._deleted_in_shop(item, product_id, combination)
             return
@@ -246,6 +256,7 @@ class StockSync:
                 f"size {combination.key} is no longer in Polaris nor in the shop: "
                 "forgotten",
                 product_id,
+                what="size",
             )
             if not self.ctx.dry_run:
                 self._forget((combination,))
@@ -262,6 +273,7 @@ class StockSync:
             f"size {combination.key} has no stock row: {what} was deleted in the "
             f"shop; {after}",
             product_id,
+            what="size",
         )
         if self.ctx.dry_run:
             return
@@ -312,6 +324,7 @@ class StockSync:
             ),
             polaris_key=key,
             prestashop_id=combination_id,
+            what="size",
         )
         if not self.ctx.dry_run:
             self.state.set_fingerprint(AVAILABILITY, key, line)

@@ -340,6 +340,24 @@ def test_dry_run_prints_the_sales_it_would_send_and_sends_none(sandbox):
     assert [sale["RefExt"] for sale in sandbox.sales()] == ["551"]
 
 
+def test_a_dry_run_says_which_orders_would_fail_and_why(sandbox):
+    """Nothing is sent in a dry run: an order the real run would put in error
+    is told as "would fail", never as failed; the exit code is the real
+    run's (1). Covers F9, G4, G7."""
+    place(sandbox, 556, ["10.000000"], module="ps_cashondelivery")
+
+    result = sandbox.cli("run", "--dry-run", "--stage", "orders")
+
+    assert result.exit_code == 1, result.output
+    [plan] = [line for line in result.output.splitlines() if "would fail:" in line]
+    assert plan.startswith("  orders: (PrestaShop #556): would fail: order 556: ")
+    assert "ps_cashondelivery" in plan
+    assert "dry run: orders: 1 order would fail" in result.output
+    assert "failed" not in result.output + result.stderr
+    assert "error" not in result.stderr
+    assert sandbox.shop.histories(556) == []
+
+
 def test_status_lists_the_orders_waiting_in_error(sandbox):
     place(sandbox, 561, ["10.000000"], module="ps_cashondelivery")
     sandbox.cli("export-orders")

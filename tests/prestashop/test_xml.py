@@ -13,8 +13,9 @@ def test_body_escapes_text_and_writes_every_language():
         {
             "price": 19.9,
             "active": True,
-            "name": {1: "Tee & <Polo>", 2: "T-shirt été"},
+            "name": {1: "Tee & <Polo>", 2: 'T-shirt "été" ]]>'},
             "associations": {"categories": [{"id": 2}, {"id": 10}]},
+            "reference": "A<B>&C",
         },
     )
     root = ET.fromstring(body)
@@ -22,8 +23,10 @@ def test_body_escapes_text_and_writes_every_language():
     assert product is not None
     assert product.findtext("price") == "19.9"
     assert product.findtext("active") == "1"
+    assert product.findtext("reference") == "A<B>&C"
+    assert b"A&lt;B&gt;&amp;C" in body
     names = {lang.get("id"): lang.text for lang in product.find("name")}
-    assert names == {"1": "Tee & <Polo>", "2": "T-shirt été"}
+    assert names == {"1": "Tee & <Polo>", "2": 'T-shirt "été" ]]>'}
     ids = [
         c.findtext("id") for c in product.iterfind("associations/categories/category")
     ]

@@ -201,6 +201,20 @@ async def test_dry_run_sends_nothing_and_changes_no_state(world):
     assert not any(method == "POST" for method, _ in world.shop.requests)
 
 
+async def test_a_dry_run_foresees_an_error_without_putting_the_order_in_error(world):
+    """Covers F9, G7: the order keeps its state; nothing failed yet."""
+    world.shop.add_order(117, ONE_TEE, module="ps_cashondelivery")
+    before = world.shop.tables["orders"][117]["current_state"]
+
+    result = await world.run(export_orders, dry_run=True)
+
+    assert result.failed == 0 and result.errors == []
+    assert result.counts["would fail"] == 1
+    assert "ps_cashondelivery" in result.would_fail[0]
+    assert world.shop.tables["orders"][117]["current_state"] == before
+    assert world.shop.histories(117) == []
+
+
 async def test_g5_g8_refund_then_cancellation_with_corrections_on(world):
     world.options["orders"]["export_corrections"] = True
     world.shop.add_order(115, ONE_TEE + [(2, 20, 41, "15.000000")], shipping="5.000000")

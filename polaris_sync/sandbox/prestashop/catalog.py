@@ -810,7 +810,9 @@ STOCK_AVAILABLES = Resource(
     hooks=Hooks(before_save=_stock_before_save, after_save=_stock_after_save),
     # A PUT without id_shop moves the row to shop 0, out of every shop.
     in_shop="t.id_shop != 0",
-    indexes=("id_product", "id_product_attribute"),
+    # Rows of one product are found by both columns: with an index on each
+    # alone, SQLite may walk every product row (id_product_attribute = 0).
+    indexes=(("id_product", "id_product_attribute"), "id_product_attribute"),
 )
 
 

@@ -126,7 +126,8 @@ class Resource:
     hooks: Hooks = field(default_factory=Hooks)
     # Extra hidden columns: name -> SQL type.
     hidden_columns: dict[str, str] = field(default_factory=dict)
-    indexes: tuple[str, ...] = ()
+    # Columns to index: a name, or a tuple of names for one index on several.
+    indexes: tuple[str | tuple[str, ...], ...] = ()
     # The root listing's description (registry.RESOURCE_INDEX holds them all).
     description: str = ""
 

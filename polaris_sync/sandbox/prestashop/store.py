@@ -54,15 +54,20 @@ class Store:
         self.conn.execute(
             f"CREATE TABLE IF NOT EXISTS {resource.table} ({', '.join(columns)})"
         )
-        for column in resource.indexes:
-            # Text filters compare case-insensitively (MySQL collation).
-            indexed = resource.by_name.get(column)
-            text = indexed is not None and indexed.kind not in _SQL_TYPES
-            collation = " COLLATE NOCASE" if text else ""
+        for index in resource.indexes:
+            names = (index,) if isinstance(index, str) else index
             self.conn.execute(
-                f"CREATE INDEX IF NOT EXISTS ix_{resource.name}_{column} "
-                f'ON {resource.table} ("{column}"{collation})'
+                f"CREATE INDEX IF NOT EXISTS ix_{resource.name}_{'_'.join(names)} "
+                f"ON {resource.table} "
+                f"({', '.join(self._indexed(resource, name) for name in names)})"
             )
+
+    @staticmethod
+    def _indexed(resource: Resource, column: str) -> str:
+        # Text filters compare case-insensitively (MySQL collation).
+        field = resource.by_name.get(column)
+        text = field is not None and field.kind not in _SQL_TYPES
+        return f'"{column}" COLLATE NOCASE' if text else f'"{column}"'
 
     # --- rows ---------------------------------------------------------------
 
