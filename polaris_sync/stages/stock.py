@@ -51,7 +51,9 @@ async def run(ctx: StageContext) -> StageResult:
     report_unreadable(ctx, STAGE, feed, result)
     sync = StockSync(ctx, result, catalogue_options(ctx.config))
     await sync.read_stock_rows(feed.items)
-    await sync.items.for_each(feed.items.newest_first(), sync.item)
+    width = ctx.config.prestashop.max_concurrency
+    items = feed.items.newest_first().largest_first_by_groups(4 * width)
+    await sync.items.for_each(items, sync.item)
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
     return result
