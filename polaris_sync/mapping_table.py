@@ -7,6 +7,7 @@ writes, so a spreadsheet round trip can never leave a row the sync cannot read.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Callable, Iterable
@@ -157,13 +158,16 @@ async def absent_targets(rows: Iterable[MappingRow], shop: Any) -> dict[str, set
         if row.kind in TARGET_RESOURCES:
             wanted.setdefault(row.kind, set()).update(row.target_ids())
 
-    absent: dict[str, set[int]] = {}
-    for kind, ids in wanted.items():
+    async def absent_of(kind: str, ids: set[int]) -> set[int]:
         found = set()
         async for entity in shop.iter_by_ids(TARGET_RESOURCES[kind], sorted(ids)):
             found.add(int(entity["id"]))
-        absent[kind] = ids - found
-    return absent
+        return ids - found
+
+    # The kinds are read at the same time: each read is a round trip to the shop.
+    kinds = list(wanted)
+    answers = await asyncio.gather(*(absent_of(kind, wanted[kind]) for kind in kinds))
+    return dict(zip(kinds, answers, strict=True))
 
 
 async def missing_targets(rows: Iterable[MappingRow], shop: Any) -> list[str]:

@@ -7,12 +7,15 @@ creation, promotions and stock belong to the prices and stock stages.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Awaitable, Iterable
+from typing import Any
 
 from polaris_sync.errors import ItemRejected
 from polaris_sync.mapping.item import CatalogueItem
 from polaris_sync.mapping.product import (
     CatalogueOptions,
+    DesiredCombination,
     DesiredProduct,
     Mappings,
     Skipped,
@@ -31,6 +34,7 @@ from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.photos import PHOTO_SET, sync_photos
 from polaris_sync.stages.prices import PRICE, PROMOTION
 from polaris_sync.stages.products_feed import (
+    SpooledItems,
     advance_cursor,
     catalogue_options,
     current_mappings,
@@ -82,9 +86,7 @@ async def run(ctx: StageContext) -> StageResult:
     report_unreadable(ctx, STAGE, feed, result)
     note_new_values(ctx, feed.items)
     sync = CatalogueSync(ctx, result, options, current_mappings(ctx))
-    if feed.items:
-        await sync.find_absent_targets()
-    await sync.read_unlinked(feed.items)
+    await sync.read_ahead(feed.items)
     await sync.create_values(feed.items)
     await sync.items.for_each(feed.items, sync.item)
 
@@ -192,6 +194,14 @@ class CatalogueSync:
         if not any(self.absent.values()) and not self.ctx.dry_run:
             self.state.set_fingerprint(TARGETS_FOUND, STAGE, checked)
 
+    async def read_ahead(self, items: SpooledItems) -> None:
+        """The missing mapping targets and the unlinked products, read at once:
+        neither depends on the other, and each read is a round trip."""
+        reads = [self.read_unlinked(items)]
+        if items:
+            reads.append(self.find_absent_targets())
+        await asyncio.gather(*reads)
+
     async def read_unlinked(self, items: Iterable[CatalogueItem]) -> None:
         """Look the products we have no link for up in the shop, 100 a request."""
         await self.lookups.read_products(
@@ -205,17 +215,25 @@ class CatalogueSync:
         the items, several at a time."""
         sizes: dict[tuple[int, str], None] = {}
         features: dict[tuple[str, str], None] = {}
+        creating = False
         for item in items:
             desired = build_product(item, self.mappings, self.options)
             if isinstance(desired, Skipped) or not self._will_create(item, desired):
                 continue
+            creating = True
             for combination in desired.combinations:
                 sizes[(desired.size_group, combination.size)] = None
             # A shared product's colour is decided with the model's others.
             if self.options.colour_group and desired.colour and not desired.shared:
                 sizes[(self.options.colour_group, desired.colour)] = None
             features.update(dict.fromkeys(desired.features))
-        await self.lookups.create_values(sizes, features)
+        if not creating:
+            return
+        # New products and values are written in every language: the languages
+        # are read alongside the values' groups rather than after them.
+        await asyncio.gather(
+            self.lookups.create_values(sizes, features), self.shop.languages()
+        )
 
     def _will_create(self, item: CatalogueItem, desired: DesiredProduct) -> bool:
         return (
@@ -246,10 +264,12 @@ class CatalogueSync:
             product_id, created = await self._product(desired)
             if product_id is None:
                 return
-            if await self._combinations(desired, product_id, created) or created:
-                self._note_creation(item)
+            writes = [self._sizes(item, desired, product_id, created)]
             if created or "photos" in self.synced:
-                await sync_photos(
+                # Photos and sizes go side by side: an upload reads and writes
+                # the product's images only (position, cover), a new size its
+                # combinations and stock rows only.
+                photos = sync_photos(
                     self.ctx,
                     self.items,
                     self.lookups,
@@ -257,6 +277,18 @@ class CatalogueSync:
                     product_id,
                     new_product=created,
                 )
+                writes.append(photos)
+            await _all_finished(writes)
+
+    async def _sizes(
+        self,
+        item: CatalogueItem,
+        desired: DesiredProduct,
+        product_id: int,
+        created: bool,
+    ) -> None:
+        if await self._combinations(desired, product_id, created) or created:
+            self._note_creation(item)
 
     def _why_not_written(self, item: CatalogueItem, desired: DesiredProduct) -> str:
         """Why the product sheet is left as it is (said after the item), or ""."""
@@ -436,45 +468,82 @@ class CatalogueSync:
     async def _combinations(
         self, desired: DesiredProduct, product_id: int, created: bool
     ) -> bool:
-        """Create or update the sizes; True when one was created."""
+        """Create or update the sizes; True when one was created.
+
+        The first size written goes alone: if the product has no combination
+        yet, PrestaShop makes it the product's default, and two first
+        combinations posted at once can each take themselves for the default.
+        Once one exists, the shop recomputes the same default (the flagged one,
+        else the first) whatever else is being added, so the other sizes are
+        written several at a time (the client bounds how many are in flight).
+        """
         if not created:
             await self.lookups.link_combinations(product_id, desired.combinations)
-        new_size = False
+        to_write = []
         for combination in desired.combinations:
-            wanted = fingerprint(
-                {
-                    "product": product_id,
-                    "reference": combination.reference,
-                    "ean13": combination.ean13,
-                    "size": [desired.size_group, combination.size],
-                    "colour": [self.options.colour_group, desired.colour],
-                }
-            )
-            # Links left by a product deleted in the shop point nowhere.
-            combination_id = (
-                None if created else self.state.link(COMBINATION, combination.key)
-            )
-            written = self.state.fingerprint(COMBINATION, combination.key)
-            if combination_id and written == wanted:
-                continue
-            values = await self._attribute_values(desired, combination.size)
-            if values is None:
-                self.items.result.count("planned", what="size")
-                continue
-            fields = {
-                "id_product": product_id,
+            wanted = self._combination_fingerprint(desired, product_id, combination)
+            if wanted != self._written(combination, created):
+                to_write.append((combination, wanted))
+        if not to_write:
+            return False
+        first, *others = to_write
+        new_size = await self._combination(desired, product_id, created, *first)
+        outcomes = await _all_finished(
+            [self._combination(desired, product_id, created, *o) for o in others]
+        )
+        return new_size or any(outcomes)
+
+    def _combination_fingerprint(
+        self, desired: DesiredProduct, product_id: int, combination: DesiredCombination
+    ) -> str:
+        return fingerprint(
+            {
+                "product": product_id,
                 "reference": combination.reference,
-                "ean13": combination.ean13 or None,
-                "minimal_quantity": 1,
-                "associations": {
-                    "product_option_values": [{"id": value} for value in values]
-                },
+                "ean13": combination.ean13,
+                "size": [desired.size_group, combination.size],
+                "colour": [self.options.colour_group, desired.colour],
             }
-            new_size |= await self._write_combination(
-                desired, combination.key, combination_id, fields, written is None
-            )
-            if not self.ctx.dry_run:
-                self.state.set_fingerprint(COMBINATION, combination.key, wanted)
+        )
+
+    def _written(self, combination: DesiredCombination, created: bool) -> str | None:
+        """The fingerprint of the size as last written, if the shop still has it."""
+        # Links left by a product deleted in the shop point nowhere.
+        if created or not self.state.link(COMBINATION, combination.key):
+            return None
+        return self.state.fingerprint(COMBINATION, combination.key)
+
+    async def _combination(
+        self,
+        desired: DesiredProduct,
+        product_id: int,
+        created: bool,
+        combination: DesiredCombination,
+        wanted: str,
+    ) -> bool:
+        """Create or update one size; True when it was created."""
+        combination_id = (
+            None if created else self.state.link(COMBINATION, combination.key)
+        )
+        written = self.state.fingerprint(COMBINATION, combination.key)
+        values = await self._attribute_values(desired, combination.size)
+        if values is None:
+            self.items.result.count("planned", what="size")
+            return False
+        fields = {
+            "id_product": product_id,
+            "reference": combination.reference,
+            "ean13": combination.ean13 or None,
+            "minimal_quantity": 1,
+            "associations": {
+                "product_option_values": [{"id": value} for value in values]
+            },
+        }
+        new_size = await self._write_combination(
+            desired, combination.key, combination_id, fields, written is None
+        )
+        if not self.ctx.dry_run:
+            self.state.set_fingerprint(COMBINATION, combination.key, wanted)
         return new_size
 
     async def _attribute_values(
@@ -537,6 +606,18 @@ class CatalogueSync:
                         PRICE, key, desired.target_price.price_fingerprint()
                     )
         return created is not None
+
+
+async def _all_finished(writes: Iterable[Awaitable[Any]]) -> list[Any]:
+    """Run `writes` together; once all are done, raise the first error.
+
+    Every write is let finish and noted, so none is cut off half-way.
+    """
+    outcomes = await asyncio.gather(*writes, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return outcomes
 
 
 def _update_reason(desired: DesiredProduct, *, resynced: bool) -> str:

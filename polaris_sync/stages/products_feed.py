@@ -38,9 +38,9 @@ class SpooledItems:
 
     def __init__(self, spool: IO[bytes] | None = None) -> None:
         self._file = spool or tempfile.TemporaryFile(prefix="polaris-sync-feed-")
-        # Place (offset, length) and change date of each item's latest copy,
-        # in feed order.
-        self._places: dict[tuple[int, str], tuple[int, int, str]] = {}
+        # Place (offset, length), change date and size count of each item's
+        # latest copy, in feed order.
+        self._places: dict[tuple[int, str], tuple[int, int, str, int]] = {}
 
     def add(self, item: CatalogueItem) -> None:
         """Keep `item`; a later copy of the same item replaces the earlier one."""
@@ -49,7 +49,7 @@ class SpooledItems:
         self._file.write(data)
         key = (item.model, item.variant_key)
         self._places.pop(key, None)
-        self._places[key] = (offset, len(data), item.changed_at or "")
+        self._places[key] = (offset, len(data), item.changed_at or "", len(item.sizes))
 
     def newest_first(self) -> SpooledItems:
         """The same items, most recently changed first.
@@ -65,11 +65,29 @@ class SpooledItems:
         ordered._places = dict(places)
         return ordered
 
+    def largest_first_by_groups(self, group: int) -> SpooledItems:
+        """The same items in groups of `group`, each group most sizes first.
+
+        Workers taking items in turn finish a pass with its last items, while
+        the others have nothing left to take: an item with many sizes taken
+        last holds the pass up alone. Groups keep the order otherwise (the
+        newest items still go first); the last group is a whole one.
+        """
+        ordered = SpooledItems(self._file)
+        count = len(self._places)
+        places = list(self._places.items())
+        ranked = sorted(
+            range(count),
+            key=lambda i: ((i - count) // group, -places[i][1][3]),
+        )
+        ordered._places = dict(places[i] for i in ranked)
+        return ordered
+
     def __len__(self) -> int:
         return len(self._places)
 
     def __iter__(self) -> Iterator[CatalogueItem]:
-        for offset, length, _ in list(self._places.values()):
+        for offset, length, _, _ in list(self._places.values()):
             # Each step seeks first: passes may interleave.
             self._file.seek(offset)
             item: CatalogueItem = pickle.loads(self._file.read(length))

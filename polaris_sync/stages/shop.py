@@ -406,15 +406,15 @@ class ShopLookups:
         return reference.casefold() in self._products_by_reference
 
     async def read_stock_rows(
-        self, combinations_by_product: Mapping[int, Collection[DesiredCombination]]
+        self, combinations_by_product: Mapping[int, Collection[str]]
     ) -> None:
-        """Link the stock rows of many products' combinations, in batches."""
+        """Link the stock rows of many products' combinations (by key), in batches."""
         owner: dict[int, str] = {}
-        for combinations in combinations_by_product.values():
-            for combination in combinations:
-                combination_id = self.state.link(COMBINATION, combination.key)
+        for keys in combinations_by_product.values():
+            for key in keys:
+                combination_id = self.state.link(COMBINATION, key)
                 if combination_id is not None:
-                    owner[combination_id] = combination.key
+                    owner[combination_id] = key
         rows = self.rows_where(
             "stock_availables",
             "id_product",
@@ -424,9 +424,9 @@ class ShopLookups:
         async for batch in rows:
             with self.state.transaction():
                 for row in batch:
-                    key = owner.get(int(row.get("id_product_attribute") or 0))
-                    if key is not None:
-                        self.state.set_link(STOCK_ROW, key, int(row["id"]))
+                    owned = owner.get(int(row.get("id_product_attribute") or 0))
+                    if owned is not None:
+                        self.state.set_link(STOCK_ROW, owned, int(row["id"]))
 
     # -- products that exist in the shop without a link -----------------------
 

@@ -30,6 +30,7 @@ from polaris_sync.stages.products_feed import (
     rewind_cursors,
 )
 from polaris_sync.stages.shop import (
+    BATCH,
     COMBINATION,
     PRODUCT,
     STOCK_ROW,
@@ -50,7 +51,9 @@ async def run(ctx: StageContext) -> StageResult:
     report_unreadable(ctx, STAGE, feed, result)
     sync = StockSync(ctx, result, catalogue_options(ctx.config))
     await sync.read_stock_rows(feed.items)
-    await sync.items.for_each(feed.items.newest_first(), sync.item)
+    width = ctx.config.prestashop.max_concurrency
+    items = feed.items.newest_first().largest_first_by_groups(4 * width)
+    await sync.items.for_each(items, sync.item)
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
     return result
@@ -154,15 +157,22 @@ class StockSync:
         product would cost one read per product.
         """
         await read_adoptable(self.ctx, self.lookups, self.options, items)
-        unlinked: dict[int, list[DesiredCombination]] = {}
+        # Combination keys by product id, read and let go a batch at a time:
+        # the whole catalogue's would grow with it (130,000 sizes for 10,000
+        # models).
+        unlinked: dict[int, list[str]] = {}
         for item in items:
             product_id = self.state.link(PRODUCT, product_key(item, self.options))
             if product_id is None:
                 continue
             for combination in self.changed(desired_combinations(item, self.options)):
                 if self.state.link(STOCK_ROW, combination.key) is None:
-                    unlinked.setdefault(product_id, []).append(combination)
-        await self.lookups.read_stock_rows(unlinked)
+                    unlinked.setdefault(product_id, []).append(combination.key)
+            if len(unlinked) >= BATCH:
+                await self.lookups.read_stock_rows(unlinked)
+                unlinked = {}
+        if unlinked:
+            await self.lookups.read_stock_rows(unlinked)
 
     async def item(self, item: CatalogueItem) -> None:
         listed = desired_combinations(item, self.options)

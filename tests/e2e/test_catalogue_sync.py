@@ -90,6 +90,31 @@ def test_c2_first_run_creates_every_product_with_its_sizes_stock_and_prices(sand
         assert abs(by_reference[reference] * 1.2 - raw["PrixNormalTTC"]) < 0.01
 
 
+def test_sizes_posted_several_at_once_leave_each_product_its_first_as_default(
+    sandbox,
+):
+    """The first size of a product is written alone: the shop makes it the
+    default; the others follow several at a time and leave the default there."""
+    # Two sizes a product, and requests overlap (each waits 5 ms in the shop):
+    # had both sizes gone at once, each would have seen only itself, and no
+    # later size would have set the default right again.
+    for raw in polaris_items(sandbox):
+        sizes = {"NoModele": raw["NoModele"], "Tailles": raw["Tailles"][:2]}
+        sandbox.polaris_admin("sizes", {**sizes, "Variante": raw["Niveau1"]["Code"]})
+    sandbox.shop_admin("PUT", "faults", {"latency_ms": 5})
+    sandbox.run(["catalogue"])
+
+    firsts: dict[int, int] = {}
+    for combination in sandbox.read_shop("combinations"):
+        product = int(combination["id_product"])
+        firsts[product] = min(firsts.get(product, combination["id"]), combination["id"])
+    products = sandbox.read_shop("products")
+    assert {int(p["id"]) for p in products} == set(firsts)
+    assert {int(p["id"]): int(p["cache_default_attribute"]) for p in products} == firsts
+    sizes = sum(len(raw["Tailles"]) for raw in polaris_items(sandbox))
+    assert len(shop_stock(sandbox)) == sizes
+
+
 def test_e12_a_second_run_with_nothing_new_writes_nothing(sandbox):
     sandbox.run()
     results = sandbox.run()

@@ -5,9 +5,11 @@ design/prestashop-pitfalls.md.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -19,6 +21,7 @@ from .catalog_shop import (
     language_texts,
     text,
 )
+from .order_shop import KEY
 
 
 @pytest.fixture
@@ -295,6 +298,67 @@ def test_combinations_create_stock_rows_and_the_first_becomes_default(
     assert shop.one("products", product, "id_default_combination") == {
         "id_default_combination": first
     }
+
+
+def _post_combinations_at_once(
+    shop: CatalogShop, product: int, count: int
+) -> list[int]:
+    """POST `count` combinations of `product` together, each answered after 20 ms."""
+    shop.client.put("/_sandbox/faults", json={"latency_ms": 20})
+
+    async def post_all() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=shop.client.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=str(shop.client.base_url), auth=(KEY, "")
+        ) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        "/api/combinations",
+                        content=(
+                            "<prestashop><combination>"
+                            f"<id_product>{product}</id_product>"
+                            f"<reference>AT-ONCE-{n}</reference>"
+                            "<minimal_quantity>1</minimal_quantity>"
+                            "</combination></prestashop>"
+                        ).encode(),
+                    )
+                    for n in range(count)
+                )
+            )
+
+    answers = asyncio.run(post_all())
+    shop.client.put("/_sandbox/faults", json={"latency_ms": 0})
+    return sorted(shop.created_id(answer) for answer in answers)
+
+
+def test_first_combinations_posted_together_race_for_the_cached_default(
+    shop: CatalogShop,
+) -> None:
+    """Each POST's default bookkeeping sees only the rows there when it came."""
+    product = shop.simple_product()
+    first, second = _post_combinations_at_once(shop, product, 2)
+    cached = shop.one("products", product, "cache_default_attribute")
+    assert cached == {"cache_default_attribute": second}
+    # The virtual field is computed on reading: it names the first.
+    assert shop.one("products", product, "id_default_combination") == {
+        "id_default_combination": first
+    }
+
+
+def test_later_combinations_posted_together_keep_the_first_as_default(
+    shop: CatalogShop,
+) -> None:
+    product = shop.simple_product()
+    first = shop.combination(product, "FIRST")
+    later = _post_combinations_at_once(shop, product, 4)
+    cached = shop.one("products", product, "cache_default_attribute")
+    assert cached == {"cache_default_attribute": first}
+    stock = shop.rows("stock_availables", f"filter[id_product]=[{product}]")
+    assert [(r["id_product_attribute"], r["quantity"]) for r in stock] == [
+        (0, 0),
+        *((combination, 0) for combination in [first, *later]),
+    ]
 
 
 def test_a_second_default_on_is_an_empty_500(shop: CatalogShop) -> None:

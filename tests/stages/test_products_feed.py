@@ -139,6 +139,35 @@ def test_the_feed_keeps_the_latest_copy_of_an_item_read_twice():
     assert feed.newest == "2026-12-03T10:00:00"
 
 
+def test_passes_take_the_newest_first_and_each_group_largest_first():
+    """Workers finishing a pass should not wait on one item with many sizes."""
+    sizes = [2, 9, 1, 5, 3, 8, 4]
+    polaris = FakePolaris(
+        [
+            {
+                **raw(model, f"2026-12-0{model}T10:00:00"),
+                "Tailles": [{"Taille": str(size)} for size in range(count)],
+            }
+            for model, count in enumerate(sizes, start=1)
+        ]
+    )
+    feed = asyncio.run(read_feed(context(polaris, State.in_memory()), "stock"))
+
+    newest_first = [item.model for item in feed.items.newest_first()]
+    assert newest_first == [7, 6, 5, 4, 3, 2, 1]
+    ordered = feed.items.newest_first().largest_first_by_groups(3)
+    # Groups of 3 from the end, the first one short: [7], [6, 5, 4], [3, 2, 1].
+    assert [(item.model, len(item.sizes)) for item in ordered] == [
+        (7, 4),
+        (6, 8),
+        (4, 5),
+        (5, 3),
+        (2, 9),
+        (1, 2),
+        (3, 1),
+    ]
+
+
 def test_items_are_handled_a_few_at_a_time_not_all_taken_at_once():
     """Memory: the workers pull items as they go, never the whole feed."""
     ctx = context(FakePolaris([]), State.in_memory())

@@ -55,12 +55,16 @@ class PrestaShopApp:
         resource_name = _resource_name(request.url.path)
         self.admin.count(method, resource_name or "")
         as_json = _wants_json(request, params)
+        # Taken before the latency: requests handled meanwhile stay unseen.
+        seen = self._combinations_seen(method, resource_name)
         fault = await self.admin.before_request(method)
         if fault is not None:
             return fault
         upload = await _upload(request, resource_name, method)
         try:
-            answer = self._answer(request, method, params, body, as_json, upload)
+            answer = self._answer(
+                request, method, params, body, as_json, upload, seen
+            )
         except WsError as error:
             answer = _error_answer(error, as_json)
         except EmptyAnswer as empty:
@@ -83,6 +87,7 @@ class PrestaShopApp:
         body: bytes,
         as_json: bool,
         upload: Upload | None,
+        combinations_seen: int | None = None,
     ) -> Answer:
         if self.shop.configuration("PS_WEBSERVICE") == "0":
             raise WsError(
@@ -105,6 +110,7 @@ class PrestaShopApp:
             params=params,
             as_json=as_json,
             output_languages=_output_languages(self.shop, params),
+            combinations_seen=combinations_seen,
         )
         segments = [s for s in request.url.path.split("/")[2:] if s]
         if not self._known_shop(ctx):
@@ -116,6 +122,12 @@ class PrestaShopApp:
         if not segments:
             return schema.root(ctx, method, body)
         return self._resource(ctx, segments, method, body, upload)
+
+    def _combinations_seen(self, method: str, resource: str | None) -> int | None:
+        """For a new combination, the highest combination id at its arrival."""
+        if method != "POST" or resource != "combinations":
+            return None
+        return int(self.shop.store.scalar("SELECT MAX(id) FROM ws_combinations") or 0)
 
     def _known_shop(self, ctx: Context) -> bool:
         wanted = ctx.param("id_shop")

@@ -120,28 +120,42 @@ def _product_images(ctx: Context, product: Entity) -> list[dict[str, Any]]:
     return [{"id": i} for i in image_ids(ctx.shop, product["id"])]
 
 
-def default_combination(ctx: Context, product_id: int) -> int:
-    """The combination flagged default_on, else the first one, else 0."""
+def default_combination(
+    ctx: Context, product_id: int, *, seen: int | None = None, own: int = 0
+) -> int:
+    """The combination flagged default_on, else the first one, else 0.
+
+    With `seen`, only the combinations up to that id and `own` count: what a
+    request that arrived when `seen` was the newest combination can see.
+    """
+    where = "id_product = ? AND _visible = 1"
+    params: list[Any] = [product_id]
+    if seen is not None:
+        where += " AND (id <= ? OR id = ?)"
+        params += [seen, own]
     flagged = ctx.store.scalar(
-        "SELECT id FROM ws_combinations WHERE id_product = ? AND default_on = 1 "
-        "AND _visible = 1 ORDER BY id LIMIT 1",
-        (product_id,),
+        f"SELECT id FROM ws_combinations WHERE {where} AND default_on = 1 "
+        "ORDER BY id LIMIT 1",
+        params,
     )
     if flagged:
         return int(flagged)
     first = ctx.store.scalar(
-        "SELECT MIN(id) FROM ws_combinations WHERE id_product = ? AND _visible = 1",
-        (product_id,),
+        f"SELECT MIN(id) FROM ws_combinations WHERE {where}", params
     )
     return int(first or 0)
 
 
-def refresh_default_combination(ctx: Context, product_id: int) -> None:
+def refresh_default_combination(
+    ctx: Context, product_id: int, *, seen: int | None = None, own: int = 0
+) -> None:
     ctx.store.set_columns(
         ctx.resource("products"),
         "id = ?",
         (product_id,),
-        cache_default_attribute=default_combination(ctx, product_id),
+        cache_default_attribute=default_combination(
+            ctx, product_id, seen=seen, own=own
+        ),
     )
 
 
@@ -612,6 +626,20 @@ def _combination_after_save(ctx: Context, combination: Entity, method: str) -> N
         )
         out_of_stock = product_row[0][0] if product_row else 2
         create_stock_row(ctx, product_id, combination["id"], out_of_stock=out_of_stock)
+        # Combination::add ends with Product::updateDefaultAttribute: the
+        # product's default becomes the flagged combination, else its first,
+        # among the rows this request's query sees. A POST handled while
+        # another one for the same product is in flight does not see that
+        # one's row. Two first combinations posted at once each see only
+        # themselves, and the last to finish becomes the default. Once one
+        # combination exists, every later POST sees it first (none is
+        # flagged; ids grow), so later combinations posted together leave the
+        # default where it is; their stock rows are their own and start at 0,
+        # so the product's stock sum does not change either.
+        refresh_default_combination(
+            ctx, product_id, seen=ctx.combinations_seen, own=combination["id"]
+        )
+        return
     refresh_default_combination(ctx, product_id)
 
 

@@ -33,6 +33,9 @@ class Context:
     params: list[tuple[str, str]] = field(default_factory=list)
     as_json: bool = False
     output_languages: list[int] = field(default_factory=list)
+    # The highest combination id when the request arrived: what its default
+    # combination bookkeeping can see (see catalog.default_seen_by).
+    combinations_seen: int | None = None
 
     @property
     def store(self) -> Store:
