@@ -369,6 +369,32 @@ def test_cancelling_a_request_halfway_frees_its_slot_and_drops_its_connection() 
     assert len(server.requests) == 2
 
 
+def test_an_answer_given_before_the_upload_is_read_reaches_the_caller() -> None:
+    # nginx refuses a photo over client_max_body_size as soon as it has the
+    # head, then reads and drops the rest of the body before closing.
+    too_large = b"HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\n"
+    too_large += b"Content-Length: 9\r\n\r\ntoo large"
+
+    async def refusing(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(too_large)
+        while await reader.read(65536):
+            pass
+        writer.close()
+
+    async def main() -> httpx.Response:
+        listener = await asyncio.start_server(refusing, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        async with listener, httpx.AsyncClient(transport=Http11Transport()) as client:
+            photo = bytes(4 * 1024 * 1024)
+            return await client.post(f"http://127.0.0.1:{port}/", content=photo)
+
+    answer = asyncio.run(main())
+    assert answer.status_code == 413 and answer.content == b"too large"
+
+
 def test_no_listener_is_a_connect_error() -> None:
     async def main() -> Exception:
         # A port that was just free: nothing listens there now.
