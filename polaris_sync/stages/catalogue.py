@@ -38,11 +38,13 @@ from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
     current_mappings,
-    cursor_name,
+    note_rules,
     read_feed,
     read_models,
     report_unreadable,
+    restart_on_new_rules,
     rewind_cursors,
+    tax_rules,
 )
 from polaris_sync.stages.promo_category import MEMBERSHIP as PROMO_MEMBERSHIP
 from polaris_sync.stages.related import link_colours
@@ -59,7 +61,6 @@ from polaris_sync.stages.shop import (
 from polaris_sync.stages.stock import STOCK
 
 STAGE = "catalogue"
-RULES = "catalogue-rules"
 # Marks a product whose creation started: see CatalogueSync._was_creating.
 CREATING = "creating"
 # The mapping targets last found all present in the shop.
@@ -76,12 +77,9 @@ async def run(ctx: StageContext) -> StageResult:
     if ctx.resync_refs:
         return await resync_products(ctx, result, options)
 
-    rules = _rules_fingerprint(ctx, options)
-    if ctx.state.fingerprint(RULES, STAGE) != rules:
-        # Mappings or options changed (say, a brand mapped after a first run
-        # that skipped it): every item is looked at again; those that come
-        # out the same cost nothing.
-        ctx.state.set_cursor(cursor_name(STAGE), None)
+    # Mappings or options changed (say, a brand mapped after a first run that
+    # skipped it): every item is looked at again.
+    current_rules = restart_on_new_rules(ctx, STAGE)
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     note_new_values(ctx, feed.items)
@@ -98,13 +96,13 @@ async def run(ctx: StageContext) -> StageResult:
         rewind_cursors(ctx, ("stock", "prices"), sync.created_from)
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
-        if not ctx.dry_run:
-            ctx.state.set_fingerprint(RULES, STAGE, rules)
+        note_rules(ctx, STAGE, current_rules)
     return result
 
 
-def _rules_fingerprint(ctx: StageContext, options: CatalogueOptions) -> str:
+def rules(ctx: StageContext) -> str:
     """What decides which items become which products, besides Polaris."""
+    options = catalogue_options(ctx.config)
     # A value noted without a target resolves as if it had no row, and the
     # run's clock decides nothing here: neither may clear the cursor, or
     # every run would read the whole catalogue again.
@@ -118,10 +116,7 @@ def _rules_fingerprint(ctx: StageContext, options: CatalogueOptions) -> str:
         for name, value in vars(options).items()
         if name not in ("tax_rules_groups", "now")
     }
-    taxes = sorted(
-        (str(rate), group) for rate, group in options.tax_rules_groups.items()
-    )
-    return fingerprint([rows, settings, taxes])
+    return fingerprint([rows, settings, tax_rules(options)])
 
 
 async def resync_products(

@@ -20,6 +20,7 @@ from polaris_sync.mapping.product import (
     Skipped,
     desired_combinations,
     desired_price,
+    fingerprint,
     product_key,
 )
 from polaris_sync.prestashop.client import row_matches
@@ -29,8 +30,11 @@ from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
+    note_rules,
     read_feed,
     report_unreadable,
+    restart_on_new_rules,
+    tax_rules,
 )
 from polaris_sync.stages.promo_category import PromotionCategory
 from polaris_sync.stages.shop import COMBINATION, PRODUCT, SPECIFIC_PRICE, ShopLookups
@@ -56,6 +60,7 @@ _PROMOTION_SLOT = {
 async def run(ctx: StageContext) -> StageResult:
     result = StageResult(STAGE)
     await found_late.notice_new_products(ctx, result)
+    current_rules = restart_on_new_rules(ctx, STAGE)
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = PriceSync(ctx, result, catalogue_options(ctx.config))
@@ -65,7 +70,26 @@ async def run(ctx: StageContext) -> StageResult:
         await sync.promo_category.settle()
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
+        note_rules(ctx, STAGE, current_rules)
     return result
+
+
+def rules(ctx: StageContext) -> str:
+    """What turns Polaris' prices into the prices written, besides Polaris.
+
+    The tax groups and rates make the price without VAT and its group; the
+    product layout says where prices live; the promotion category must hear
+    of every promotion running when it is set.
+    """
+    options = catalogue_options(ctx.config)
+    return fingerprint(
+        [
+            options.products_per,
+            tax_rules(options),
+            str(options.default_tax_rate),
+            options.promo_category,
+        ]
+    )
 
 
 @dataclass(frozen=True)

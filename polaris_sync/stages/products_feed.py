@@ -148,6 +148,9 @@ async def read_feed_first(ctx: StageContext, due: list[str]) -> bool:
     ]
     if not readers:
         return False
+    for stage in readers:
+        # Before the read: a stage starting over makes it read from the start.
+        restart_on_new_rules(ctx, stage)
     await read_feed(ctx, readers[0])
     return True
 
@@ -194,6 +197,39 @@ def advance_cursor(
     target = min((item.changed_at for item in failed), default=None) or feed.newest
     if target is not None:
         ctx.state.set_cursor(cursor_name(stage), target)
+
+
+def restart_on_new_rules(ctx: StageContext, stage: str) -> str:
+    """The rules `stage` writes by; changed since it last finished, it starts over.
+
+    Rules are what decide the figures and sheets written besides Polaris
+    (mappings, safety stock, stores counted, tax groups...). Changed, they
+    concern items Polaris will not send again by themselves: the stage
+    reads every item from the start once, and fingerprints keep the items
+    that come out the same free of any write.
+    """
+    rules = stage_rules(ctx, stage)
+    if ctx.state.fingerprint(_rules_kind(stage), stage) != rules:
+        ctx.state.set_cursor(cursor_name(stage), None)
+    return rules
+
+
+def note_rules(ctx: StageContext, stage: str, rules: str) -> None:
+    """`stage` went through everything by `rules`: no restart until they change."""
+    if not ctx.dry_run:
+        ctx.state.set_fingerprint(_rules_kind(stage), stage, rules)
+
+
+def stage_rules(ctx: StageContext, stage: str) -> str:
+    # The stages import this module: theirs are imported when needed.
+    from polaris_sync.stages import catalogue, prices, stock
+
+    rules = {"catalogue": catalogue.rules, "stock": stock.rules, "prices": prices.rules}
+    return rules[stage](ctx)
+
+
+def _rules_kind(stage: str) -> str:
+    return f"{stage}-rules"
 
 
 def rewind_cursors(ctx: StageContext, stages: tuple[str, ...], to: str) -> None:
@@ -257,6 +293,12 @@ def catalogue_options(
         synced_fields=frozenset(section.update_fields),
         now=local_now(),
     )
+
+
+def tax_rules(options: CatalogueOptions) -> list[tuple[str, int]]:
+    """The tax rule group of each VAT rate, in an order fit for a fingerprint."""
+    groups = options.tax_rules_groups
+    return sorted((str(rate), group) for rate, group in groups.items())
 
 
 def current_mappings(ctx: StageContext) -> Mappings:

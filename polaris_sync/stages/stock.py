@@ -16,6 +16,7 @@ from polaris_sync.mapping.product import (
     CatalogueOptions,
     DesiredCombination,
     desired_combinations,
+    fingerprint,
     product_key,
     product_reference,
 )
@@ -25,8 +26,10 @@ from polaris_sync.stages.items import ItemRun, describe
 from polaris_sync.stages.products_feed import (
     advance_cursor,
     catalogue_options,
+    note_rules,
     read_feed,
     report_unreadable,
+    restart_on_new_rules,
     rewind_cursors,
 )
 from polaris_sync.stages.shop import (
@@ -47,6 +50,7 @@ AVAILABILITY = "store-availability"
 async def run(ctx: StageContext) -> StageResult:
     result = StageResult(STAGE)
     await found_late.notice_new_products(ctx, result)
+    current_rules = restart_on_new_rules(ctx, STAGE)
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = StockSync(ctx, result, catalogue_options(ctx.config))
@@ -56,7 +60,32 @@ async def run(ctx: StageContext) -> StageResult:
     await sync.items.for_each(items, sync.item)
     if result.complete:
         advance_cursor(ctx, STAGE, feed, sync.items.failed)
+        note_rules(ctx, STAGE, current_rules)
     return result
+
+
+def rules(ctx: StageContext) -> str:
+    """What turns Polaris' stock into the figures written, besides Polaris.
+
+    Safety stock, the stores counted, sold-out hiding, the per-store lines
+    and the sizes' keys: changing any of these changes figures of items
+    Polaris has no reason to send again.
+    """
+    options = catalogue_options(ctx.config)
+    store_lines = (
+        [options.store_low_stock, sorted(_store_names(ctx).items())]
+        if options.store_availability
+        else None
+    )
+    return fingerprint(
+        [
+            options.products_per,
+            options.safety_stock,
+            sorted(options.stores),
+            ctx.config.stock.out_of_stock,
+            store_lines,
+        ]
+    )
 
 
 async def linked_product(
