@@ -407,8 +407,12 @@ class ShopLookups:
 
     async def read_stock_rows(
         self, combinations_by_product: Mapping[int, Collection[str]]
-    ) -> None:
-        """Link the stock rows of many products' combinations (by key), in batches."""
+    ) -> dict[str, int]:
+        """Link the stock rows of many products' combinations (by key), in batches.
+
+        Returns the quantity the shop holds for each of those combinations.
+        """
+        quantities: dict[str, int] = {}
         owner: dict[int, str] = {}
         for keys in combinations_by_product.values():
             for key in keys:
@@ -419,7 +423,7 @@ class ShopLookups:
             "stock_availables",
             "id_product",
             combinations_by_product,
-            "[id,id_product,id_product_attribute]",
+            "[id,id_product,id_product_attribute,quantity]",
         )
         async for batch in rows:
             with self.state.transaction():
@@ -427,6 +431,8 @@ class ShopLookups:
                     owned = owner.get(int(row.get("id_product_attribute") or 0))
                     if owned is not None:
                         self.state.set_link(STOCK_ROW, owned, int(row["id"]))
+                        quantities[owned] = int(row.get("quantity") or 0)
+        return quantities
 
     # -- products that exist in the shop without a link -----------------------
 

@@ -180,28 +180,48 @@ class StockSync:
         ]
 
     async def read_stock_rows(self, items: Iterable[CatalogueItem]) -> None:
-        """Link the stock rows the writes will need, 100 products a request.
+        """Read the shop's rows of the sizes to write, 100 products a request.
 
         After a first sync every size has a new stock row: asking product by
-        product would cost one read per product.
+        product would cost one read per product. A size with no fingerprint
+        (after a resync, or adopted in basic mode) has a figure nobody here
+        wrote: the shop's is read with the row, and only one that differs is
+        written.
         """
         await read_adoptable(self.ctx, self.lookups, self.options, items)
         # Combination keys by product id, read and let go a batch at a time:
         # the whole catalogue's would grow with it (130,000 sizes for 10,000
         # models).
-        unlinked: dict[int, list[str]] = {}
+        unread: dict[int, list[str]] = {}
         for item in items:
             product_id = self.state.link(PRODUCT, product_key(item, self.options))
             if product_id is None:
                 continue
-            for combination in self.changed(desired_combinations(item, self.options)):
-                if self.state.link(STOCK_ROW, combination.key) is None:
-                    unlinked.setdefault(product_id, []).append(combination.key)
-            if len(unlinked) >= BATCH:
-                await self.lookups.read_stock_rows(unlinked)
-                unlinked = {}
-        if unlinked:
-            await self.lookups.read_stock_rows(unlinked)
+            listed = desired_combinations(item, self.options)
+            for combination in self.changed(
+                listed + self._no_longer_listed(item, listed)
+            ):
+                if self._shop_figure_unknown(combination.key):
+                    unread.setdefault(product_id, []).append(combination.key)
+            if len(unread) >= BATCH:
+                await self._read_batch(unread)
+                unread = {}
+        if unread:
+            await self._read_batch(unread)
+
+    def _shop_figure_unknown(self, key: str) -> bool:
+        return (
+            self.state.link(STOCK_ROW, key) is None
+            or self.state.fingerprint(STOCK, key) is None
+        )
+
+    async def _read_batch(self, unread: dict[int, list[str]]) -> None:
+        """Link the batch's stock rows; figures the shop already shows are noted."""
+        quantities = await self.lookups.read_stock_rows(unread)
+        with self.state.transaction():
+            for key, quantity in quantities.items():
+                if self.state.fingerprint(STOCK, key) is None:
+                    self.state.set_fingerprint(STOCK, key, str(quantity))
 
     async def item(self, item: CatalogueItem) -> None:
         listed = desired_combinations(item, self.options)

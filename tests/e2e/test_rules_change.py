@@ -1,4 +1,5 @@
-"""Changed stock and price rules reach every item at the next scheduled run."""
+"""Changed stock and price rules, and a full resync, reach every item at the
+next scheduled run, and write only what differs."""
 
 from __future__ import annotations
 
@@ -49,7 +50,15 @@ def stock_by_reference(sandbox: Sandbox, options: CatalogueOptions) -> dict[str,
 def written_rows(sandbox: Sandbox) -> set[int]:
     writes = sandbox.shop_writes()
     assert {w.url.path.rsplit("/", 1)[0] for w in writes} <= {"/api/stock_availables"}
-    return {int(w.url.path.rsplit("/", 1)[1]) for w in writes}
+    return written_rows_of(sandbox, "stock_availables")
+
+
+def written_rows_of(sandbox: Sandbox, resource: str) -> set[int]:
+    return {
+        int(w.url.path.rsplit("/", 1)[1])
+        for w in sandbox.shop_writes()
+        if w.url.path.rsplit("/", 1)[0] == f"/api/{resource}"
+    }
 
 
 def stock_rows_by_reference(sandbox: Sandbox) -> dict[str, int]:
@@ -132,3 +141,16 @@ def test_e5_a_promotion_category_set_later_takes_every_running_promotion(sandbox
     } == on_sale
     scheduled_run(sandbox)
     assert sandbox.shop_requests == []
+
+
+def test_b4_e12_a_resync_writes_only_the_stock_rows_the_shop_has_wrong(sandbox):
+    rows = stock_rows_by_reference(sandbox)
+    reference, row = sorted(rows.items())[0]
+    expected = shop_stock(sandbox)
+    sandbox.edit_shop("stock_availables", row, {"quantity": expected[reference] + 7})
+    sandbox.state.request_resync("full")
+
+    summary = scheduled_run(sandbox)
+
+    assert written_rows_of(sandbox, "stock_availables") == {row}, summary
+    assert shop_stock(sandbox) == expected
