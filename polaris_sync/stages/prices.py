@@ -23,7 +23,6 @@ from polaris_sync.mapping.product import (
     fingerprint,
     product_key,
 )
-from polaris_sync.prestashop.client import row_matches
 from polaris_sync.stages import found_late
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.items import ItemRun, describe
@@ -37,25 +36,22 @@ from polaris_sync.stages.products_feed import (
     tax_rules,
 )
 from polaris_sync.stages.promo_category import PromotionCategory
-from polaris_sync.stages.shop import COMBINATION, PRODUCT, SPECIFIC_PRICE, ShopLookups
+from polaris_sync.stages.shop import (
+    BATCH,
+    COMBINATION,
+    PRODUCT,
+    SPECIFIC_PRICE,
+    ShopLookups,
+)
+from polaris_sync.stages.shop_prices import (
+    PRICE,
+    PROMOTION,
+    PROMOTION_SLOT,
+    ShopPrices,
+)
 from polaris_sync.stages.stock import linked_product, read_adoptable
 
 STAGE = "prices"
-PRICE = "price"
-PROMOTION = "promotion"
-
-# The one general promotion of a product (or of one of its sizes): all shops,
-# currencies, countries, groups and customers, from one unit.
-_PROMOTION_SLOT = {
-    "id_shop": 0,
-    "id_currency": 0,
-    "id_country": 0,
-    "id_group": 0,
-    "id_customer": 0,
-    "id_cart": 0,
-    "from_quantity": 1,
-}
-
 
 async def run(ctx: StageContext) -> StageResult:
     result = StageResult(STAGE)
@@ -64,7 +60,7 @@ async def run(ctx: StageContext) -> StageResult:
     feed = await read_feed(ctx, STAGE)
     report_unreadable(ctx, STAGE, feed, result)
     sync = PriceSync(ctx, result, catalogue_options(ctx.config))
-    await sync.read_promotions(feed.items)
+    await sync.read_shop(feed.items)
     await sync.items.for_each(feed.items.newest_first(), sync.item)
     if sync.promo_category is not None:
         await sync.promo_category.settle()
@@ -124,54 +120,37 @@ class PriceSync:
             else None
         )
 
-    async def read_promotions(self, items: Iterable[CatalogueItem]) -> None:
-        """Find, 100 products a request, promotions a crashed run left unlinked.
+    async def read_shop(self, items: Iterable[CatalogueItem]) -> None:
+        """Read, 100 objects a request, the shop's prices we hold no record of.
 
-        Every new promotion would otherwise cost one read before its creation.
+        After a resync, or for promotions a crashed run left unlinked: those
+        already right are noted and not written again, and no price or
+        promotion costs a read of its own.
         """
         await read_adoptable(self.ctx, self.lookups, self.options, items)
-        unlinked: dict[tuple[int, int], str] = {}
+        shop = ShopPrices(self.ctx, self.lookups)
         for item in items:
-            for slot in self._unlinked_promotions(item):
-                unlinked[(slot.product_id, slot.combination_id)] = slot.key
-        products = {product_id for product_id, _ in unlinked}
-        general = {**_PROMOTION_SLOT, "id_specific_price_rule": 0}
-        display = "[" + ",".join(["id", "id_product", "id_product_attribute", *general])
-        found = self.lookups.rows_where(
-            "specific_prices", "id_product", products, display + "]"
-        )
-        async for rows in found:
-            for row in sorted(rows, key=lambda row: int(row["id"])):
-                combination_id = int(row.get("id_product_attribute") or 0)
-                key = unlinked.get((int(row["id_product"]), combination_id))
-                if key is None or self.state.link(SPECIFIC_PRICE, key) is not None:
-                    continue
-                if row_matches(row, general):
-                    self.state.set_link(SPECIFIC_PRICE, key, int(row["id"]))
-        self.promotions_read.update(products)
+            target = desired_price(item, self.options)
+            if isinstance(target, Skipped):
+                continue
+            for slot in self._linked_slots(item):
+                shop.note_slot(slot.key, slot.product_id, slot.combination_id, target)
+            if shop.pending() >= BATCH:
+                self.promotions_read |= await shop.read()
+        self.promotions_read |= await shop.read()
 
-    def _unlinked_promotions(self, item: CatalogueItem) -> list[PriceSlot]:
-        """The item's linked slots that need a promotion we have no link for."""
+    def _linked_slots(self, item: CatalogueItem) -> list[PriceSlot]:
+        """Where the item's price lives in the shop; none when not linked yet."""
         key = product_key(item, self.options)
         product_id = self.state.link(PRODUCT, key)
-        target = desired_price(item, self.options)
-        if product_id is None or isinstance(target, Skipped):
+        if product_id is None:
             return []
-        if target.specific_price is None:
-            return []
-        slots = [PriceSlot(key, product_id)]
-        if self.shared:
-            slots = [
-                PriceSlot(c.key, product_id, combination_id)
-                for c in desired_combinations(item, self.options)
-                if (combination_id := self.state.link(COMBINATION, c.key))
-            ]
+        if not self.shared:
+            return [PriceSlot(key, product_id)]
         return [
-            slot
-            for slot in slots
-            if self.state.link(SPECIFIC_PRICE, slot.key) is None
-            and self.state.fingerprint(PROMOTION, slot.key)
-            != target.promotion_fingerprint()
+            PriceSlot(c.key, product_id, combination_id)
+            for c in desired_combinations(item, self.options)
+            if (combination_id := self.state.link(COMBINATION, c.key))
         ]
 
     async def item(self, item: CatalogueItem) -> None:
@@ -323,7 +302,7 @@ class PriceSync:
 
 def _promotion_slot(slot: PriceSlot) -> dict[str, int]:
     return {
-        **_PROMOTION_SLOT,
+        **PROMOTION_SLOT,
         "id_product": slot.product_id,
         "id_product_attribute": slot.combination_id,
     }

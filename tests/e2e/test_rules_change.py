@@ -154,3 +154,24 @@ def test_b4_e12_a_resync_writes_only_the_stock_rows_the_shop_has_wrong(sandbox):
 
     assert written_rows_of(sandbox, "stock_availables") == {row}, summary
     assert shop_stock(sandbox) == expected
+
+
+def test_b4_e12_a_resync_writes_only_the_prices_the_shop_has_wrong(sandbox):
+    products = {p["reference"]: p for p in sandbox.read_shop("products")}
+    promotions = sandbox.read_shop("specific_prices")
+    assert len(promotions) > 1
+    edited_promotion = promotions[0]
+    sandbox.edit_shop("specific_prices", int(edited_promotion["id"]), {"reduction": 1})
+    on_sale = {int(promotion["id_product"]) for promotion in promotions}
+    edited = next(p for p in products.values() if int(p["id"]) not in on_sale)
+    sandbox.edit_shop("products", int(edited["id"]), {"price": 1})
+    sandbox.state.request_resync("full")
+
+    summary = scheduled_run(sandbox)
+
+    assert "prices: 1 price updated, 1 promotion updated, " in summary
+    promotion_writes = written_rows_of(sandbox, "specific_prices")
+    assert promotion_writes == {int(edited_promotion["id"])}
+    assert sandbox.read_shop("specific_prices") == promotions
+    (product,) = sandbox.read_shop("products", id=int(edited["id"]))
+    assert product["price"] == edited["price"]
