@@ -149,7 +149,7 @@ async def read_feed_first(ctx: StageContext, due: list[str]) -> bool:
     if not readers:
         return False
     for stage in readers:
-        # Before the read: a stage starting over makes it read from the start.
+        # Before the read, so that one read serves a stage starting over too.
         restart_on_new_rules(ctx, stage)
     await read_feed(ctx, readers[0])
     return True
