@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from polaris_sync.errors import ConfigError, ItemRejected
 from polaris_sync.journal import Journal
 from polaris_sync.polaris.association import load_association
-from polaris_sync.sales.corrections import ExportPlan, plan_export
+from polaris_sync.sales.corrections import ExportPlan, ExportRecord, plan_export
 from polaris_sync.sales.customers import CustomerRules, is_marketplace_customer
 from polaris_sync.sales.order import (
     OrderLine,
@@ -315,7 +315,7 @@ class OrderExporter:
     async def apply(self, order: ShopOrder, plan: ExportPlan) -> None:
         if plan.refusal is not None:
             if plan.refusal.severity is Severity.ERROR:
-                await self._failed(order, plan, plan.refusal.reason)
+                await self._failed(order, plan.record, plan.refusal.reason)
             else:
                 self._skipped(order, plan, plan.refusal.reason)
             return
@@ -328,7 +328,7 @@ class OrderExporter:
         await self._send(order, plan)
 
     async def _send(self, order: ShopOrder, plan: ExportPlan) -> None:
-        for kind, sale in plan.sales:
+        for index, (kind, sale) in enumerate(plan.sales):
             try:
                 delivery = await self.journal.deliver(
                     self.ctx.polaris,
@@ -338,7 +338,9 @@ class OrderExporter:
                 )
             except ItemRejected as rejected:
                 reason = f"Polaris refused the {kind} {sale.ref_ext}: {rejected}"
-                await self._failed(order, plan, reason)
+                # Kept as Polaris has it, without the refused sale, so that the
+                # next look sends that sale again.
+                await self._failed(order, plan.record_before(index), reason)
                 return
             self.ctx.audit.event(
                 "created", stage=STAGE, what="order", prestashop_id=order.order_id,
@@ -362,7 +364,10 @@ class OrderExporter:
         )
         self.result.count("created" if sent_sale else "updated", what="order")
 
-    async def _failed(self, order: ShopOrder, plan: ExportPlan, reason: str) -> None:
+    async def _failed(
+        self, order: ShopOrder, record: ExportRecord | None, reason: str
+    ) -> None:
+        """Put the order in error, keeping `record`: what Polaris holds of it."""
         reason += (
             "; fix it and the next run tries again (it does once the configuration,"
             f" a mapping or the order's state changes), or run `polaris-sync"
@@ -378,7 +383,7 @@ class OrderExporter:
             order.order_id,
             status="error",
             reason=reason,
-            record=plan.record,
+            record=record,
             seen=self.seen(order),
             current_state=state,
             settings=self.settings_key,
