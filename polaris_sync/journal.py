@@ -327,6 +327,7 @@ def _record_to_json(record: ExportRecord) -> str:
             "sent_slips": sorted(record.sent_slips),
             "cancellations": record.cancellations,
             "active": record.active,
+            "replaced": record.replaced,
         }
     )
 
@@ -341,4 +342,5 @@ def _record_from_json(text: str) -> ExportRecord:
         sent_slips=frozenset(raw["sent_slips"]),
         cancellations=raw["cancellations"],
         active=raw["active"],
+        replaced=raw.get("replaced", False),
     )

@@ -54,6 +54,9 @@ class ExportRecord:
     sent_slips: frozenset[int] = frozenset()
     cancellations: int = 0
     active: bool = True
+    # Cancelled by a modification whose new version Polaris has not got yet
+    # (it refused it): that version is still due, whatever the order is now.
+    replaced: bool = False
 
     @property
     def version_ref(self) -> str:
@@ -106,6 +109,10 @@ def plan_export(
     if record is not None and not record.active and not order.valid:
         return ExportPlan(record=record)
     try:
+        if record is not None and record.replaced:
+            return _plan_replacement(
+                order, settings, sku_for, client, before=ExportPlan(record=record)
+            )
         if record is None or not record.active:
             return _plan_new_version(
                 order, record, rules, settings, sku_for,
@@ -159,19 +166,38 @@ def _plan_modification(
     client: dict[str, Any] | None,
 ) -> ExportPlan:
     """Cancel what Polaris has, then send the order as it is now."""
+    cancelled = _plan_cancellation(order, record, settings, replaced=True)
+    return _plan_replacement(order, settings, sku_for, client, before=cancelled)
+
+
+def _plan_replacement(
+    order: ShopOrder,
+    settings: SaleSettings,
+    sku_for: SkuFinder,
+    client: dict[str, Any] | None,
+    *,
+    before: ExportPlan,
+) -> ExportPlan:
+    """After the `before` sales, which cancel a version, the next version."""
+    cancelled = before.record
+    assert cancelled is not None
     return _plan_version(
         order,
         settings,
         sku_for,
         client,
-        version=record.version + 1,
-        cancellations=record.cancellations + 1,
-        before=_plan_cancellation(order, record, settings),
+        version=cancelled.version + 1,
+        cancellations=cancelled.cancellations,
+        before=before,
     )
 
 
 def _plan_cancellation(
-    order: ShopOrder, record: ExportRecord, settings: SaleSettings
+    order: ShopOrder,
+    record: ExportRecord,
+    settings: SaleSettings,
+    *,
+    replaced: bool = False,
 ) -> ExportPlan:
     """Cancel what Polaris has, send nothing new (the order left its valid
     states, or a modification sends its new version after)."""
@@ -182,6 +208,7 @@ def _plan_cancellation(
         cancellations=record.cancellations + 1,
         sent_slips=frozenset(slip.slip_id for slip in order.slips),
         active=False,
+        replaced=replaced,
     )
     return ExportPlan(record=record).then("cancellation", cancel, done)
 
