@@ -281,6 +281,39 @@ class Journal:
         )
         return [int(row[0]) for row in rows]
 
+    def refused_yet_recorded(self) -> list[tuple[OrderExport, int]]:
+        """Orders recorded as exported (or cancelled) though Polaris refused a
+        sale of their record, with that sale's place in the record's chain.
+
+        Earlier versions kept such records, and the refused sale was never sent
+        again. An order whose record has a sale Polaris got after the refused
+        one is left out: what Polaris holds of it no record can say.
+        """
+        rows = self.state.execute(
+            "SELECT DISTINCT e.order_id FROM order_exports e"
+            " JOIN sale_journal j ON j.order_id = e.order_id"
+            " WHERE j.status = ? AND e.status IN ('exported', 'cancelled')"
+            " ORDER BY e.order_id",
+            (EntryStatus.REJECTED,),
+        ).fetchall()
+        found: list[tuple[OrderExport, int]] = []
+        for (order_id,) in rows:
+            export = self.order_export(int(order_id))
+            if export is None or export.record is None:
+                continue
+            statuses = {entry.ref_ext: entry.status for entry in self.entries(order_id)}
+            refs = [sale.ref_ext for sale in export.record.chain]
+            refused = [
+                index for index, ref in enumerate(refs)
+                if statuses.get(ref) is EntryStatus.REJECTED
+            ]
+            if not refused:
+                continue
+            after = refs[refused[0] + 1 :]
+            if all(statuses.get(ref) is not EntryStatus.SENT for ref in after):
+                found.append((export, refused[0]))
+        return found
+
     def orders_in_error(self) -> list[tuple[int, str]]:
         """Orders waiting in "Polaris export error", with the reason."""
         rows = self.state.execute(

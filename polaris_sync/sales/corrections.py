@@ -298,6 +298,38 @@ def cancellation_of(record: ExportRecord, *, base_ref: str, date: str) -> Sale:
     )
 
 
+def record_without(record: ExportRecord, index: int) -> ExportRecord | None:
+    """The record as Polaris holds it when the chain's sale at `index`, and
+    every sale after it, never reached Polaris."""
+    if index == 0:
+        if record.version == 1:
+            return None
+        # The version before was cancelled to make way for this one.
+        return replace(
+            record,
+            version=record.version - 1,
+            chain=(),
+            sent_slips=frozenset(),
+            active=False,
+            replaced=True,
+        )
+
+    # After the version's sale come its refunds, then maybe its cancellation.
+    kept = record.chain[:index]
+    return replace(
+        record,
+        chain=kept,
+        sent_slips=frozenset(refunded_slip(refund) for refund in kept[1:]),
+        cancellations=record.cancellations - (0 if record.active else 1),
+        active=True,
+    )
+
+
+def refunded_slip(refund: Sale) -> int:
+    """The credit slip a refund sale was made from (see `refund_of`)."""
+    return int(refund.ref_ext.rsplit("-R", 1)[1])
+
+
 def refund_of(
     order: ShopOrder,
     slip: CreditSlip,

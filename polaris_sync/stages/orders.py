@@ -25,7 +25,12 @@ from zoneinfo import ZoneInfo
 from polaris_sync.errors import ConfigError, ItemRejected
 from polaris_sync.journal import Journal
 from polaris_sync.polaris.association import load_association
-from polaris_sync.sales.corrections import ExportPlan, ExportRecord, plan_export
+from polaris_sync.sales.corrections import (
+    ExportPlan,
+    ExportRecord,
+    plan_export,
+    record_without,
+)
 from polaris_sync.sales.customers import CustomerRules, is_marketplace_customer
 from polaris_sync.sales.order import (
     OrderLine,
@@ -162,7 +167,26 @@ class OrderExporter:
     async def start(cls, ctx: StageContext) -> OrderExporter:
         states = OrderStates(ctx.prestashop)
         await states.load()
-        return cls(ctx, states)
+        exporter = cls(ctx, states)
+        exporter.reopen_refused()
+        return exporter
+
+    def reopen_refused(self) -> None:
+        """Orders an earlier version marked exported though Polaris refused one
+        of their sales go back in error, holding what Polaris really has. With
+        settings no run has, they are looked at again at once."""
+        for export, index in self.journal.refused_yet_recorded():
+            assert export.record is not None
+            refused = export.record.chain[index].ref_ext
+            self.journal.set_order_export(
+                export.order_id,
+                status="error",
+                reason=f"Polaris refused the sale {refused}, which is not in "
+                f"Polaris: it is sent again at the next run",
+                record=record_without(export.record, index),
+                seen=export.seen,
+                current_state=export.current_state,
+            )
 
     # -- fetch ----------------------------------------------------------------
 

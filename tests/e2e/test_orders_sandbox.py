@@ -23,7 +23,10 @@ import pytest
 from click.testing import CliRunner
 
 from polaris_sync.cli import cli
+from polaris_sync.journal import EntryStatus, Journal
 from polaris_sync.polaris.association import load_association
+from polaris_sync.sales.corrections import ExportRecord
+from polaris_sync.sales.sale import sale_from_payload
 from polaris_sync.sandbox.http import BackgroundServer
 from polaris_sync.sandbox.polaris import create_app as create_polaris
 from polaris_sync.state import State
@@ -503,3 +506,38 @@ def test_a_modification_whose_new_sale_was_refused_sends_it_once_fixed(sandbox):
     assert sandbox.order_state(584) == "Exported to Polaris"
     for sale in sandbox.sales():
         assert_balanced(sale)
+
+
+def _as_earlier_versions_left_it(sandbox: Sandbox, order_id: int) -> None:
+    """The order marked exported with the sale Polaris refused in its record,
+    as versions before this fix left it."""
+    with State.open(sandbox.root / "state") as state:
+        journal = Journal(state)
+        [entry] = journal.entries(order_id)
+        export = journal.order_export(order_id)
+        assert entry.status is EntryStatus.REJECTED and export is not None
+        record = ExportRecord(order_id, 1, "", (sale_from_payload(entry.payload),))
+        journal.set_order_export(
+            order_id, status="exported", record=record, seen=export.seen,
+            current_state=export.current_state,
+        )
+
+
+@pytest.mark.parametrize("retry", [["run", "--stage", "orders"], ["export-order"]])
+def test_an_order_marked_exported_though_polaris_refused_its_sale_is_sent(
+    sandbox, retry
+):
+    """Covers G7 and G11 for a state database kept from before: the order is
+    put back in error and its sale goes once the configuration is fixed."""
+    _set_shipping_reference(sandbox, "NOPE")
+    place(sandbox, 586, ["10.000000"], shipping="4.900000")
+    assert sandbox.cli("export-orders").exit_code == 1
+    _as_earlier_versions_left_it(sandbox, 586)
+
+    _set_shipping_reference(sandbox, "PORT")
+    result = sandbox.cli(*retry, *(["586"] if retry == ["export-order"] else []))
+    assert result.exit_code == 0, result.output
+    assert len(sandbox.sales("586")) == 1
+    assert sandbox.order_state(586) == "Exported to Polaris"
+    assert _journal(sandbox, 586) == ("exported", [("586", "sent")])
+    assert "order 586 not exported" not in sandbox.cli("status").output

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from polaris_sync.sales.corrections import plan_export
+from polaris_sync.sales.corrections import plan_export, record_without
 from polaris_sync.sales.order import CreditSlip, SlipLine, order_from_json
 from polaris_sync.sales.rules import ExportRules
 from polaris_sync.sales.sale import SaleSettings
@@ -203,3 +203,36 @@ def test_g11_a_new_version_refused_after_its_cancellation_is_sent_alone(
 
     # Cancelled in the shop meanwhile: Polaris already has the cancellation.
     assert plan(replace(fewer, valid=False), cancelled).is_empty
+
+
+def test_g11_a_record_without_its_refused_refund_sends_it_again(order, exported):
+    refunded = replace(order, slips=(refund_slip(order), refund_slip(order, 4, 1, "0")))
+    recorded = plan(refunded, exported).record
+    assert recorded is not None
+
+    without = record_without(recorded, 2)
+    assert without is not None and without.sent_slips == {3}
+    assert [sale.ref_ext for _, sale in plan(refunded, without).sales] == ["6-R4"]
+    assert record_without(recorded, 0) is None
+
+
+def test_g11_a_record_without_its_refused_cancellation_cancels_again(order, exported):
+    cancelled = replace(order, valid=False, date_upd="2026-12-06 11:00:00")
+    recorded = plan(cancelled, exported).record
+    assert recorded is not None
+
+    without = record_without(recorded, 1)
+    assert without == exported
+    assert [sale.ref_ext for _, sale in plan(cancelled, without).sales] == ["6-A1"]
+
+
+def test_g11_a_record_without_its_refused_new_version_sends_that_version(
+    order, exported
+):
+    fewer = one_line_less(order)
+    recorded = plan(fewer, exported).record
+    assert recorded is not None and recorded.version == 2
+
+    without = record_without(recorded, 0)
+    assert without is not None and not without.active
+    assert [sale.ref_ext for _, sale in plan(fewer, without).sales] == ["6-2"]
