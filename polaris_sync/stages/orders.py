@@ -106,8 +106,9 @@ async def export_order(ctx: StageContext, order_id: int) -> StageResult:
         raise ConfigError(f"order {order_id} does not exist in the shop")
     [order] = await exporter.complete(entries)
     plan = exporter.plan(order, forced=True)
-    if plan.is_empty:
-        export = exporter.journal.order_export(order_id)
+    export = exporter.journal.order_export(order_id)
+    # An order in error with nothing more to send still leaves the error.
+    if plan.is_empty and not (export and export.status == "error"):
         sent = export.record.version_ref if export and export.record else ""
         ctx.audit.event(
             "unchanged", stage=STAGE, what="order", prestashop_id=order_id,
@@ -344,7 +345,7 @@ class OrderExporter:
                 self._skipped(order, plan, plan.refusal.reason)
             return
         if not plan.sales:
-            self._unchanged(order, plan)
+            await self._unchanged(order, plan)
             return
         if self.ctx.dry_run:
             self._planned(order, plan)
@@ -456,17 +457,28 @@ class OrderExporter:
         self.result.count("skipped", what="order")
         self._remember(order, plan, "skipped", reason)
 
-    def _unchanged(self, order: ShopOrder, plan: ExportPlan) -> None:
+    async def _unchanged(self, order: ShopOrder, plan: ExportPlan) -> None:
         self.ctx.audit.event(
             "unchanged", stage=STAGE, what="order", prestashop_id=order.order_id,
             reason=f"order {order.order_id}: Polaris is up to date",
         )
         self.result.count("unchanged", what="order")
         status = "cancelled" if plan.record and not plan.record.active else "exported"
-        self._remember(order, plan, status if plan.record else "skipped", "")
+        state = order.current_state
+        if status == "exported" and plan.record and not self.ctx.dry_run:
+            # In error until now, with nothing more due (say the corrections
+            # were turned off after a refused refund): it is exported.
+            if self.states.is_ours(state, Purpose.ERROR):
+                state = await self._move(order, Purpose.EXPORTED)
+        self._remember(order, plan, status if plan.record else "skipped", "", state)
 
     def _remember(
-        self, order: ShopOrder, plan: ExportPlan, status: str, reason: str
+        self,
+        order: ShopOrder,
+        plan: ExportPlan,
+        status: str,
+        reason: str,
+        state: int | None = None,
     ) -> None:
         if self.ctx.dry_run:
             return
@@ -476,7 +488,7 @@ class OrderExporter:
             reason=reason,
             record=plan.record,
             seen=self.seen(order),
-            current_state=order.current_state,
+            current_state=order.current_state if state is None else state,
         )
 
     def _planned(self, order: ShopOrder, plan: ExportPlan) -> None:

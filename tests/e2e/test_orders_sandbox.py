@@ -523,7 +523,9 @@ def _as_earlier_versions_left_it(sandbox: Sandbox, order_id: int) -> None:
         )
 
 
-@pytest.mark.parametrize("retry", [["run", "--stage", "orders"], ["export-order"]])
+@pytest.mark.parametrize(
+    "retry", [["run", "--stage", "orders"], ["export-order", "586"]]
+)
 def test_an_order_marked_exported_though_polaris_refused_its_sale_is_sent(
     sandbox, retry
 ):
@@ -535,9 +537,34 @@ def test_an_order_marked_exported_though_polaris_refused_its_sale_is_sent(
     _as_earlier_versions_left_it(sandbox, 586)
 
     _set_shipping_reference(sandbox, "PORT")
-    result = sandbox.cli(*retry, *(["586"] if retry == ["export-order"] else []))
+    result = sandbox.cli(*retry)
     assert result.exit_code == 0, result.output
     assert len(sandbox.sales("586")) == 1
     assert sandbox.order_state(586) == "Exported to Polaris"
     assert _journal(sandbox, 586) == ("exported", [("586", "sent")])
     assert "order 586 not exported" not in sandbox.cli("status").output
+
+
+@pytest.mark.parametrize("retry", [["export-orders"], ["export-order", "587"]])
+def test_an_order_in_error_with_nothing_left_to_send_leaves_the_error_state(
+    sandbox, retry
+):
+    """Covers G5, G6 and G7: the refund was refused, then the merchant turned
+    the corrections off; Polaris has all it is to have of the order."""
+    place(sandbox, 587, ["20.000000", "15.000000"], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 0
+    _set_shipping_reference(sandbox, "NOPE")
+    sandbox.shop.add_slip(587, 5, [(2, 1, "15.000000")], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 1
+    assert sandbox.order_state(587) == "Polaris export error"
+
+    text = sandbox.config.read_text(encoding="utf-8")
+    sandbox.config.write_text(
+        text.replace("export_corrections = true", "export_corrections = false"),
+        encoding="utf-8",
+    )
+    result = sandbox.cli(*retry)
+    assert result.exit_code == 0, result.output
+    assert sandbox.sales("587-R5") == []
+    assert sandbox.order_state(587) == "Exported to Polaris"
+    assert "order 587 not exported" not in sandbox.cli("status").output
