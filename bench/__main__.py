@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import sys
 import time
 
@@ -28,10 +29,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {os.cpu_count()} CPUs, {cpu_model()}, "
           f"Python {platform.python_version()}; size {size.name}", flush=True)
     started = time.monotonic()
-    for name in args.scenarios or list(SCENARIOS):
-        SCENARIOS[name](size)
+    # SIGTERM unwinds like Ctrl-C: the servers' process, the measured run and
+    # the temporary folders are stopped and removed on the way out.
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        for name in args.scenarios or list(SCENARIOS):
+            SCENARIOS[name](size)
+    except KeyboardInterrupt:
+        print("\nbenchmark interrupted", file=sys.stderr)
+        return 130
     print(f"\nbenchmark done in {time.monotonic() - started:.0f} s")
     return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def cpu_model() -> str:

@@ -594,6 +594,6 @@ def _plan_line(event: Mapping[str, Any]) -> str:
     if event.get("prestashop_id") is not None:
         target += f" (PrestaShop #{event['prestashop_id']})"
     action = event["action"]
-    verb = "" if action == "planned" else WOULD.get(action, action) + " "
-    head = f"{verb}{target}".strip()
+    verb = "" if action == "planned" else WOULD.get(action, action)
+    head = " ".join(part for part in (verb, target.strip()) if part)
     return f"{event['stage']}: {head + ': ' if head else ''}{event['reason']}"

@@ -507,3 +507,19 @@ def test_a_refused_polaris_key_stops_the_run_before_anything_A2(setup):
     assert report.errors == []
     assert recorder.calls == [] and servers.prestashop == []
     assert len(servers.polaris) == 1
+
+
+def test_plan_lines_read_with_or_without_a_polaris_key():
+    """A dry run's plan: one space between the verb, the item and its id."""
+    from polaris_sync.run import _plan_line
+
+    keyed = {"stage": "stock", "action": "updated", "polaris_key": "001-NOI",
+             "prestashop_id": 4, "reason": "stock 3 -> 5"}
+    unkeyed = {**keyed, "action": "skipped", "polaris_key": ""}
+    planned = {"stage": "orders", "action": "planned", "reason": "sale 7 sent"}
+
+    assert _plan_line(keyed) == (
+        "stock: would update 001-NOI (PrestaShop #4): stock 3 -> 5"
+    )
+    assert _plan_line(unkeyed) == "stock: would skip (PrestaShop #4): stock 3 -> 5"
+    assert _plan_line(planned) == "orders: sale 7 sent"

@@ -201,7 +201,7 @@ async def _upload(
     """Upload one photo; a photo the shop refuses is skipped, not fatal."""
     if ctx.dry_run:
         await items.write(
-            "updated",
+            "created",
             f"photo {photo.url} would be uploaded",
             _nothing,
             polaris_key=desired.key,
@@ -219,7 +219,7 @@ async def _upload(
         filename = f"{desired.reference}-{photo.order}.{extension}"
         note_upload(ctx.state, product_id, photo_key, max(known, default=0))
         image_id = await items.write(
-            "updated",
+            "created",
             f"photo {photo.url} uploaded",
             partial(
                 ctx.prestashop.upload_image,
