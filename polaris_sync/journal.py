@@ -281,13 +281,14 @@ class Journal:
         )
         return [int(row[0]) for row in rows]
 
-    def refused_yet_recorded(self) -> list[tuple[OrderExport, int]]:
+    def refused_yet_recorded(self) -> list[tuple[OrderExport, frozenset[int]]]:
         """Orders recorded as exported (or cancelled) though Polaris refused a
-        sale of their record, with that sale's place in the record's chain.
+        sale of their record, with the places in the record's chain of the
+        sales Polaris may lack: refused, never tried, or of unknown outcome
+        (sending one of those again asks Polaris first).
 
-        Earlier versions kept such records, and the refused sale was never sent
-        again. An order whose record has a sale Polaris got after the refused
-        one is left out: what Polaris holds of it no record can say.
+        Earlier versions kept such records, and the refused sale was never
+        sent again.
         """
         rows = self.state.execute(
             "SELECT DISTINCT e.order_id FROM order_exports e"
@@ -296,22 +297,18 @@ class Journal:
             " ORDER BY e.order_id",
             (EntryStatus.REJECTED,),
         ).fetchall()
-        found: list[tuple[OrderExport, int]] = []
+        found: list[tuple[OrderExport, frozenset[int]]] = []
         for (order_id,) in rows:
             export = self.order_export(int(order_id))
             if export is None or export.record is None:
                 continue
             statuses = {entry.ref_ext: entry.status for entry in self.entries(order_id)}
-            refs = [sale.ref_ext for sale in export.record.chain]
-            refused = [
-                index for index, ref in enumerate(refs)
-                if statuses.get(ref) is EntryStatus.REJECTED
-            ]
-            if not refused:
+            chain = [statuses.get(sale.ref_ext) for sale in export.record.chain]
+            if EntryStatus.REJECTED not in chain:
                 continue
-            after = refs[refused[0] + 1 :]
-            if all(statuses.get(ref) is not EntryStatus.SENT for ref in after):
-                found.append((export, refused[0]))
+            missing = [index for index, status in enumerate(chain)
+                       if status is not EntryStatus.SENT]
+            found.append((export, frozenset(missing)))
         return found
 
     def orders_in_error(self) -> list[tuple[int, str]]:

@@ -298,10 +298,12 @@ def cancellation_of(record: ExportRecord, *, base_ref: str, date: str) -> Sale:
     )
 
 
-def record_without(record: ExportRecord, index: int) -> ExportRecord | None:
-    """The record as Polaris holds it when the chain's sale at `index`, and
-    every sale after it, never reached Polaris."""
-    if index == 0:
+def record_without(
+    record: ExportRecord, missing: frozenset[int]
+) -> ExportRecord | None:
+    """The record as Polaris holds it when the chain's sales at the `missing`
+    places never reached it (see `can_do_without`)."""
+    if 0 in missing:
         if record.version == 1:
             return None
         # The version before was cancelled to make way for this one.
@@ -315,14 +317,34 @@ def record_without(record: ExportRecord, index: int) -> ExportRecord | None:
         )
 
     # After the version's sale come its refunds, then maybe its cancellation.
-    kept = record.chain[:index]
+    kept = tuple(sale for at, sale in enumerate(record.chain) if at not in missing)
+    cancelled = not record.active and len(record.chain) - 1 not in missing
     return replace(
         record,
         chain=kept,
-        sent_slips=frozenset(refunded_slip(refund) for refund in kept[1:]),
-        cancellations=record.cancellations - (0 if record.active else 1),
-        active=True,
+        sent_slips=frozenset(
+            refunded_slip(sale) for sale in kept[1:] if is_refund(sale, record)
+        ),
+        cancellations=record.cancellations - (0 if record.active or cancelled else 1),
+        active=not cancelled,
     )
+
+
+def can_do_without(record: ExportRecord, missing: frozenset[int]) -> bool:
+    """Whether a record can leave out the sales at the `missing` places: not
+    when a sale Polaris got relies on one of them (the version's refunds on
+    the version, a cancellation on every sale it negates)."""
+    if not missing:
+        return False
+    last = len(record.chain) - 1
+    if 0 in missing:
+        return set(range(last + 1)) <= missing
+    cancelled = not record.active and last not in missing
+    return not cancelled
+
+
+def is_refund(sale: Sale, record: ExportRecord) -> bool:
+    return sale.ref_ext.startswith(f"{record.version_ref}-R")
 
 
 def refunded_slip(refund: Sale) -> int:

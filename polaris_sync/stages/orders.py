@@ -28,6 +28,7 @@ from polaris_sync.polaris.association import load_association
 from polaris_sync.sales.corrections import (
     ExportPlan,
     ExportRecord,
+    can_do_without,
     plan_export,
     record_without,
 )
@@ -176,15 +177,17 @@ class OrderExporter:
         """Orders an earlier version marked exported though Polaris refused one
         of their sales go back in error, holding what Polaris really has. With
         settings no run has, they are looked at again at once."""
-        for export, index in self.journal.refused_yet_recorded():
-            assert export.record is not None
-            refused = export.record.chain[index].ref_ext
+        for export, missing in self.journal.refused_yet_recorded():
+            record = export.record
+            if record is None or not can_do_without(record, missing):
+                continue
+            refs = ", ".join(record.chain[index].ref_ext for index in sorted(missing))
             self.journal.set_order_export(
                 export.order_id,
                 status="error",
-                reason=f"Polaris refused the sale {refused}, which is not in "
-                f"Polaris: it is sent again at the next run",
-                record=record_without(export.record, index),
+                reason=f"Polaris lacks the sales {refs} (it refused one of them): "
+                f"they are sent again at the next run",
+                record=record_without(record, missing),
                 seen=export.seen,
                 current_state=export.current_state,
             )

@@ -6,7 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from polaris_sync.sales.corrections import plan_export, record_without
+from polaris_sync.sales.corrections import (
+    can_do_without,
+    plan_export,
+    record_without,
+)
 from polaris_sync.sales.order import CreditSlip, SlipLine, order_from_json
 from polaris_sync.sales.rules import ExportRules
 from polaris_sync.sales.sale import SaleSettings
@@ -210,10 +214,12 @@ def test_g11_a_record_without_its_refused_refund_sends_it_again(order, exported)
     recorded = plan(refunded, exported).record
     assert recorded is not None
 
-    without = record_without(recorded, 2)
-    assert without is not None and without.sent_slips == {3}
-    assert [sale.ref_ext for _, sale in plan(refunded, without).sales] == ["6-R4"]
-    assert record_without(recorded, 0) is None
+    assert can_do_without(recorded, frozenset({1}))
+    without = record_without(recorded, frozenset({1}))
+    assert without is not None and without.sent_slips == {4}
+    assert [sale.ref_ext for _, sale in plan(refunded, without).sales] == ["6-R3"]
+    assert record_without(recorded, frozenset({0, 1, 2})) is None
+    assert not can_do_without(recorded, frozenset({0}))
 
 
 def test_g11_a_record_without_its_refused_cancellation_cancels_again(order, exported):
@@ -221,9 +227,22 @@ def test_g11_a_record_without_its_refused_cancellation_cancels_again(order, expo
     recorded = plan(cancelled, exported).record
     assert recorded is not None
 
-    without = record_without(recorded, 1)
+    without = record_without(recorded, frozenset({1}))
     assert without == exported
     assert [sale.ref_ext for _, sale in plan(cancelled, without).sales] == ["6-A1"]
+
+
+def test_g11_a_cancellation_polaris_got_keeps_the_refund_it_negated(order, exported):
+    """Polaris negated the refund with the rest: sending it now would count
+    it twice, so no record can leave it out."""
+    refunded = replace(order, slips=(refund_slip(order),))
+    after_refund = plan(refunded, exported).record
+    assert after_refund is not None
+    recorded = plan(replace(refunded, valid=False), after_refund).record
+    assert recorded is not None and len(recorded.chain) == 3
+
+    assert not can_do_without(recorded, frozenset({1}))
+    assert can_do_without(recorded, frozenset({1, 2}))
 
 
 def test_g11_a_record_without_its_refused_new_version_sends_that_version(
@@ -233,6 +252,6 @@ def test_g11_a_record_without_its_refused_new_version_sends_that_version(
     recorded = plan(fewer, exported).record
     assert recorded is not None and recorded.version == 2
 
-    without = record_without(recorded, 0)
+    without = record_without(recorded, frozenset({0}))
     assert without is not None and not without.active
     assert [sale.ref_ext for _, sale in plan(fewer, without).sales] == ["6-2"]
