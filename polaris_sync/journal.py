@@ -281,6 +281,36 @@ class Journal:
         )
         return [int(row[0]) for row in rows]
 
+    def refused_yet_recorded(self) -> list[tuple[OrderExport, frozenset[int]]]:
+        """Orders recorded as exported (or cancelled) though Polaris refused a
+        sale of their record, with the places in the record's chain of the
+        sales Polaris may lack: refused, never tried, or of unknown outcome
+        (sending one of those again asks Polaris first).
+
+        Earlier versions kept such records, and the refused sale was never
+        sent again.
+        """
+        rows = self.state.execute(
+            "SELECT DISTINCT e.order_id FROM order_exports e"
+            " JOIN sale_journal j ON j.order_id = e.order_id"
+            " WHERE j.status = ? AND e.status IN ('exported', 'cancelled')"
+            " ORDER BY e.order_id",
+            (EntryStatus.REJECTED,),
+        ).fetchall()
+        found: list[tuple[OrderExport, frozenset[int]]] = []
+        for (order_id,) in rows:
+            export = self.order_export(int(order_id))
+            if export is None or export.record is None:
+                continue
+            statuses = {entry.ref_ext: entry.status for entry in self.entries(order_id)}
+            chain = [statuses.get(sale.ref_ext) for sale in export.record.chain]
+            if EntryStatus.REJECTED not in chain:
+                continue
+            missing = [index for index, status in enumerate(chain)
+                       if status is not EntryStatus.SENT]
+            found.append((export, frozenset(missing)))
+        return found
+
     def orders_in_error(self) -> list[tuple[int, str]]:
         """Orders waiting in "Polaris export error", with the reason."""
         rows = self.state.execute(
@@ -327,6 +357,7 @@ def _record_to_json(record: ExportRecord) -> str:
             "sent_slips": sorted(record.sent_slips),
             "cancellations": record.cancellations,
             "active": record.active,
+            "replaced": record.replaced,
         }
     )
 
@@ -341,4 +372,5 @@ def _record_from_json(text: str) -> ExportRecord:
         sent_slips=frozenset(raw["sent_slips"]),
         cancellations=raw["cancellations"],
         active=raw["active"],
+        replaced=raw.get("replaced", False),
     )

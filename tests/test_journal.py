@@ -162,3 +162,48 @@ def test_g11_a_sale_found_after_a_crash_must_be_the_one_we_sent(journal):
     polaris.sales["1042"] = payload(amount=12.0)
     with pytest.raises(ItemRejected):
         deliver(journal, polaris, payload())
+
+
+def _exported_with(journal, polaris, refs, refused):
+    """Order 1042 recorded as exported with the sales `refs` though Polaris
+    refused the one called `refused` (those after it were not sent), as
+    earlier versions left it."""
+    for ref in refs:
+        if ref == refused:
+            polaris.fail_next = ItemRejected("refused", status=400)
+            with pytest.raises(ItemRejected):
+                deliver(journal, polaris, payload(ref))
+            break
+        deliver(journal, polaris, payload(ref))
+    chain = tuple(Sale(ref, "2026-12-04T16:01:21Z", 1, (SaleLine("A", 1, 30),),
+                       (Payment("CB", 30),)) for ref in refs)
+    record = ExportRecord(1042, 1, "abc", chain, frozenset({3, 4}))
+    journal.set_order_export(1042, status="exported", record=record, seen="s",
+                             current_state=14)
+
+
+def test_g11_an_order_recorded_exported_with_a_refused_sale_is_found(journal):
+    polaris = PolarisSales()
+    _exported_with(journal, polaris, ["1042", "1042-R3", "1042-R4"], "1042-R3")
+
+    [(export, missing)] = journal.refused_yet_recorded()
+    assert (export.order_id, missing) == (1042, {1, 2})
+
+
+def test_sales_polaris_got_after_the_refused_one_are_not_missing(journal):
+    polaris = PolarisSales()
+    _exported_with(journal, polaris, ["1042", "1042-R3", "1042-R4"], "1042-R3")
+    deliver(journal, polaris, payload("1042-R4"))
+    assert [missing for _, missing in journal.refused_yet_recorded()] == [{1}]
+
+
+def test_only_orders_recorded_exported_with_a_refused_sale_are_found(journal):
+    polaris = PolarisSales()
+    _exported_with(journal, polaris, ["1042", "1042-R3"], "")
+    assert journal.refused_yet_recorded() == []
+    _exported_with(journal, polaris, ["1042", "1042-R4"], "1042-R4")
+    assert [missing for _, missing in journal.refused_yet_recorded()] == [{1}]
+    export = journal.order_export(1042)
+    journal.set_order_export(1042, status="error", record=export.record, seen="s",
+                             current_state=14)
+    assert journal.refused_yet_recorded() == []

@@ -15,7 +15,9 @@ new sales:
 
 Every reference is derived from the export record and the order, so planning
 again after a crash yields the same references and the journal sends each one
-once.
+once. A plan also knows the record before each of its sales: when Polaris
+refuses one, the record kept is what Polaris holds, and the next plan sends
+the refused sale and those after it again.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class ExportRecord:
     sent_slips: frozenset[int] = frozenset()
     cancellations: int = 0
     active: bool = True
+    # Cancelled by a modification whose new version Polaris has not got yet
+    # (it refused it): that version is still due, whatever the order is now.
+    replaced: bool = False
 
     @property
     def version_ref(self) -> str:
@@ -66,10 +71,26 @@ class ExportPlan:
     record: ExportRecord | None = None
     refusal: Refusal | None = None
     notes: tuple[str, ...] = field(default=())
+    # The record before each sale: what Polaris holds when that sale is
+    # refused, since the sales before it went and the ones after it did not.
+    records_before: tuple[ExportRecord | None, ...] = ()
 
     @property
     def is_empty(self) -> bool:
         return not self.sales and self.refusal is None
+
+    def then(self, kind: str, sale: Sale, record: ExportRecord) -> ExportPlan:
+        """This plan followed by `sale`, once sent Polaris holds `record`."""
+        return replace(
+            self,
+            sales=(*self.sales, (kind, sale)),
+            record=record,
+            records_before=(*self.records_before, self.record),
+        )
+
+    def record_before(self, index: int) -> ExportRecord | None:
+        """What Polaris holds when the sale at `index` was refused."""
+        return self.records_before[index]
 
 
 def plan_export(
@@ -88,6 +109,10 @@ def plan_export(
     if record is not None and not record.active and not order.valid:
         return ExportPlan(record=record)
     try:
+        if record is not None and record.replaced:
+            return _plan_replacement(
+                order, settings, sku_for, client, before=ExportPlan(record=record)
+            )
         if record is None or not record.active:
             return _plan_new_version(
                 order, record, rules, settings, sku_for,
@@ -99,7 +124,7 @@ def plan_export(
             return _plan_cancellation(order, record, settings)
         if content_fingerprint(order) != record.fingerprint:
             return _plan_modification(order, record, settings, sku_for, client)
-        return _plan_refunds(order, record, settings, sku_for)
+        return _plan_refunds(order, settings, sku_for, ExportPlan(record=record))
     except SaleRefused as refused:
         return ExportPlan(record=record, refusal=refused.refusal)
 
@@ -128,23 +153,9 @@ def _plan_new_version(
         client,
         version=record.version + 1 if record else 1,
         cancellations=record.cancellations if record else 0,
+        before=ExportPlan(record=record),
         with_refunds=corrections,
     )
-
-
-def _plan_cancellation(
-    order: ShopOrder, record: ExportRecord, settings: SaleSettings
-) -> ExportPlan:
-    """The order left its valid states: cancel what Polaris has, send nothing new."""
-    cancel = _cancellation(order, record, settings)
-    done = replace(
-        record,
-        chain=record.chain + (cancel,),
-        cancellations=record.cancellations + 1,
-        sent_slips=frozenset(slip.slip_id for slip in order.slips),
-        active=False,
-    )
-    return ExportPlan(sales=(("cancellation", cancel),), record=done)
 
 
 def _plan_modification(
@@ -155,15 +166,51 @@ def _plan_modification(
     client: dict[str, Any] | None,
 ) -> ExportPlan:
     """Cancel what Polaris has, then send the order as it is now."""
+    cancelled = _plan_cancellation(order, record, settings, replaced=True)
+    return _plan_replacement(order, settings, sku_for, client, before=cancelled)
+
+
+def _plan_replacement(
+    order: ShopOrder,
+    settings: SaleSettings,
+    sku_for: SkuFinder,
+    client: dict[str, Any] | None,
+    *,
+    before: ExportPlan,
+) -> ExportPlan:
+    """After the `before` sales, which cancel a version, the next version."""
+    cancelled = before.record
+    assert cancelled is not None
     return _plan_version(
         order,
         settings,
         sku_for,
         client,
-        version=record.version + 1,
-        cancellations=record.cancellations + 1,
-        before=(("cancellation", _cancellation(order, record, settings)),),
+        version=cancelled.version + 1,
+        cancellations=cancelled.cancellations,
+        before=before,
     )
+
+
+def _plan_cancellation(
+    order: ShopOrder,
+    record: ExportRecord,
+    settings: SaleSettings,
+    *,
+    replaced: bool = False,
+) -> ExportPlan:
+    """Cancel what Polaris has, send nothing new (the order left its valid
+    states, or a modification sends its new version after)."""
+    cancel = _cancellation(order, record, settings)
+    done = replace(
+        record,
+        chain=record.chain + (cancel,),
+        cancellations=record.cancellations + 1,
+        sent_slips=frozenset(slip.slip_id for slip in order.slips),
+        active=False,
+        replaced=replaced,
+    )
+    return ExportPlan(record=record).then("cancellation", cancel, done)
 
 
 def _plan_version(
@@ -174,7 +221,7 @@ def _plan_version(
     *,
     version: int,
     cancellations: int,
-    before: tuple[tuple[str, Sale], ...] = (),
+    before: ExportPlan,
     with_refunds: bool = True,
 ) -> ExportPlan:
     """After the `before` sales, the order as it is now under `version`, then
@@ -187,36 +234,35 @@ def _plan_version(
         chain=(sale,),
         cancellations=cancellations,
     )
-    sales = (*before, ("sale", sale))
+    plan = before.then("sale", sale, fresh)
     if not with_refunds:
-        return ExportPlan(sales=sales, record=fresh)
+        return plan
 
-    return _plan_refunds(order, fresh, settings, sku_for, before=sales)
+    return _plan_refunds(order, settings, sku_for, plan)
 
 
 def _plan_refunds(
-    order: ShopOrder,
-    record: ExportRecord,
-    settings: SaleSettings,
-    sku_for: SkuFinder,
-    *,
-    before: tuple[tuple[str, Sale], ...] = (),
+    order: ShopOrder, settings: SaleSettings, sku_for: SkuFinder, plan: ExportPlan
 ) -> ExportPlan:
-    """After the `before` sales, refunds of the credit slips not sent yet."""
-    refunds = [
-        refund
-        for slip in order.slips
-        if slip.slip_id not in record.sent_slips
-        and (refund := refund_of(order, slip, record, settings, sku_for)) is not None
-    ]
-    done = replace(
-        record,
-        chain=record.chain + tuple(refunds),
-        sent_slips=frozenset(slip.slip_id for slip in order.slips),
-    )
-    return ExportPlan(
-        sales=(*before, *(("refund", refund) for refund in refunds)), record=done
-    )
+    """After the plan's sales, refunds of the credit slips not sent yet."""
+    record = plan.record
+    assert record is not None
+    for slip in order.slips:
+        if slip.slip_id in record.sent_slips:
+            continue
+        refund = refund_of(order, slip, record, settings, sku_for)
+        if refund is None:
+            continue
+        record = replace(
+            record,
+            chain=record.chain + (refund,),
+            sent_slips=record.sent_slips | {slip.slip_id},
+        )
+        plan = plan.then("refund", refund, record)
+
+    # A slip that refunds nothing is done too.
+    done = replace(record, sent_slips=frozenset(slip.slip_id for slip in order.slips))
+    return replace(plan, record=done)
 
 
 def _cancellation(
@@ -250,6 +296,60 @@ def cancellation_of(record: ExportRecord, *, base_ref: str, date: str) -> Sale:
         ref_ext_origin=first.ref_ext,
         sale_type=first.sale_type,
     )
+
+
+def record_without(
+    record: ExportRecord, missing: frozenset[int]
+) -> ExportRecord | None:
+    """The record as Polaris holds it when the chain's sales at the `missing`
+    places never reached it (see `can_do_without`)."""
+    if 0 in missing:
+        if record.version == 1:
+            return None
+        # The version before was cancelled to make way for this one.
+        return replace(
+            record,
+            version=record.version - 1,
+            chain=(),
+            sent_slips=frozenset(),
+            active=False,
+            replaced=True,
+        )
+
+    # After the version's sale come its refunds, then maybe its cancellation.
+    kept = tuple(sale for at, sale in enumerate(record.chain) if at not in missing)
+    cancelled = not record.active and len(record.chain) - 1 not in missing
+    return replace(
+        record,
+        chain=kept,
+        sent_slips=frozenset(
+            refunded_slip(sale) for sale in kept[1:] if is_refund(sale, record)
+        ),
+        cancellations=record.cancellations - (0 if record.active or cancelled else 1),
+        active=not cancelled,
+    )
+
+
+def can_do_without(record: ExportRecord, missing: frozenset[int]) -> bool:
+    """Whether a record can leave out the sales at the `missing` places: not
+    when a sale Polaris got relies on one of them (the version's refunds on
+    the version, a cancellation on every sale it negates)."""
+    if not missing:
+        return False
+    last = len(record.chain) - 1
+    if 0 in missing:
+        return set(range(last + 1)) <= missing
+    cancelled = not record.active and last not in missing
+    return not cancelled
+
+
+def is_refund(sale: Sale, record: ExportRecord) -> bool:
+    return sale.ref_ext.startswith(f"{record.version_ref}-R")
+
+
+def refunded_slip(refund: Sale) -> int:
+    """The credit slip a refund sale was made from (see `refund_of`)."""
+    return int(refund.ref_ext.rsplit("-R", 1)[1])
 
 
 def refund_of(

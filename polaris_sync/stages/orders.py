@@ -25,7 +25,13 @@ from zoneinfo import ZoneInfo
 from polaris_sync.errors import ConfigError, ItemRejected
 from polaris_sync.journal import Journal
 from polaris_sync.polaris.association import load_association
-from polaris_sync.sales.corrections import ExportPlan, plan_export
+from polaris_sync.sales.corrections import (
+    ExportPlan,
+    ExportRecord,
+    can_do_without,
+    plan_export,
+    record_without,
+)
 from polaris_sync.sales.customers import CustomerRules, is_marketplace_customer
 from polaris_sync.sales.order import (
     OrderLine,
@@ -101,8 +107,9 @@ async def export_order(ctx: StageContext, order_id: int) -> StageResult:
         raise ConfigError(f"order {order_id} does not exist in the shop")
     [order] = await exporter.complete(entries)
     plan = exporter.plan(order, forced=True)
-    if plan.is_empty:
-        export = exporter.journal.order_export(order_id)
+    export = exporter.journal.order_export(order_id)
+    # An order in error with nothing more to send still leaves the error.
+    if plan.is_empty and not (export and export.status == "error"):
         sent = export.record.version_ref if export and export.record else ""
         ctx.audit.event(
             "unchanged", stage=STAGE, what="order", prestashop_id=order_id,
@@ -162,7 +169,28 @@ class OrderExporter:
     async def start(cls, ctx: StageContext) -> OrderExporter:
         states = OrderStates(ctx.prestashop)
         await states.load()
-        return cls(ctx, states)
+        exporter = cls(ctx, states)
+        exporter.reopen_refused()
+        return exporter
+
+    def reopen_refused(self) -> None:
+        """Orders an earlier version marked exported though Polaris refused one
+        of their sales go back in error, holding what Polaris really has. With
+        settings no run has, they are looked at again at once."""
+        for export, missing in self.journal.refused_yet_recorded():
+            record = export.record
+            if record is None or not can_do_without(record, missing):
+                continue
+            refs = ", ".join(record.chain[index].ref_ext for index in sorted(missing))
+            self.journal.set_order_export(
+                export.order_id,
+                status="error",
+                reason=f"Polaris lacks the sales {refs} (it refused one of them): "
+                f"they are sent again at the next run",
+                record=record_without(record, missing),
+                seen=export.seen,
+                current_state=export.current_state,
+            )
 
     # -- fetch ----------------------------------------------------------------
 
@@ -315,12 +343,12 @@ class OrderExporter:
     async def apply(self, order: ShopOrder, plan: ExportPlan) -> None:
         if plan.refusal is not None:
             if plan.refusal.severity is Severity.ERROR:
-                await self._failed(order, plan, plan.refusal.reason)
+                await self._failed(order, plan.record, plan.refusal.reason)
             else:
                 self._skipped(order, plan, plan.refusal.reason)
             return
         if not plan.sales:
-            self._unchanged(order, plan)
+            await self._unchanged(order, plan)
             return
         if self.ctx.dry_run:
             self._planned(order, plan)
@@ -328,7 +356,7 @@ class OrderExporter:
         await self._send(order, plan)
 
     async def _send(self, order: ShopOrder, plan: ExportPlan) -> None:
-        for kind, sale in plan.sales:
+        for index, (kind, sale) in enumerate(plan.sales):
             try:
                 delivery = await self.journal.deliver(
                     self.ctx.polaris,
@@ -338,7 +366,9 @@ class OrderExporter:
                 )
             except ItemRejected as rejected:
                 reason = f"Polaris refused the {kind} {sale.ref_ext}: {rejected}"
-                await self._failed(order, plan, reason)
+                # Kept as Polaris has it, without the refused sale, so that the
+                # next look sends that sale again.
+                await self._failed(order, plan.record_before(index), reason)
                 return
             self.ctx.audit.event(
                 "created", stage=STAGE, what="order", prestashop_id=order.order_id,
@@ -362,7 +392,10 @@ class OrderExporter:
         )
         self.result.count("created" if sent_sale else "updated", what="order")
 
-    async def _failed(self, order: ShopOrder, plan: ExportPlan, reason: str) -> None:
+    async def _failed(
+        self, order: ShopOrder, record: ExportRecord | None, reason: str
+    ) -> None:
+        """Put the order in error, keeping `record`: what Polaris holds of it."""
         reason += (
             "; fix it and the next run tries again (it does once the configuration,"
             f" a mapping or the order's state changes), or run `polaris-sync"
@@ -378,7 +411,7 @@ class OrderExporter:
             order.order_id,
             status="error",
             reason=reason,
-            record=plan.record,
+            record=record,
             seen=self.seen(order),
             current_state=state,
             settings=self.settings_key,
@@ -427,17 +460,28 @@ class OrderExporter:
         self.result.count("skipped", what="order")
         self._remember(order, plan, "skipped", reason)
 
-    def _unchanged(self, order: ShopOrder, plan: ExportPlan) -> None:
+    async def _unchanged(self, order: ShopOrder, plan: ExportPlan) -> None:
         self.ctx.audit.event(
             "unchanged", stage=STAGE, what="order", prestashop_id=order.order_id,
             reason=f"order {order.order_id}: Polaris is up to date",
         )
         self.result.count("unchanged", what="order")
         status = "cancelled" if plan.record and not plan.record.active else "exported"
-        self._remember(order, plan, status if plan.record else "skipped", "")
+        state = order.current_state
+        if status == "exported" and plan.record and not self.ctx.dry_run:
+            # In error until now, with nothing more due (say the corrections
+            # were turned off after a refused refund): it is exported.
+            if self.states.is_ours(state, Purpose.ERROR):
+                state = await self._move(order, Purpose.EXPORTED)
+        self._remember(order, plan, status if plan.record else "skipped", "", state)
 
     def _remember(
-        self, order: ShopOrder, plan: ExportPlan, status: str, reason: str
+        self,
+        order: ShopOrder,
+        plan: ExportPlan,
+        status: str,
+        reason: str,
+        state: int | None = None,
     ) -> None:
         if self.ctx.dry_run:
             return
@@ -447,7 +491,7 @@ class OrderExporter:
             reason=reason,
             record=plan.record,
             seen=self.seen(order),
-            current_state=order.current_state,
+            current_state=order.current_state if state is None else state,
         )
 
     def _planned(self, order: ShopOrder, plan: ExportPlan) -> None:

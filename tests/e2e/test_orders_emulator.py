@@ -235,3 +235,40 @@ def test_paid_order_and_its_refund_on_every_supported_version(any_version_sandbo
     assert sale(shop, f"{order_id}-R{slip}")["Details"][0]["Qte"] == -1
     state = int(order(shop, order_id)["current_state"])
     assert state_name(shop, state) == "Exported to Polaris"
+
+
+def test_a_sale_polaris_refused_goes_once_the_shipping_reference_is_fixed(shop):
+    """Covers G2, G7, G11: the sale, then a modification's new version, are
+    refused for an unknown shipping reference; each goes once fixed, only
+    once, and the order leaves the error state."""
+    first, second = sizes(shop, 2)
+    shop.config_data["orders"]["shipping_reference"] = "NOPE"
+    order_id = place(shop, [(first, 1), (second, 1)])
+    assert money(order(shop, order_id)["total_shipping_tax_incl"]) > 0
+
+    refused = export(shop)
+    assert refused.failed == 1 and "article inconnu 'NOPE'" in refused.errors[0]
+    assert shop.simulator.sales() == []
+    shop.config_data["orders"]["shipping_reference"] = "PORT"
+    assert export(shop).counts["created"] == 1
+    assert [d["SKU"] for d in sale(shop, str(order_id))["Details"]][-1] == "PORT"
+    exported = int(order(shop, order_id)["current_state"])
+    assert state_name(shop, exported) == "Exported to Polaris"
+
+    shop.config_data["orders"]["shipping_reference"] = "NOPE"
+    detail = order(shop, order_id)["associations"]["order_rows"][1]
+    admin(shop, "orders/lines", {"order": order_id, "set": [
+        {"order_detail": int(detail["id"]), "quantity": 0}
+    ]})
+    assert export(shop).failed == 1
+    assert shop.simulator.sales(f"{order_id}-2") == []
+    shop.config_data["orders"]["shipping_reference"] = "PORT"
+    assert not export(shop).errors
+    new_version = sale(shop, f"{order_id}-2")
+    assert new_version["Reglements"][0]["Montant"] == float(
+        money(order(shop, order_id)["total_paid_tax_incl"])
+    )
+    assert len(shop.simulator.sales(f"{order_id}-A1")) == 1
+    assert len(shop.simulator.sales()) == 3
+    exported = int(order(shop, order_id)["current_state"])
+    assert state_name(shop, exported) == "Exported to Polaris"

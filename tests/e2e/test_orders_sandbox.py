@@ -23,7 +23,10 @@ import pytest
 from click.testing import CliRunner
 
 from polaris_sync.cli import cli
+from polaris_sync.journal import EntryStatus, Journal
 from polaris_sync.polaris.association import load_association
+from polaris_sync.sales.corrections import ExportRecord
+from polaris_sync.sales.sale import sale_from_payload
 from polaris_sync.sandbox.http import BackgroundServer
 from polaris_sync.sandbox.polaris import create_app as create_polaris
 from polaris_sync.state import State
@@ -387,3 +390,181 @@ def test_another_sale_under_the_same_reference_is_an_error_not_a_success(sandbox
     assert "another sale under the reference 571" in result.output
     assert sandbox.order_state(571) == "Polaris export error"
     assert sandbox.sale("571")["Reglements"][0]["Montant"] == 99.0
+
+
+def _set_shipping_reference(sandbox: Sandbox, reference: str) -> None:
+    text = sandbox.config.read_text(encoding="utf-8")
+    line = f'shipping_reference = "{reference}"'
+    sandbox.config.write_text(
+        re.sub(r'shipping_reference = "[^"]*"', line, text), encoding="utf-8"
+    )
+
+
+def _journal(sandbox: Sandbox, order_id: int) -> tuple[str, list[tuple[str, str]]]:
+    """The order's export status and its journal entries, as stored."""
+    with State.open(sandbox.root / "state") as state:
+        [(status,)] = state.execute(
+            "SELECT status FROM order_exports WHERE order_id = ?", (order_id,)
+        ).fetchall()
+        entries = state.execute(
+            "SELECT ref_ext, status FROM sale_journal WHERE order_id = ?"
+            " ORDER BY recorded_at",
+            (order_id,),
+        ).fetchall()
+    return status, [(str(ref), str(entry)) for ref, entry in entries]
+
+
+def test_a_sale_polaris_refused_goes_once_the_configuration_is_fixed(sandbox):
+    """Covers G7 and G11: Polaris refused the sale, so it is not in Polaris;
+    once the shipping reference is fixed the next run sends it, the order
+    leaves the error state, and nothing is sent twice."""
+    _set_shipping_reference(sandbox, "NOPE")
+    place(sandbox, 581, ["10.000000"], shipping="4.900000")
+
+    refused = sandbox.cli("run", "--stage", "orders")
+    assert refused.exit_code == 1, refused.output
+    assert "Polaris refused the sale 581" in refused.output
+    assert "article inconnu 'NOPE'" in refused.output
+    assert sandbox.sales() == []
+    assert sandbox.order_state(581) == "Polaris export error"
+    assert "order 581 not exported" in sandbox.cli("status").output
+    assert _journal(sandbox, 581) == ("error", [("581", "rejected")])
+
+    _set_shipping_reference(sandbox, "PORT")
+    fixed = sandbox.cli("run", "--stage", "orders")
+    assert fixed.exit_code == 0, fixed.output
+    assert [d["SKU"] for d in sandbox.sale("581")["Details"]][-1] == "PORT"
+    assert sandbox.order_state(581) == "Exported to Polaris"
+    assert "order 581 not exported" not in sandbox.cli("status").output
+    assert _journal(sandbox, 581) == ("exported", [("581", "sent")])
+
+    assert sandbox.cli("run", "--stage", "orders").exit_code == 0
+    assert sandbox.cli("export-order", "581").exit_code == 0
+    assert len(sandbox.sales("581")) == 1
+
+
+def test_export_order_sends_a_sale_polaris_refused_before(sandbox):
+    """Covers G6 and G7: `export-order` retries an order in error at once."""
+    _set_shipping_reference(sandbox, "NOPE")
+    place(sandbox, 582, ["10.000000"], shipping="4.900000")
+    assert sandbox.cli("export-orders").exit_code == 1
+
+    _set_shipping_reference(sandbox, "PORT")
+    result = sandbox.cli("export-order", "582")
+    assert result.exit_code == 0, result.output
+    assert "already in Polaris" not in result.output
+    assert len(sandbox.sales("582")) == 1
+    assert sandbox.order_state(582) == "Exported to Polaris"
+
+
+def test_a_refused_refund_goes_once_fixed_and_the_sale_is_not_sent_again(sandbox):
+    """Covers G8 and G11: the sale is in Polaris, its refund was refused; the
+    retry sends the refund only."""
+    place(sandbox, 583, ["20.000000", "15.000000"], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 0
+    _set_shipping_reference(sandbox, "NOPE")
+    sandbox.shop.add_slip(583, 4, [(2, 1, "15.000000")], shipping="5.000000")
+
+    refused = sandbox.cli("export-orders")
+    assert refused.exit_code == 1, refused.output
+    assert "Polaris refused the refund 583-R4" in refused.output
+    assert sandbox.sales("583-R4") == []
+    assert sandbox.order_state(583) == "Polaris export error"
+
+    _set_shipping_reference(sandbox, "PORT")
+    fixed = sandbox.cli("export-orders")
+    assert fixed.exit_code == 0, fixed.output
+    refund = sandbox.sale("583-R4")
+    assert [(d["SKU"], d["Qte"]) for d in refund["Details"]][-1] == ("PORT", -1)
+    assert len(sandbox.sales("583")) == 1
+    assert sandbox.order_state(583) == "Exported to Polaris"
+    assert _journal(sandbox, 583) == (
+        "exported", [("583", "sent"), ("583-R4", "sent")]
+    )
+
+
+def test_a_modification_whose_new_sale_was_refused_sends_it_once_fixed(sandbox):
+    """Covers G8 and G11: the cancellation went, the new version was refused;
+    the retry sends the new version without cancelling twice."""
+    place(sandbox, 584, ["20.000000", "15.000000"], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 0
+    _set_shipping_reference(sandbox, "NOPE")
+    sandbox.shop.remove_line(584, 2)
+
+    refused = sandbox.cli("export-orders")
+    assert refused.exit_code == 1, refused.output
+    assert "Polaris refused the sale 584-2" in refused.output
+    assert len(sandbox.sales("584-A1")) == 1
+    assert sandbox.sales("584-2") == []
+
+    _set_shipping_reference(sandbox, "PORT")
+    fixed = sandbox.cli("export-orders")
+    assert fixed.exit_code == 0, fixed.output
+    assert sandbox.sale("584-2")["Reglements"] == [{"Code": "CHQ", "Montant": 25.0}]
+    assert len(sandbox.sales("584-A1")) == 1
+    assert sandbox.sales("584-A2") == []
+    assert sandbox.order_state(584) == "Exported to Polaris"
+    for sale in sandbox.sales():
+        assert_balanced(sale)
+
+
+def _as_earlier_versions_left_it(sandbox: Sandbox, order_id: int) -> None:
+    """The order marked exported with the sale Polaris refused in its record,
+    as versions before this fix left it."""
+    with State.open(sandbox.root / "state") as state:
+        journal = Journal(state)
+        [entry] = journal.entries(order_id)
+        export = journal.order_export(order_id)
+        assert entry.status is EntryStatus.REJECTED and export is not None
+        record = ExportRecord(order_id, 1, "", (sale_from_payload(entry.payload),))
+        journal.set_order_export(
+            order_id, status="exported", record=record, seen=export.seen,
+            current_state=export.current_state,
+        )
+
+
+@pytest.mark.parametrize(
+    "retry", [["run", "--stage", "orders"], ["export-order", "586"]]
+)
+def test_an_order_marked_exported_though_polaris_refused_its_sale_is_sent(
+    sandbox, retry
+):
+    """Covers G7 and G11 for a state database kept from before: the order is
+    put back in error and its sale goes once the configuration is fixed."""
+    _set_shipping_reference(sandbox, "NOPE")
+    place(sandbox, 586, ["10.000000"], shipping="4.900000")
+    assert sandbox.cli("export-orders").exit_code == 1
+    _as_earlier_versions_left_it(sandbox, 586)
+
+    _set_shipping_reference(sandbox, "PORT")
+    result = sandbox.cli(*retry)
+    assert result.exit_code == 0, result.output
+    assert len(sandbox.sales("586")) == 1
+    assert sandbox.order_state(586) == "Exported to Polaris"
+    assert _journal(sandbox, 586) == ("exported", [("586", "sent")])
+    assert "order 586 not exported" not in sandbox.cli("status").output
+
+
+@pytest.mark.parametrize("retry", [["export-orders"], ["export-order", "587"]])
+def test_an_order_in_error_with_nothing_left_to_send_leaves_the_error_state(
+    sandbox, retry
+):
+    """Covers G5, G6 and G7: the refund was refused, then the merchant turned
+    the corrections off; Polaris has all it is to have of the order."""
+    place(sandbox, 587, ["20.000000", "15.000000"], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 0
+    _set_shipping_reference(sandbox, "NOPE")
+    sandbox.shop.add_slip(587, 5, [(2, 1, "15.000000")], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 1
+    assert sandbox.order_state(587) == "Polaris export error"
+
+    text = sandbox.config.read_text(encoding="utf-8")
+    sandbox.config.write_text(
+        text.replace("export_corrections = true", "export_corrections = false"),
+        encoding="utf-8",
+    )
+    result = sandbox.cli(*retry)
+    assert result.exit_code == 0, result.output
+    assert sandbox.sales("587-R5") == []
+    assert sandbox.order_state(587) == "Exported to Polaris"
+    assert "order 587 not exported" not in sandbox.cli("status").output

@@ -6,7 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from polaris_sync.sales.corrections import plan_export
+from polaris_sync.sales.corrections import (
+    can_do_without,
+    plan_export,
+    record_without,
+)
 from polaris_sync.sales.order import CreditSlip, SlipLine, order_from_json
 from polaris_sync.sales.rules import ExportRules
 from polaris_sync.sales.sale import SaleSettings
@@ -52,6 +56,17 @@ def refund_slip(order, slip_id=3, quantity=1, shipping="8.40"):
         lines=(SlipLine(small.detail_id, quantity, Decimal("12.00") * quantity),),
         shipping_tax_incl=Decimal(shipping),
         date_add="2026-12-05 10:00:00",
+    )
+
+
+def one_line_less(order):
+    """The order edited in the back office: a line removed, the amount paid
+    left as it was."""
+    return replace(
+        order,
+        lines=order.lines[:1],
+        total_paid_tax_incl=Decimal("32.40"),
+        date_upd="2026-12-06 11:00:00",
     )
 
 
@@ -103,12 +118,7 @@ def test_g8_a_cancellation_after_a_refund_reverses_only_what_is_left(order, expo
 
 
 def test_g8_a_modification_cancels_then_sends_the_new_version(order, exported):
-    fewer = replace(
-        order,
-        lines=order.lines[:1],
-        total_paid_tax_incl=Decimal("32.40"),
-        date_upd="2026-12-06 11:00:00",
-    )
+    fewer = one_line_less(order)
     result = plan(fewer, exported)
 
     assert [(kind, sale.ref_ext) for kind, sale in result.sales] == [
@@ -152,3 +162,96 @@ def test_a_refund_of_an_unlinked_line_is_an_error_not_a_crash(order, exported):
     result = plan(replace(order, slips=(slip,)), exported)
     assert result.refusal is not None and result.refusal.code == "slip_line_unknown"
     assert result.sales == ()
+
+
+def test_g11_a_sale_refused_half_way_is_planned_again_with_those_after_it(
+    order, exported
+):
+    """Polaris refused the second refund: the record before it holds the first
+    refund only, and planning from it sends the second refund alone."""
+    refunded = replace(order, slips=(refund_slip(order), refund_slip(order, 4, 1, "0")))
+    result = plan(refunded, exported)
+    assert [sale.ref_ext for _, sale in result.sales] == ["6-R3", "6-R4"]
+
+    before_second = result.record_before(1)
+    assert before_second is not None and before_second.sent_slips == {3}
+    assert [sale.ref_ext for _, sale in plan(refunded, before_second).sales] == [
+        "6-R4"
+    ]
+    assert result.record_before(0) == exported
+
+
+def test_g11_a_refused_first_sale_leaves_nothing_recorded(order):
+    refunded = replace(order, slips=(refund_slip(order),))
+    result = plan(refunded, None)
+    assert [sale.ref_ext for _, sale in result.sales] == ["6", "6-R3"]
+    assert result.record_before(0) is None
+    assert [sale.ref_ext for _, sale in plan(refunded, None).sales] == ["6", "6-R3"]
+
+
+def test_g11_a_new_version_refused_after_its_cancellation_is_sent_alone(
+    order, exported
+):
+    """The new version is due as a modification sends it: an order edited in
+    the back office keeps the amount first paid, which the checks of a first
+    export would refuse."""
+    fewer = one_line_less(order)
+    result = plan(fewer, exported)
+    cancelled = result.record_before(1)
+    assert cancelled is not None and not cancelled.active
+
+    again = plan(fewer, cancelled)
+    assert [(kind, sale.ref_ext) for kind, sale in again.sales] == [("sale", "6-2")]
+    assert again.record == result.record
+    assert again.record is not None and not again.record.replaced
+
+    # Cancelled in the shop meanwhile: Polaris already has the cancellation.
+    assert plan(replace(fewer, valid=False), cancelled).is_empty
+
+
+def test_g11_a_record_without_its_refused_refund_sends_it_again(order, exported):
+    refunded = replace(order, slips=(refund_slip(order), refund_slip(order, 4, 1, "0")))
+    recorded = plan(refunded, exported).record
+    assert recorded is not None
+
+    assert can_do_without(recorded, frozenset({1}))
+    without = record_without(recorded, frozenset({1}))
+    assert without is not None and without.sent_slips == {4}
+    assert [sale.ref_ext for _, sale in plan(refunded, without).sales] == ["6-R3"]
+    assert record_without(recorded, frozenset({0, 1, 2})) is None
+    assert not can_do_without(recorded, frozenset({0}))
+
+
+def test_g11_a_record_without_its_refused_cancellation_cancels_again(order, exported):
+    cancelled = replace(order, valid=False, date_upd="2026-12-06 11:00:00")
+    recorded = plan(cancelled, exported).record
+    assert recorded is not None
+
+    without = record_without(recorded, frozenset({1}))
+    assert without == exported
+    assert [sale.ref_ext for _, sale in plan(cancelled, without).sales] == ["6-A1"]
+
+
+def test_g11_a_cancellation_polaris_got_keeps_the_refund_it_negated(order, exported):
+    """Polaris negated the refund with the rest: sending it now would count
+    it twice, so no record can leave it out."""
+    refunded = replace(order, slips=(refund_slip(order),))
+    after_refund = plan(refunded, exported).record
+    assert after_refund is not None
+    recorded = plan(replace(refunded, valid=False), after_refund).record
+    assert recorded is not None and len(recorded.chain) == 3
+
+    assert not can_do_without(recorded, frozenset({1}))
+    assert can_do_without(recorded, frozenset({1, 2}))
+
+
+def test_g11_a_record_without_its_refused_new_version_sends_that_version(
+    order, exported
+):
+    fewer = one_line_less(order)
+    recorded = plan(fewer, exported).record
+    assert recorded is not None and recorded.version == 2
+
+    without = record_without(recorded, frozenset({0}))
+    assert without is not None and not without.active
+    assert [sale.ref_ext for _, sale in plan(fewer, without).sales] == ["6-2"]

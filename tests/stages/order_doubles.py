@@ -322,6 +322,9 @@ class FakePolaris:
             return httpx.Response(200, json={"Items": items})
         if request.method == "POST" and path == "Clients/Client":
             customer = json.loads(request.content)
+            if customer["RefsExt"][0] in self.refuse:
+                message = self.refuse[customer["RefsExt"][0]]
+                return httpx.Response(400, json={"Message": message})
             self.customers[customer["RefsExt"][0]] = customer
             return httpx.Response(200, json=customer)
         return httpx.Response(404, json={"Message": "inconnu"})

@@ -53,6 +53,22 @@ async def test_g10_later_changes_of_an_exported_customer_follow(exporting):
     assert exporting.polaris.customers["PS-1"]["Adresse"]["Ville"] == "Lyon"
 
 
+async def test_g10_a_customer_polaris_refused_is_sent_at_a_later_run(exporting):
+    """Nothing of the customer changed in the shop: the refusal alone keeps
+    them due, run after run, until Polaris takes them."""
+    exporting.shop.add_order(201, ONE_TEE)
+    exporting.polaris.refuse["PS-1"] = "Mail refusé"
+    refused = await exporting.run(export_customers)
+    assert refused.failed == 1 and "Mail refusé" in refused.errors[0]
+    assert (await exporting.run(export_customers)).failed == 1
+
+    del exporting.polaris.refuse["PS-1"]
+    result = await exporting.run(export_customers)
+    assert result.counts["created"] == 1
+    assert exporting.polaris.customers["PS-1"]["Mail"] == "anne@example.test"
+    assert (await exporting.run(export_customers)).counts["created"] == 0
+
+
 async def test_g10_a_customer_who_never_bought_waits_unless_in_the_polaris_group(
     exporting,
 ):
