@@ -193,7 +193,9 @@ class Journal:
         if entry is not None and entry.status is EntryStatus.PENDING:
             found = await channel.find_sale(ref_ext)
             if found is not None:
-                self._check_same(ref_ext, found, payload)
+                # Polaris got what was sent then, which the order may have
+                # changed from since (see `sent_instead`).
+                self._check_same(ref_ext, found, entry.payload)
                 self.settle(ref_ext, EntryStatus.SENT, Delivery.FOUND_IN_POLARIS)
                 return Delivery.FOUND_IN_POLARIS
 
@@ -211,6 +213,17 @@ class Journal:
             return Delivery.ALREADY_IN_POLARIS
         self.settle(ref_ext, EntryStatus.SENT, Delivery.SENT)
         return Delivery.SENT
+
+    def sent_instead(self, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+        """What Polaris got under the payload's reference when it is not
+        `payload`: a run sent the sale, died or never heard the answer, and
+        the order changed before the next run planned it again."""
+        entry = self.entry(str(payload["RefExt"]))
+        if entry is None or entry.status is not EntryStatus.SENT:
+            return None
+        if entry.payload == json.loads(json.dumps(payload)):
+            return None
+        return entry.payload
 
     def _check_same(
         self, ref_ext: str, found: Mapping[str, Any], payload: Mapping[str, Any]

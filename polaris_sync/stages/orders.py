@@ -41,7 +41,7 @@ from polaris_sync.sales.order import (
     shop_datetime,
 )
 from polaris_sync.sales.rules import ExportRules, Severity
-from polaris_sync.sales.sale import SaleSettings, client_of
+from polaris_sync.sales.sale import Sale, SaleSettings, client_of, sale_from_payload
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.order_reads import (
     PAGE_SIZE,
@@ -370,6 +370,10 @@ class OrderExporter:
                 # next look sends that sale again.
                 await self._failed(order, plan.record_before(index), reason)
                 return
+            sent = self.journal.sent_instead(sale.to_payload())
+            if sent is not None:
+                await self._sent_earlier(order, plan, index, sale_from_payload(sent))
+                return
             self.ctx.audit.event(
                 "created", stage=STAGE, what="order", prestashop_id=order.order_id,
                 polaris_key=sale.ref_ext, kind=kind, total=str(sale.total),
@@ -391,6 +395,31 @@ class OrderExporter:
             current_state=state,
         )
         self.result.count("created" if sent_sale else "updated", what="order")
+
+    async def _sent_earlier(
+        self, order: ShopOrder, plan: ExportPlan, index: int, sent: Sale
+    ) -> None:
+        """Polaris holds the sale at `index` as an interrupted run sent it,
+        before the order changed: record that, then plan again from there (a
+        version sent otherwise is cancelled and sent as the order is now)."""
+        kind = plan.sales[index][0]
+        self.ctx.audit.event(
+            "created", stage=STAGE, what="order", prestashop_id=order.order_id,
+            polaris_key=sent.ref_ext, kind=kind, total=str(sent.total),
+            reason=f"{kind} {sent.ref_ext} of order {order.order_id}: Polaris got "
+            f"it as an interrupted run sent it, before the order changed",
+        )
+        # In error until the plan from there went: a crash now retries it.
+        self.journal.set_order_export(
+            order.order_id,
+            status="error",
+            reason=f"order {order.order_id}: {kind} {sent.ref_ext} was sent before "
+            f"the order changed; what follows it is sent at the next run",
+            record=plan.record_with(index, sent),
+            seen=self.seen(order),
+            current_state=order.current_state,
+        )
+        await self.apply(order, self.plan(order))
 
     async def _failed(
         self, order: ShopOrder, record: ExportRecord | None, reason: str

@@ -28,14 +28,10 @@ class Gate:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         match = self.match
-        if (
-            scope["type"] != "http"
-            or match is None
-            or scope["method"] != match[0]
-            or not scope["path"].endswith(match[1])
-        ):
+        if not _matches(scope, match):
             await self.app(scope, receive, send)
             return
+        assert match is not None
         if match[2] == "before":
             await self._hold()
             await self.app(scope, receive, send)
@@ -54,3 +50,47 @@ class Gate:
         self.reached.set()
         while not self.released.is_set():
             await asyncio.sleep(0.02)
+
+
+class LostAnswer:
+    """ASGI middleware that lets the app handle one kind of request, then
+    answers 504 instead of what the app said: the write happened, the client
+    never hears of it (a timeout after the write)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.match: tuple[str, str] | None = None
+        self.passes = 0
+
+    def arm(self, method: str, path_end: str, passes: int = 0) -> None:
+        """Lose the answer to the matching request after `passes` of them."""
+        self.match = (method, path_end)
+        self.passes = passes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if not _matches(scope, self.match):
+            await self.app(scope, receive, send)
+            return
+        if self.passes:
+            self.passes -= 1
+            await self.app(scope, receive, send)
+            return
+        self.match = None
+
+        async def drop(message: Any) -> None:
+            pass
+
+        await self.app(scope, receive, drop)
+        await send({"type": "http.response.start", "status": 504,
+                    "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"gateway timeout"})
+
+
+def _matches(scope: Any, match: tuple[str, ...] | None) -> bool:
+    """Whether the request is an HTTP `match[0]` to a path ending `match[1]`."""
+    return (
+        scope["type"] == "http"
+        and match is not None
+        and scope["method"] == match[0]
+        and scope["path"].endswith(match[1])
+    )

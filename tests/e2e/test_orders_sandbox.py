@@ -30,6 +30,7 @@ from polaris_sync.sales.sale import sale_from_payload
 from polaris_sync.sandbox.http import BackgroundServer
 from polaris_sync.sandbox.polaris import create_app as create_polaris
 from polaris_sync.state import State
+from tests.e2e.gates import LostAnswer
 from tests.stages.order_doubles import FakeShop, asgi_app
 
 
@@ -41,6 +42,7 @@ class Sandbox:
     simulator: Any
     skus: list[str]
     polaris_url: str = ""
+    polaris_gate: Any = None
 
     def cli(self, *args: str) -> Any:
         return CliRunner().invoke(cli, ["--config", str(self.config), *args])
@@ -61,11 +63,12 @@ class Sandbox:
 def sandbox(tmp_path):
     polaris_app = create_polaris(tmp_path / "polaris", models=2, seed=5)
     simulator = polaris_app.state.simulator
+    polaris_gate = LostAnswer(polaris_app)
     now = datetime.now(ZoneInfo("Europe/Paris")).replace(tzinfo=None, microsecond=0)
     shop = FakeShop(now=now)
     shop.add_customer(1, "anne@example.test")
 
-    with BackgroundServer(polaris_app) as polaris, BackgroundServer(
+    with BackgroundServer(polaris_gate) as polaris, BackgroundServer(
         asgi_app(shop.handle)
     ) as web:
         config = tmp_path / "polaris-sync.toml"
@@ -80,7 +83,7 @@ def sandbox(tmp_path):
             'voucher_reference = "BON"\nexport_corrections = true\n',
             encoding="utf-8",
         )
-        box = Sandbox(tmp_path, config, shop, simulator, [])
+        box = Sandbox(tmp_path, config, shop, simulator, [], "", polaris_gate)
         answer = box.cli("associate", "--licence", simulator.licence,
                          "--pin", simulator.pin)
         assert answer.exit_code == 0, answer.output
@@ -568,3 +571,54 @@ def test_an_order_in_error_with_nothing_left_to_send_leaves_the_error_state(
     assert sandbox.sales("587-R5") == []
     assert sandbox.order_state(587) == "Exported to Polaris"
     assert "order 587 not exported" not in sandbox.cli("status").output
+
+
+def _net_in_polaris(sandbox: Sandbox, order_id: int) -> tuple[dict[str, int], float]:
+    """What Polaris holds of the order once every sale of it is added up:
+    quantity per article, and the amount paid."""
+    quantities: dict[str, int] = {}
+    paid = 0.0
+    for sale in sandbox.sales():
+        if sale["RefExt"].split("-")[0] != str(order_id):
+            continue
+        assert_balanced(sale)
+        for detail in sale["Details"]:
+            quantities[detail["SKU"]] = quantities.get(detail["SKU"], 0) + detail["Qte"]
+        paid += sum(payment["Montant"] for payment in sale["Reglements"])
+    return {sku: qty for sku, qty in quantities.items() if qty}, round(paid, 2)
+
+
+@pytest.mark.parametrize("refused_first", [False, True])
+def test_a_sale_whose_answer_was_lost_then_the_order_changed_is_corrected(
+    sandbox, refused_first
+):
+    """Covers G8 and G11: Polaris stored the new version but its answer was
+    lost (a timeout after the write); the merchant then changed the order
+    again. Polaris holds the version as sent, not as the order is now: it is
+    cancelled and the order sent as it is now, never counted as what it is
+    not nor taken for another shop's sale."""
+    place(sandbox, 590, ["20.000000", "15.000000", "10.000000"], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 0
+    sandbox.shop.remove_line(590, 3)
+    if refused_first:
+        _set_shipping_reference(sandbox, "NOPE")
+        assert sandbox.cli("export-orders").exit_code == 1
+        assert sandbox.sales("590-2") == []
+        _set_shipping_reference(sandbox, "PORT")
+
+    # The new version's answer is lost (after the cancellation, if it is due).
+    sandbox.polaris_gate.arm("POST", "/Ventes/Vente", passes=0 if refused_first else 1)
+    lost = sandbox.cli("export-orders")
+    assert lost.exit_code == 3, lost.output
+    assert len(sandbox.sales("590-2")) == 1
+    sandbox.shop.remove_line(590, 2)
+    sandbox.shop.set_state(590, 2)
+
+    fixed = sandbox.cli("export-orders")
+    assert fixed.exit_code == 0, fixed.output
+    assert _net_in_polaris(sandbox, 590) == ({sandbox.skus[0]: 1, "PORT": 1}, 25.0)
+    for ref in ("590", "590-A1", "590-2"):
+        assert len(sandbox.sales(ref)) == 1
+    assert sandbox.order_state(590) == "Exported to Polaris"
+    assert sandbox.cli("export-orders").exit_code == 0
+    assert _net_in_polaris(sandbox, 590) == ({sandbox.skus[0]: 1, "PORT": 1}, 25.0)
