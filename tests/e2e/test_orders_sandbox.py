@@ -588,29 +588,32 @@ def _net_in_polaris(sandbox: Sandbox, order_id: int) -> tuple[dict[str, int], fl
     return {sku: qty for sku, qty in quantities.items() if qty}, round(paid, 2)
 
 
-@pytest.mark.parametrize("refused_first", [False, True])
+@pytest.mark.parametrize(
+    "lost", ["cancellation", "new version", "new version after a refusal"]
+)
 def test_a_sale_whose_answer_was_lost_then_the_order_changed_is_corrected(
-    sandbox, refused_first
+    sandbox, lost
 ):
-    """Covers G8 and G11: Polaris stored the new version but its answer was
-    lost (a timeout after the write); the merchant then changed the order
-    again. Polaris holds the version as sent, not as the order is now: it is
-    cancelled and the order sent as it is now, never counted as what it is
-    not nor taken for another shop's sale."""
+    """Covers G8 and G11: Polaris stored a sale of the modification but its
+    answer was lost (a timeout after the write); the merchant then changed
+    the order again. Polaris holds the sale as sent, not as the order is now:
+    it is recorded so, a version sent otherwise is cancelled and the order
+    sent as it is now; nothing is taken for another shop's sale."""
     place(sandbox, 590, ["20.000000", "15.000000", "10.000000"], shipping="5.000000")
     assert sandbox.cli("export-orders").exit_code == 0
     sandbox.shop.remove_line(590, 3)
-    if refused_first:
+    if lost == "new version after a refusal":
         _set_shipping_reference(sandbox, "NOPE")
         assert sandbox.cli("export-orders").exit_code == 1
         assert sandbox.sales("590-2") == []
         _set_shipping_reference(sandbox, "PORT")
 
-    # The new version's answer is lost (after the cancellation, if it is due).
-    sandbox.polaris_gate.arm("POST", "/Ventes/Vente", passes=0 if refused_first else 1)
-    lost = sandbox.cli("export-orders")
-    assert lost.exit_code == 3, lost.output
-    assert len(sandbox.sales("590-2")) == 1
+    # Writes: the cancellation (unless it went already), then the new version.
+    passes = 1 if lost == "new version" else 0
+    sandbox.polaris_gate.arm("POST", "/Ventes/Vente", passes=passes)
+    answer = sandbox.cli("export-orders")
+    assert answer.exit_code == 3, answer.output
+    assert len(sandbox.sales("590-A1")) == 1
     sandbox.shop.remove_line(590, 2)
     sandbox.shop.set_state(590, 2)
 
@@ -619,6 +622,122 @@ def test_a_sale_whose_answer_was_lost_then_the_order_changed_is_corrected(
     assert _net_in_polaris(sandbox, 590) == ({sandbox.skus[0]: 1, "PORT": 1}, 25.0)
     for ref in ("590", "590-A1", "590-2"):
         assert len(sandbox.sales(ref)) == 1
+    assert sandbox.sales("590-A3") == []
     assert sandbox.order_state(590) == "Exported to Polaris"
     assert sandbox.cli("export-orders").exit_code == 0
     assert _net_in_polaris(sandbox, 590) == ({sandbox.skus[0]: 1, "PORT": 1}, 25.0)
+
+
+def _set_orders_option(sandbox: Sandbox, line: str) -> None:
+    text = sandbox.config.read_text(encoding="utf-8")
+    sandbox.config.write_text(
+        text.replace("[orders]\n", f"[orders]\n{line}\n"), encoding="utf-8"
+    )
+
+
+def _new_version_refused(sandbox: Sandbox, order_id: int) -> None:
+    """Exported, then a line removed: the cancellation goes, the new version is
+    refused (unknown shipping reference), then the reference is fixed."""
+    place(sandbox, order_id, ["20.000000", "15.000000", "10.000000"],
+          shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 0
+    _set_shipping_reference(sandbox, "NOPE")
+    sandbox.shop.remove_line(order_id, 3)
+    assert sandbox.cli("export-orders").exit_code == 1
+    assert len(sandbox.sales(f"{order_id}-A1")) == 1
+    assert sandbox.sales(f"{order_id}-2") == []
+    _set_shipping_reference(sandbox, "PORT")
+
+
+def test_a_refused_new_version_then_cancelled_order_leaves_polaris_at_zero(sandbox):
+    """Covers G8 and G11: the order is cancelled before the retry; the
+    cancellation Polaris has is enough, the refused version never goes."""
+    _new_version_refused(sandbox, 592)
+    sandbox.shop.set_state(592, 6)
+    result = sandbox.cli("export-orders")
+    assert result.exit_code == 0, result.output
+    assert _net_in_polaris(sandbox, 592) == ({}, 0.0)
+    assert sandbox.sales("592-2") == [] and sandbox.sales("592-A2") == []
+    assert _journal(sandbox, 592)[0] == "cancelled"
+    assert "order 592 not exported" not in sandbox.cli("status").output
+
+
+def test_a_refused_new_version_then_modified_again_goes_as_the_order_is(sandbox):
+    """Covers G8 and G11: modified again before the retry, the order goes as
+    it is then, under the version Polaris never got."""
+    _new_version_refused(sandbox, 593)
+    sandbox.shop.remove_line(593, 2)
+    sandbox.shop.set_state(593, 2)
+    result = sandbox.cli("export-orders")
+    assert result.exit_code == 0, result.output
+    assert _net_in_polaris(sandbox, 593) == ({sandbox.skus[0]: 1, "PORT": 1}, 25.0)
+    assert len(sandbox.sales("593-2")) == 1 and sandbox.sales("593-A2") == []
+    assert sandbox.order_state(593) == "Exported to Polaris"
+
+
+def test_a_refused_refund_then_cancelled_order_leaves_polaris_at_zero(sandbox):
+    """Covers G8 and G11: the cancellation negates what Polaris got; the
+    refund it never got is not sent after it."""
+    place(sandbox, 594, ["20.000000", "15.000000"], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 0
+    _set_shipping_reference(sandbox, "NOPE")
+    sandbox.shop.add_slip(594, 6, [(2, 1, "15.000000")], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 1
+    _set_shipping_reference(sandbox, "PORT")
+    sandbox.shop.set_state(594, 6)
+    result = sandbox.cli("export-orders")
+    assert result.exit_code == 0, result.output
+    assert _net_in_polaris(sandbox, 594) == ({}, 0.0)
+    assert sandbox.sales("594-R6") == []
+    assert sandbox.cli("export-orders").exit_code == 0
+    assert _net_in_polaris(sandbox, 594) == ({}, 0.0)
+
+
+def test_export_order_and_a_dry_run_while_a_new_version_waits(sandbox):
+    """Covers G6, G7 and G11: `export-order` while still refused changes
+    nothing; a dry run after the fix sends nothing; the real run sends the
+    version once."""
+    _new_version_refused(sandbox, 595)
+    _set_shipping_reference(sandbox, "NOPE")
+    assert sandbox.cli("export-order", "595").exit_code == 1
+    _set_shipping_reference(sandbox, "PORT")
+    dry = sandbox.cli("run", "--dry-run", "--stage", "orders")
+    assert dry.exit_code == 0, dry.output
+    assert sandbox.sales("595-2") == []
+    assert _journal(sandbox, 595)[0] == "error"
+
+    assert sandbox.cli("export-order", "595").exit_code == 0
+    assert sandbox.cli("export-orders").exit_code == 0
+    assert sandbox.cli("export-order", "595").exit_code == 0
+    assert len(sandbox.sales("595-2")) == 1 and len(sandbox.sales("595-A1")) == 1
+    assert sandbox.sales("595-A2") == []
+    assert _net_in_polaris(sandbox, 595) == (
+        {sandbox.skus[0]: 1, sandbox.skus[1]: 1, "PORT": 1}, 40.0
+    )
+    assert sandbox.order_state(595) == "Exported to Polaris"
+
+
+def test_orders_in_error_with_the_minimum_id_and_the_ceiling(sandbox):
+    """Covers G6, G7 and G10: a new version still due goes whatever the
+    minimum id; a refused first sale below it stays out; those above count
+    against the ceiling, and go once confirmed."""
+    _new_version_refused(sandbox, 596)
+    _set_shipping_reference(sandbox, "NOPE")
+    for order_id in (597, 598, 599):
+        place(sandbox, order_id, ["10.000000"], shipping="4.900000")
+    assert sandbox.cli("export-orders").exit_code == 1
+    _set_shipping_reference(sandbox, "PORT")
+    _set_orders_option(sandbox, "min_order_id = 598\nceiling = 1")
+
+    held = sandbox.cli("export-orders")
+    assert held.exit_code == 1 and "more than the ceiling" in held.output
+    assert sandbox.sales("598") == [] and sandbox.sales("596-2") == []
+    confirmed = sandbox.cli("export-orders", "--confirm")
+    assert confirmed.exit_code == 0, confirmed.output
+    for ref in ("596-2", "598", "599"):
+        assert len(sandbox.sales(ref)) == 1
+    assert sandbox.sales("597") == []
+    assert sandbox.cli("export-orders").exit_code == 0
+    assert sandbox.cli("export-order", "597").exit_code == 0
+    assert len(sandbox.sales("597")) == 1
+    assert len(sandbox.sales()) == 6
