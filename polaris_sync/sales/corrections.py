@@ -92,12 +92,17 @@ class ExportPlan:
         """What Polaris holds when the sale at `index` was refused."""
         return self.records_before[index]
 
+    def record_after(self, index: int) -> ExportRecord:
+        """What Polaris holds once the sales up to `index` went."""
+        after = (*self.records_before, self.record)[index + 1]
+        assert after is not None
+        return after
+
     def record_with(self, index: int, sent: Sale) -> ExportRecord:
         """What Polaris holds when the sale at `index` went as `sent`, an
         earlier content of it, and the sales after it did not. Its version
         sent otherwise no longer matches the order: the next plan replaces it."""
-        after = (self.records_before + (self.record,))[index + 1]
-        assert after is not None
+        after = self.record_after(index)
         chain = tuple(sent if s.ref_ext == sent.ref_ext else s for s in after.chain)
         kind = self.sales[index][0]
         fingerprint = "" if kind == "sale" else after.fingerprint

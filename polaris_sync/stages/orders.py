@@ -379,6 +379,7 @@ class OrderExporter:
                 polaris_key=sale.ref_ext, kind=kind, total=str(sale.total),
                 reason=f"{kind} {sale.ref_ext} of order {order.order_id}: {delivery}",
             )
+            self._sent_so_far(order, plan, index)
 
         assert plan.record is not None
         state = order.current_state
@@ -395,6 +396,21 @@ class OrderExporter:
             current_state=state,
         )
         self.result.count("created" if sent_sale else "updated", what="order")
+
+    def _sent_so_far(self, order: ShopOrder, plan: ExportPlan, index: int) -> None:
+        """Record what Polaris holds after each sale, in error until the order
+        is done: a run that dies before (setting the order's state, say) leaves
+        a record the next run plans from, and looks at again."""
+        ref = plan.sales[index][1].ref_ext
+        self.journal.set_order_export(
+            order.order_id,
+            status="error",
+            reason=f"order {order.order_id}: a run stopped after sending {ref}; "
+            f"what follows it is sent at the next run",
+            record=plan.record_after(index),
+            seen=self.seen(order),
+            current_state=order.current_state,
+        )
 
     async def _sent_earlier(
         self, order: ShopOrder, plan: ExportPlan, index: int, sent: Sale
@@ -499,8 +515,11 @@ class OrderExporter:
         state = order.current_state
         if status == "exported" and plan.record and not self.ctx.dry_run:
             # In error until now, with nothing more due (say the corrections
-            # were turned off after a refused refund): it is exported.
-            if self.states.is_ours(state, Purpose.ERROR):
+            # were turned off after a refused refund, or a run stopped before
+            # setting the state): it is exported.
+            before = self.journal.order_export(order.order_id)
+            in_error = before is not None and before.status == "error"
+            if in_error or self.states.is_ours(state, Purpose.ERROR):
                 state = await self._move(order, Purpose.EXPORTED)
         self._remember(order, plan, status if plan.record else "skipped", "", state)
 
