@@ -190,14 +190,8 @@ class Journal:
         entry = self.entry(ref_ext)
         if entry is not None and entry.status is EntryStatus.SENT:
             return Delivery.ALREADY_SENT
-        if entry is not None and entry.status is EntryStatus.PENDING:
-            found = await channel.find_sale(ref_ext)
-            if found is not None:
-                # Polaris got what was sent then, which the order may have
-                # changed from since (see `sent_instead`).
-                self._check_same(ref_ext, found, entry.payload)
-                self.settle(ref_ext, EntryStatus.SENT, Delivery.FOUND_IN_POLARIS)
-                return Delivery.FOUND_IN_POLARIS
+        if await self.found_pending(channel, ref_ext):
+            return Delivery.FOUND_IN_POLARIS
 
         self.record_intent(ref_ext, order_id, kind, payload)
         try:
@@ -213,6 +207,20 @@ class Journal:
             return Delivery.ALREADY_IN_POLARIS
         self.settle(ref_ext, EntryStatus.SENT, Delivery.SENT)
         return Delivery.SENT
+
+    async def found_pending(self, channel: SaleChannel, ref_ext: str) -> bool:
+        """Whether Polaris has the sale of a pending entry (then it is sent)."""
+        entry = self.entry(ref_ext)
+        if entry is None or entry.status is not EntryStatus.PENDING:
+            return False
+        found = await channel.find_sale(ref_ext)
+        if found is None:
+            return False
+        # Polaris got what was sent then, which the order may have changed
+        # from since (see `sent_instead`).
+        self._check_same(ref_ext, found, entry.payload)
+        self.settle(ref_ext, EntryStatus.SENT, Delivery.FOUND_IN_POLARIS)
+        return True
 
     def sent_instead(self, payload: Mapping[str, Any]) -> dict[str, Any] | None:
         """What Polaris got under the payload's reference when it is not

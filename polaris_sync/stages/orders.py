@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from polaris_sync.errors import ConfigError, ItemRejected
-from polaris_sync.journal import Journal
+from polaris_sync.journal import EntryStatus, Journal
 from polaris_sync.polaris.association import load_association
 from polaris_sync.sales.corrections import (
     ExportPlan,
@@ -41,7 +41,13 @@ from polaris_sync.sales.order import (
     shop_datetime,
 )
 from polaris_sync.sales.rules import ExportRules, Severity
-from polaris_sync.sales.sale import Sale, SaleSettings, client_of, sale_from_payload
+from polaris_sync.sales.sale import (
+    Sale,
+    SaleSettings,
+    client_of,
+    sale_from_payload,
+    sale_ref,
+)
 from polaris_sync.stages.base import StageContext, StageResult
 from polaris_sync.stages.order_reads import (
     PAGE_SIZE,
@@ -77,6 +83,8 @@ async def export_orders(ctx: StageContext, *, confirm: bool = False) -> StageRes
     orders = await exporter.complete(
         [entry for entry in entries if exporter.needs_look(entry)]
     )
+    for order in orders:
+        await exporter.recover_first_sale(order)
     plans = [(order, exporter.plan(order)) for order in orders]
 
     new = [order for order, plan in plans if exporter.is_first_export(order, plan)]
@@ -106,6 +114,7 @@ async def export_order(ctx: StageContext, order_id: int) -> StageResult:
     if not entries:
         raise ConfigError(f"order {order_id} does not exist in the shop")
     [order] = await exporter.complete(entries)
+    await exporter.recover_first_sale(order)
     plan = exporter.plan(order, forced=True)
     export = exporter.journal.order_export(order_id)
     # An order in error with nothing more to send still leaves the error.
@@ -294,6 +303,36 @@ class OrderExporter:
             corrections=self.options.export_corrections,
             forced=forced,
             client=self.client_for(order),
+        )
+
+    async def recover_first_sale(self, order: ShopOrder) -> None:
+        """An order with no record whose first sale Polaris got all the same
+        (a run lost the answer, or died before keeping the record) gets the
+        record of that sale, as Polaris has it: the order may have changed
+        since, and is corrected from there rather than taken as new (and, say,
+        skipped as no longer paid in full)."""
+        export = self.journal.order_export(order.order_id)
+        if export is not None and export.record is not None:
+            return
+        ref = sale_ref(order, self.settings)
+        try:
+            await self.journal.found_pending(self.ctx.polaris, ref)
+        except ItemRejected:
+            return  # another sale under our reference: the send says so
+        entry = self.journal.entry(ref)
+        if entry is None or entry.status is not EntryStatus.SENT:
+            return
+        sent = sale_from_payload(entry.payload)
+        # No fingerprint: what the sale was built from is not known.
+        record = ExportRecord(order.order_id, 1, "", (sent,))
+        self.journal.set_order_export(
+            order.order_id,
+            status="error",
+            reason=f"order {order.order_id}: Polaris got the sale {ref} from a "
+            f"run that stopped; the order is compared with it",
+            record=record,
+            seen=self.seen(order),
+            current_state=order.current_state,
         )
 
     def sku_for(self, line: OrderLine) -> str | None:

@@ -13,8 +13,10 @@ from decimal import Decimal
 
 import pytest
 
+from polaris_sync.errors import TransientError
 from polaris_sync.stages import customers as customers_stage
 from polaris_sync.stages.orders import export_order
+from tests.e2e.gates import LostAnswer
 from tests.e2e.order_shop import (
     admin,
     export,
@@ -272,3 +274,33 @@ def test_a_sale_polaris_refused_goes_once_the_shipping_reference_is_fixed(shop):
     assert len(shop.simulator.sales()) == 3
     exported = int(order(shop, order_id)["current_state"])
     assert state_name(shop, exported) == "Exported to Polaris"
+
+
+def test_a_first_sale_whose_answer_was_lost_then_a_line_removed(shop):
+    """Covers G8 and G11: Polaris stored the sale, its answer was lost; a line
+    is removed in the back office before the next run. Polaris' sale is
+    recorded as sent, cancelled, and the order sent as it is now."""
+    first, second = sizes(shop, 2)
+    order_id = place(shop, [(first, 1), (second, 1)])
+    gate = LostAnswer(shop.polaris_app)
+    shop.polaris_app = gate
+    gate.arm("POST", "/Ventes/Vente")
+    with pytest.raises(TransientError):
+        export(shop)
+    assert len(shop.simulator.sales(str(order_id))) == 1
+
+    detail = order(shop, order_id)["associations"]["order_rows"][1]
+    admin(shop, "orders/lines", {"order": order_id, "set": [
+        {"order_detail": int(detail["id"]), "quantity": 0}
+    ]})
+    result = export(shop)
+    assert not result.errors, result.errors
+
+    quantities: dict[str, int] = {}
+    for received in shop.simulator.sales():
+        for line in received["Details"]:
+            quantities[line["SKU"]] = quantities.get(line["SKU"], 0) + line["Qte"]
+    assert quantities[first["ean13"]] == 1 and quantities[second["ean13"]] == 0
+    assert len(shop.simulator.sales(f"{order_id}-2")) == 1
+    state = int(order(shop, order_id)["current_state"])
+    assert state_name(shop, state) == "Exported to Polaris"
