@@ -29,8 +29,10 @@ from polaris_sync.sales.corrections import (
     ExportPlan,
     ExportRecord,
     can_do_without,
+    is_refund,
     plan_export,
     record_without,
+    refunded_slip,
 )
 from polaris_sync.sales.customers import CustomerRules, is_marketplace_customer
 from polaris_sync.sales.order import (
@@ -84,7 +86,7 @@ async def export_orders(ctx: StageContext, *, confirm: bool = False) -> StageRes
         [entry for entry in entries if exporter.needs_look(entry)]
     )
     for order in orders:
-        await exporter.recover_first_sale(order)
+        await exporter.recover_interrupted(order)
     plans = [(order, exporter.plan(order)) for order in orders]
 
     new = [order for order, plan in plans if exporter.is_first_export(order, plan)]
@@ -114,7 +116,7 @@ async def export_order(ctx: StageContext, order_id: int) -> StageResult:
     if not entries:
         raise ConfigError(f"order {order_id} does not exist in the shop")
     [order] = await exporter.complete(entries)
-    await exporter.recover_first_sale(order)
+    await exporter.recover_interrupted(order)
     plan = exporter.plan(order, forced=True)
     export = exporter.journal.order_export(order_id)
     # An order in error with nothing more to send still leaves the error.
@@ -305,35 +307,68 @@ class OrderExporter:
             client=self.client_for(order),
         )
 
-    async def recover_first_sale(self, order: ShopOrder) -> None:
-        """An order with no record whose first sale Polaris got all the same
-        (a run lost the answer, or died before keeping the record) gets the
-        record of that sale, as Polaris has it: the order may have changed
-        since, and is corrected from there rather than taken as new (and, say,
-        skipped as no longer paid in full)."""
+    async def recover_interrupted(self, order: ShopOrder) -> None:
+        """Sales Polaris got from a run that lost the answer (or died before
+        keeping the record) join the order's record, as Polaris has them: the
+        order may have changed since, and is corrected from what Polaris
+        really holds (a first sale is not taken as new, and skipped as no
+        longer paid in full, say; a cancellation negates the refund too)."""
         export = self.journal.order_export(order.order_id)
         if export is not None and export.record is not None:
+            record = await self._with_interrupted_refunds(export.record)
+            if record != export.record:
+                self.journal.set_order_export(
+                    order.order_id, status=export.status, reason=export.reason,
+                    record=record, seen=export.seen,
+                    current_state=export.current_state, settings=export.settings,
+                )
             return
+
         ref = sale_ref(order, self.settings)
-        try:
-            await self.journal.found_pending(self.ctx.polaris, ref)
-        except ItemRejected:
-            return  # another sale under our reference: the send says so
-        entry = self.journal.entry(ref)
-        if entry is None or entry.status is not EntryStatus.SENT:
+        sent = await self._sent_in_polaris(ref)
+        if sent is None:
             return
-        sent = sale_from_payload(entry.payload)
-        # No fingerprint: what the sale was built from is not known.
-        record = ExportRecord(order.order_id, 1, "", (sent,))
         self.journal.set_order_export(
             order.order_id,
             status="error",
             reason=f"order {order.order_id}: Polaris got the sale {ref} from a "
             f"run that stopped; the order is compared with it",
-            record=record,
+            # No fingerprint: what the sale was built from is not known.
+            record=ExportRecord(order.order_id, 1, "", (sent,)),
             seen=self.seen(order),
             current_state=order.current_state,
         )
+
+    async def _with_interrupted_refunds(self, record: ExportRecord) -> ExportRecord:
+        """The record with the refunds of its version Polaris got though the
+        record lacks them."""
+        if not record.active:
+            return record
+        kept = {sale.ref_ext for sale in record.chain}
+        for entry in self.journal.entries(record.order_id):
+            refund = sale_from_payload(entry.payload)
+            if entry.ref_ext in kept or not is_refund(refund, record):
+                continue
+            sent = await self._sent_in_polaris(entry.ref_ext)
+            if sent is not None:
+                record = replace(
+                    record,
+                    chain=(*record.chain, sent),
+                    sent_slips=record.sent_slips | {refunded_slip(sent)},
+                )
+        return record
+
+    async def _sent_in_polaris(self, ref_ext: str) -> Sale | None:
+        """The sale the journal sent under `ref_ext`, once Polaris was asked
+        about one of unknown outcome; None when Polaris lacks it."""
+        try:
+            await self.journal.found_pending(self.ctx.polaris, ref_ext)
+        except ItemRejected:
+            return None  # another sale under our reference: the send says so
+        entry = self.journal.entry(ref_ext)
+        if entry is None or entry.status is not EntryStatus.SENT:
+            return None
+        return sale_from_payload(entry.payload)
 
     def sku_for(self, line: OrderLine) -> str | None:
         """The Polaris reference of an ordered item; None when not from Polaris."""

@@ -741,3 +741,29 @@ def test_orders_in_error_with_the_minimum_id_and_the_ceiling(sandbox):
     assert sandbox.cli("export-order", "597").exit_code == 0
     assert len(sandbox.sales("597")) == 1
     assert len(sandbox.sales()) == 6
+
+
+@pytest.mark.parametrize("then", ["cancelled", "modified"])
+def test_a_refund_whose_answer_was_lost_is_cancelled_with_the_sale(sandbox, then):
+    """Covers G8 and G11: Polaris stored the refund, its answer was lost; the
+    order is then cancelled, or changed, before the next run. The cancellation
+    negates the refund Polaris has along with the sale."""
+    place(sandbox, 600, ["20.000000", "15.000000", "10.000000"], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 0
+    sandbox.shop.add_slip(600, 7, [(2, 1, "15.000000")])
+    sandbox.polaris_gate.arm("POST", "/Ventes/Vente")
+    assert sandbox.cli("export-orders").exit_code == 3
+    assert len(sandbox.sales("600-R7")) == 1
+    if then == "cancelled":
+        sandbox.shop.set_state(600, 6)
+    else:
+        sandbox.shop.remove_line(600, 3)
+
+    result = sandbox.cli("export-orders")
+    assert result.exit_code == 0, result.output
+    assert len(sandbox.sales("600-R7")) == 1
+    quantities, _ = _net_in_polaris(sandbox, 600)
+    if then == "cancelled":
+        assert _net_in_polaris(sandbox, 600) == ({}, 0.0)
+    else:
+        assert quantities == {sandbox.skus[0]: 1, "PORT": 1}
