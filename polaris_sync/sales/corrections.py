@@ -346,6 +346,34 @@ def record_without(
     )
 
 
+def record_joined(
+    record: ExportRecord, sent: Sale, order: ShopOrder
+) -> ExportRecord | None:
+    """The record once Polaris got `sent` after its chain, when `sent` is a
+    refund or the cancellation of its version; None for any other sale."""
+    if not record.active:
+        return None
+    if is_refund(sent, record):
+        return replace(
+            record,
+            chain=(*record.chain, sent),
+            sent_slips=record.sent_slips | {refunded_slip(sent)},
+        )
+    # Refunds aside, only the cancellation of the version refers to it.
+    if sent.ref_ext_origin != record.version_ref:
+        return None
+    # Valid again since, the order is due as a new version whatever it is now,
+    # as after a modification.
+    return replace(
+        record,
+        chain=(*record.chain, sent),
+        cancellations=record.cancellations + 1,
+        sent_slips=frozenset(slip.slip_id for slip in order.slips),
+        active=False,
+        replaced=order.valid,
+    )
+
+
 def can_do_without(record: ExportRecord, missing: frozenset[int]) -> bool:
     """Whether a record can leave out the sales at the `missing` places: not
     when a sale Polaris got relies on one of them (the version's refunds on

@@ -29,10 +29,9 @@ from polaris_sync.sales.corrections import (
     ExportPlan,
     ExportRecord,
     can_do_without,
-    is_refund,
     plan_export,
+    record_joined,
     record_without,
-    refunded_slip,
 )
 from polaris_sync.sales.customers import CustomerRules, is_marketplace_customer
 from polaris_sync.sales.order import (
@@ -315,7 +314,7 @@ class OrderExporter:
         longer paid in full, say; a cancellation negates the refund too)."""
         export = self.journal.order_export(order.order_id)
         if export is not None and export.record is not None:
-            record = await self._with_interrupted_refunds(export.record)
+            record = await self._with_interrupted_sales(order, export.record)
             if record != export.record:
                 self.journal.set_order_export(
                     order.order_id, status=export.status, reason=export.reason,
@@ -339,23 +338,19 @@ class OrderExporter:
             current_state=order.current_state,
         )
 
-    async def _with_interrupted_refunds(self, record: ExportRecord) -> ExportRecord:
-        """The record with the refunds of its version Polaris got though the
-        record lacks them."""
-        if not record.active:
-            return record
+    async def _with_interrupted_sales(
+        self, order: ShopOrder, record: ExportRecord
+    ) -> ExportRecord:
+        """The record with the refunds and the cancellation of its version
+        Polaris got though the record lacks them."""
         kept = {sale.ref_ext for sale in record.chain}
         for entry in self.journal.entries(record.order_id):
-            refund = sale_from_payload(entry.payload)
-            if entry.ref_ext in kept or not is_refund(refund, record):
+            sale = sale_from_payload(entry.payload)
+            if entry.ref_ext in kept or record_joined(record, sale, order) is None:
                 continue
             sent = await self._sent_in_polaris(entry.ref_ext)
             if sent is not None:
-                record = replace(
-                    record,
-                    chain=(*record.chain, sent),
-                    sent_slips=record.sent_slips | {refunded_slip(sent)},
-                )
+                record = record_joined(record, sent, order) or record
         return record
 
     async def _sent_in_polaris(self, ref_ext: str) -> Sale | None:

@@ -767,3 +767,23 @@ def test_a_refund_whose_answer_was_lost_is_cancelled_with_the_sale(sandbox, then
         assert _net_in_polaris(sandbox, 600) == ({}, 0.0)
     else:
         assert quantities == {sandbox.skus[0]: 1, "PORT": 1}
+
+
+def test_a_cancellation_whose_answer_was_lost_then_the_order_paid_again(sandbox):
+    """Covers G8 and G11: Polaris stored the cancellation, its answer was
+    lost; the merchant puts the order back to paid before the next run. Polaris
+    holds nothing of it then: the order is sent again as a new version."""
+    place(sandbox, 601, ["20.000000", "15.000000"], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 0
+    sandbox.shop.set_state(601, 6)
+    sandbox.polaris_gate.arm("POST", "/Ventes/Vente")
+    assert sandbox.cli("export-orders").exit_code == 3
+    assert len(sandbox.sales("601-A1")) == 1
+    sandbox.shop.set_state(601, 2)
+
+    result = sandbox.cli("export-orders")
+    assert result.exit_code == 0, result.output
+    assert _net_in_polaris(sandbox, 601) == (
+        {sandbox.skus[0]: 1, sandbox.skus[1]: 1, "PORT": 1}, 40.0
+    )
+    assert len(sandbox.sales("601-A1")) == 1 and len(sandbox.sales("601-2")) == 1

@@ -9,6 +9,7 @@ import pytest
 from polaris_sync.sales.corrections import (
     can_do_without,
     plan_export,
+    record_joined,
     record_without,
 )
 from polaris_sync.sales.order import CreditSlip, SlipLine, order_from_json
@@ -255,3 +256,31 @@ def test_g11_a_record_without_its_refused_new_version_sends_that_version(
     without = record_without(recorded, frozenset({0}))
     assert without is not None and not without.active
     assert [sale.ref_ext for _, sale in plan(fewer, without).sales] == ["6-2"]
+
+
+def test_g11_a_refund_polaris_got_joins_the_record_and_is_not_planned_again(
+    order, exported
+):
+    refunded = replace(order, slips=(refund_slip(order),))
+    [(_, refund)] = plan(refunded, exported).sales
+    joined = record_joined(exported, refund, refunded)
+    assert joined is not None and joined.sent_slips == {3}
+    assert plan(refunded, joined).is_empty
+    [(_, cancel)] = plan(replace(refunded, valid=False), joined).sales
+    assert cancel.paid == Decimal("-27.00")
+
+
+def test_g11_a_cancellation_polaris_got_then_valid_again_plans_a_new_version(
+    order, exported
+):
+    cancelled = replace(order, valid=False, date_upd="2026-12-06 11:00:00")
+    [(_, cancel)] = plan(cancelled, exported).sales
+    assert record_joined(exported, cancel, cancelled) == plan(
+        cancelled, exported
+    ).record
+    joined = record_joined(exported, cancel, order)
+    assert joined is not None and not joined.active
+    assert [sale.ref_ext for _, sale in plan(order, joined).sales] == ["6-2"]
+    # The version sale itself, or a sale of another version, does not join.
+    assert record_joined(exported, exported.chain[0], order) is None
+    assert record_joined(joined, cancel, order) is None
