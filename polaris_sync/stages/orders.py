@@ -313,29 +313,43 @@ class OrderExporter:
         really holds (a first sale is not taken as new, and skipped as no
         longer paid in full, say; a cancellation negates the refund too)."""
         export = self.journal.order_export(order.order_id)
-        if export is not None and export.record is not None:
-            record = await self._with_interrupted_sales(order, export.record)
-            if record != export.record:
-                self.journal.set_order_export(
-                    order.order_id, status=export.status, reason=export.reason,
-                    record=record, seen=export.seen,
-                    current_state=export.current_state, settings=export.settings,
-                )
+        before = export.record if export else None
+        record = await self._with_interrupted_version(order, before)
+        if record is not None:
+            record = await self._with_interrupted_sales(order, record)
+        if record == before or record is None:
             return
 
-        ref = sale_ref(order, self.settings)
-        sent = await self._sent_in_polaris(ref)
-        if sent is None:
-            return
+        same_version = before is not None and record.version == before.version
+        if export is not None and same_version:
+            status, reason = export.status, export.reason
+        else:
+            status = "error"
+            reason = (
+                f"order {order.order_id}: Polaris got the sale {record.version_ref}"
+                f" from a run that stopped; the order is compared with it"
+            )
         self.journal.set_order_export(
-            order.order_id,
-            status="error",
-            reason=f"order {order.order_id}: Polaris got the sale {ref} from a "
-            f"run that stopped; the order is compared with it",
-            # No fingerprint: what the sale was built from is not known.
-            record=ExportRecord(order.order_id, 1, "", (sent,)),
-            seen=self.seen(order),
-            current_state=order.current_state,
+            order.order_id, status=status, reason=reason, record=record,
+            seen=self.seen(order), current_state=order.current_state,
+            settings=export.settings if export else "",
+        )
+
+    async def _with_interrupted_version(
+        self, order: ShopOrder, record: ExportRecord | None
+    ) -> ExportRecord | None:
+        """The record of the next version when Polaris got its sale though
+        the record lacks it (no fingerprint: what it was built from is not
+        known, so the order is compared with it as changed)."""
+        if record is not None and record.active:
+            return record
+        version = record.version + 1 if record else 1
+        sent = await self._sent_in_polaris(sale_ref(order, self.settings, version))
+        if sent is None:
+            return record
+        return ExportRecord(
+            order.order_id, version, "", (sent,),
+            cancellations=record.cancellations if record else 0,
         )
 
     async def _with_interrupted_sales(

@@ -787,3 +787,21 @@ def test_a_cancellation_whose_answer_was_lost_then_the_order_paid_again(sandbox)
         {sandbox.skus[0]: 1, sandbox.skus[1]: 1, "PORT": 1}, 40.0
     )
     assert len(sandbox.sales("601-A1")) == 1 and len(sandbox.sales("601-2")) == 1
+
+
+def test_a_new_version_whose_answer_was_lost_then_the_order_cancelled(sandbox):
+    """Covers G8 and G11: Polaris stored the modification's new version, its
+    answer was lost; the order is cancelled before the next run. The new
+    version Polaris has is cancelled too."""
+    place(sandbox, 602, ["20.000000", "15.000000", "10.000000"], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 0
+    sandbox.shop.remove_line(602, 3)
+    sandbox.polaris_gate.arm("POST", "/Ventes/Vente", passes=1)
+    assert sandbox.cli("export-orders").exit_code == 3
+    assert len(sandbox.sales("602-2")) == 1
+    sandbox.shop.set_state(602, 6)
+
+    result = sandbox.cli("export-orders")
+    assert result.exit_code == 0, result.output
+    assert _net_in_polaris(sandbox, 602) == ({}, 0.0)
+    assert len(sandbox.sales("602-A2")) == 1
