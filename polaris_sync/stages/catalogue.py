@@ -425,8 +425,11 @@ class CatalogueSync:
             warnings=list(desired.warnings) or None,
         )
         if created is None:
-            # Dry run: its sizes would be created with it, and count as such.
+            # Dry run: its sizes and photos would be created with it, and
+            # count as such.
             self.items.result.count("planned", len(desired.combinations), what="size")
+            if desired.photos:
+                self.items.result.count("planned", len(desired.photos), what="photo")
             return None
         product_id = int(created["id"])
         # Linked and fingerprinted at once: a crash after this point finds the

@@ -308,8 +308,10 @@ def test_dry_run_writes_nothing_and_plans_the_creations(sandbox):
     # Stock and prices of products that do not exist yet: skipped, saying why.
     assert any("not in the shop yet" in event["reason"] for event in planned)
     # Each product with its sizes, as a real run counts them.
-    expected = sum(1 + len(raw["Tailles"]) for raw in polaris_items(sandbox))
-    assert results["catalogue"].counts["planned"] == expected
+    counted = results["catalogue"].counted
+    assert counted[("planned", "product")] == len(polaris_items(sandbox))
+    sizes = sum(len(raw["Tailles"]) for raw in polaris_items(sandbox))
+    assert counted[("planned", "size")] == sizes
     # The real state saw nothing: a real run afterwards does the whole job.
     sandbox.run()
     assert len(sandbox.read_shop("products")) == len(polaris_items(sandbox))

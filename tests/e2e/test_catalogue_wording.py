@@ -8,11 +8,13 @@ import re
 from e2e.test_catalogue_sync import _audit_reasons
 
 
-def test_a_dry_run_counts_the_products_and_sizes_a_real_run_creates(sandbox):
+def test_a_dry_run_counts_the_products_sizes_and_photos_a_real_run_creates(
+    sandbox,
+):
     planned = sandbox.run(["catalogue"], dry_run=True)["catalogue"].counted
     created = sandbox.run(["catalogue"])["catalogue"].counted
 
-    for what in ("product", "size"):
+    for what in ("product", "size", "photo"):
         assert planned[("planned", what)] == created[("created", what)] > 0
 
 
