@@ -164,6 +164,19 @@ def test_g11_a_sale_found_after_a_crash_must_be_the_one_we_sent(journal):
         deliver(journal, polaris, payload())
 
 
+def test_g11_a_sale_sent_before_the_order_changed_is_found_as_it_was_sent(journal):
+    polaris = PolarisSales()
+    polaris.crash_after_store = True
+    with pytest.raises(Crash):
+        deliver(journal, polaris, payload())
+    changed = payload(amount=12.0)
+
+    assert deliver(journal, polaris, changed) is Delivery.FOUND_IN_POLARIS
+    assert polaris.posts == 1
+    assert journal.sent_instead(changed) == payload()
+    assert journal.sent_instead(payload()) is None
+
+
 def _exported_with(journal, polaris, refs, refused):
     """Order 1042 recorded as exported with the sales `refs` though Polaris
     refused the one called `refused` (those after it were not sent), as
