@@ -44,8 +44,11 @@ from polaris_sync.sales.order import (
 from polaris_sync.sales.rules import ExportRules, Severity
 from polaris_sync.sales.sale import (
     Sale,
+    SaleRefused,
     SaleSettings,
+    build_sale,
     client_of,
+    content_fingerprint,
     sale_from_payload,
     sale_ref,
 )
@@ -339,18 +342,31 @@ class OrderExporter:
         self, order: ShopOrder, record: ExportRecord | None
     ) -> ExportRecord | None:
         """The record of the next version when Polaris got its sale though
-        the record lacks it (no fingerprint: what it was built from is not
-        known, so the order is compared with it as changed)."""
+        the record lacks it. Its fingerprint is the order's when the order
+        gives that sale now; else none, and the order is corrected."""
         if record is not None and record.active:
             return record
         version = record.version + 1 if record else 1
         sent = await self._sent_in_polaris(sale_ref(order, self.settings, version))
         if sent is None:
             return record
+        as_now = self._fingerprint_if_sent(order, version)
         return ExportRecord(
-            order.order_id, version, "", (sent,),
+            order.order_id, version, as_now, (sent,),
             cancellations=record.cancellations if record else 0,
         )
+
+    def _fingerprint_if_sent(self, order: ShopOrder, version: int) -> str:
+        """The order's fingerprint when the version's sale Polaris got is the
+        one the order gives now; else ""."""
+        try:
+            now = build_sale(order, self.settings, self.sku_for, version=version,
+                             client=self.client_for(order))
+        except SaleRefused:
+            return ""
+        if self.journal.sent_instead(now.to_payload()) is not None:
+            return ""
+        return content_fingerprint(order)
 
     async def _with_interrupted_sales(
         self, order: ShopOrder, record: ExportRecord

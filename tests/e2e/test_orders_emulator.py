@@ -276,10 +276,12 @@ def test_a_sale_polaris_refused_goes_once_the_shipping_reference_is_fixed(shop):
     assert state_name(shop, exported) == "Exported to Polaris"
 
 
-def test_a_first_sale_whose_answer_was_lost_then_a_line_removed(shop):
-    """Covers G8 and G11: Polaris stored the sale, its answer was lost; a line
-    is removed in the back office before the next run. Polaris' sale is
-    recorded as sent, cancelled, and the order sent as it is now."""
+@pytest.mark.parametrize("line_removed", [False, True])
+def test_a_first_sale_whose_answer_was_lost_is_not_sent_twice(shop, line_removed):
+    """Covers G8 and G11: Polaris stored the sale, its answer was lost. The
+    order unchanged, the next run marks it exported and sends nothing; a line
+    removed in the back office in between, Polaris' sale is recorded as sent,
+    cancelled, and the order sent as it is now."""
     first, second = sizes(shop, 2)
     order_id = place(shop, [(first, 1), (second, 1)])
     gate = LostAnswer(shop.polaris_app)
@@ -289,6 +291,12 @@ def test_a_first_sale_whose_answer_was_lost_then_a_line_removed(shop):
         export(shop)
     assert len(shop.simulator.sales(str(order_id))) == 1
 
+    if not line_removed:
+        assert not export(shop).errors
+        assert [sale["RefExt"] for sale in shop.simulator.sales()] == [str(order_id)]
+        state = int(order(shop, order_id)["current_state"])
+        assert state_name(shop, state) == "Exported to Polaris"
+        return
     detail = order(shop, order_id)["associations"]["order_rows"][1]
     admin(shop, "orders/lines", {"order": order_id, "set": [
         {"order_detail": int(detail["id"]), "quantity": 0}
