@@ -615,10 +615,13 @@ class OrderExporter:
         if status == "exported" and plan.record and not self.ctx.dry_run:
             # In error until now, with nothing more due (say the corrections
             # were turned off after a refused refund, or a run stopped before
-            # setting the state): it is exported.
+            # setting the state): it is exported, unless the merchant has
+            # put it in a state of their own since.
             before = self.journal.order_export(order.order_id)
-            in_error = before is not None and before.status == "error"
-            if in_error or self.states.is_ours(state, Purpose.ERROR):
+            stopped = before is not None and before.status == "error" and (
+                before.current_state == state
+            )
+            if stopped or self.states.is_ours(state, Purpose.ERROR):
                 state = await self._move(order, Purpose.EXPORTED)
         self._remember(order, plan, status if plan.record else "skipped", "", state)
 

@@ -805,3 +805,24 @@ def test_a_new_version_whose_answer_was_lost_then_the_order_cancelled(sandbox):
     assert result.exit_code == 0, result.output
     assert _net_in_polaris(sandbox, 602) == ({}, 0.0)
     assert len(sandbox.sales("602-A2")) == 1
+
+
+def test_an_order_in_error_the_merchant_moved_keeps_their_state(sandbox):
+    """Covers G5 and G7: the refund was refused, the merchant then shipped
+    the order and turned the corrections off: nothing is left to send, and
+    the order keeps the merchant's state."""
+    place(sandbox, 603, ["20.000000", "15.000000"], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 0
+    _set_shipping_reference(sandbox, "NOPE")
+    sandbox.shop.add_slip(603, 8, [(2, 1, "15.000000")], shipping="5.000000")
+    assert sandbox.cli("export-orders").exit_code == 1
+    sandbox.shop.set_state(603, 4)
+    text = sandbox.config.read_text(encoding="utf-8")
+    sandbox.config.write_text(
+        text.replace("export_corrections = true", "export_corrections = false"),
+        encoding="utf-8",
+    )
+    result = sandbox.cli("export-orders")
+    assert result.exit_code == 0, result.output
+    assert sandbox.order_state(603) == "Shipped"
+    assert _journal(sandbox, 603)[0] == "exported"
