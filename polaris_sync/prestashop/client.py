@@ -453,10 +453,12 @@ class PrestaShopClient:
     async def _exchange(
         self, method: str, url: str, params: dict[str, str], kwargs: dict[str, Any]
     ) -> httpx.Response:
-        headers = {**self._headers, **kwargs.pop("headers", {})}
+        # The caller's kwargs serve again when a read is retried: not altered.
+        body = {name: value for name, value in kwargs.items() if name != "headers"}
+        headers = {**self._headers, **kwargs.get("headers", {})}
         request = httpx.Request(
             method, url, params=params, headers=headers, extensions=self._timeouts,
-            **kwargs,
+            **body,
         )
         response = await self._transport.handle_async_request(request)
         try:
